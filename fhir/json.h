@@ -1,0 +1,121 @@
+#pragma once
+// FHIR R4 JSON reading and writing on top of RapidJSON.
+//
+// A resource is kept as JSON: fhir::Document owns a rapidjson::Document whose root is the
+// resource object. Parsing is iterative (no recursion on input nesting), bounded by Limits,
+// rejects duplicate keys (FHIR JSON forbids them) and invalid UTF-8, and reports every
+// problem with the byte offset, line:column and, where it applies, the element path.
+//
+// Known limitation: decimals are held as IEEE doubles (parsed with full precision), so a
+// decimal such as 1.50 is written back as 1.5 (same value, trailing zero not kept).
+
+#include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <boost/system/result.hpp>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace fcpgw::fhir {
+
+/// Bounds applied while parsing untrusted JSON.
+struct Limits {
+  std::size_t max_bytes = 16u * 1024u * 1024u;  ///< input larger than this is refused unread
+  std::size_t max_depth = 64;  ///< nesting of objects+arrays; the root object is depth 1
+};
+
+/// Why a JSON text could not be turned into a Document.
+struct ParseError {
+  enum class Kind {
+    too_large,      ///< input longer than Limits::max_bytes
+    too_deep,       ///< nesting deeper than Limits::max_depth
+    malformed,      ///< not well-formed JSON (RapidJSON's reason in `message`)
+    invalid_utf8,   ///< a string is not valid UTF-8
+    duplicate_key,  ///< an object repeats a member name (`path` names it)
+    not_an_object,  ///< the root value is not a JSON object
+  };
+  Kind kind = Kind::malformed;
+  std::size_t offset = 0;  ///< byte offset in the input where the problem was detected
+  std::size_t line = 1;    ///< 1-based line of `offset`
+  std::size_t column = 1;  ///< 1-based column (in bytes) of `offset`
+  std::string path;        ///< FHIRPath-style element path when known (e.g. duplicate keys)
+  /// Readable one-line description, e.g.
+  /// "malformed JSON at offset 17 (line 2, column 5): Missing a colon after a name of object
+  /// member."
+  std::string message;
+};
+
+/// Short stable name of a ParseError::Kind ("too-large", "malformed", ...).
+std::string_view to_string(ParseError::Kind kind) noexcept;
+
+/// Lets boost::system::result<T, ParseError>::value() throw (only for callers that want it).
+[[noreturn]] void throw_exception_from_error(const ParseError& e,
+                                             const boost::source_location& loc);
+
+/// A FHIR resource (or any JSON object) held as a RapidJSON DOM. Movable, not copyable
+/// (use clone() for a deep copy). The root is always a JSON object.
+class Document {
+ public:
+  /// An empty JSON object `{}`.
+  Document();
+  Document(Document&&) noexcept = default;
+  Document& operator=(Document&&) noexcept = default;
+  Document(const Document&) = delete;
+  Document& operator=(const Document&) = delete;
+
+  /// The root object (mutable: build or edit resources in place with allocator()).
+  rapidjson::Value& root() noexcept { return doc_; }
+  const rapidjson::Value& root() const noexcept { return doc_; }
+  /// The owning rapidjson::Document (its allocator owns every string and node).
+  rapidjson::Document& json() noexcept { return doc_; }
+  const rapidjson::Document& json() const noexcept { return doc_; }
+  rapidjson::Document::AllocatorType& allocator() noexcept { return doc_.GetAllocator(); }
+
+  /// Value of root "resourceType" when it is a string, else empty.
+  std::string_view resource_type() const noexcept;
+
+  /// Deep copy into a new Document.
+  Document clone() const;
+
+ private:
+  rapidjson::Document doc_;
+};
+
+/// Parses FHIR JSON (UTF-8) into a Document. Iterative, bounded by `limits`; fails on
+/// malformed JSON, invalid UTF-8, duplicate keys, a non-object root, or a limit overrun.
+/// Does not validate against FHIR definitions: see validation.h.
+boost::system::result<Document, ParseError> parse(std::string_view json, const Limits& limits = {});
+
+/// Output layout of the writer.
+enum class Format { compact, pretty };
+
+/// Reusable JSON writer: keeps one buffer across calls so that serialising on the hot path
+/// does not allocate once the buffer has grown. Not thread-safe; use one per thread.
+class Writer {
+ public:
+  Writer() = default;
+  /// Serialises `value` (usually Document::root()). The returned view points into the
+  /// writer's buffer and is valid until the next call. Fails (errc::invalid_argument) only
+  /// for values JSON cannot express (NaN/Infinity numbers, invalid UTF-8 strings).
+  boost::system::result<std::string_view> write(const rapidjson::Value& value,
+                                                Format format = Format::compact);
+  /// Same as write() but appends to `out`.
+  boost::system::result<void> append(const rapidjson::Value& value, std::string& out,
+                                     Format format = Format::compact);
+
+ private:
+  rapidjson::StringBuffer buffer_;
+};
+
+/// Convenience: serialise into a new string (uses a thread-local Writer).
+boost::system::result<std::string> to_json(const rapidjson::Value& value,
+                                           Format format = Format::compact);
+
+/// Deep JSON equality: objects compare as unordered member sets, arrays in order, numbers by
+/// value (1 == 1.0). Used by round-trip and golden tests.
+bool json_equal(const rapidjson::Value& a, const rapidjson::Value& b) noexcept;
+
+}  // namespace fcpgw::fhir
