@@ -1,0 +1,144 @@
+#pragma once
+// fcpgw mapping engine: translates HL7 v2 messages to FHIR R4 (UK Core) and back, driven by
+// mapping files (JSON data, see mappings/README.md) and code tables (FHIR ConceptMaps).
+//
+// The engine does no I/O: the caller reads the mapping files and passes their text to
+// Engine::load(), which checks every file and every rule and compiles each mapping into an
+// immutable plan. A loaded Engine is cheap to copy (it shares the plan) and safe to use from
+// several threads at once.
+
+#include <rapidjson/document.h>
+
+#include <boost/system/result.hpp>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace fcpgw::hl7v2 {
+class Message;
+}
+
+namespace fcpgw::mappings {
+
+/// One mapping file or code table, as text. `name` (e.g. "siu-to-fhir.json",
+/// "tables/v2-0278-to-appointment-status.json") is used in error messages only.
+struct SourceFile {
+  std::string name;
+  std::string text;
+};
+
+/// A problem found while loading: the file, the rule inside it (a JSON-pointer-like path such
+/// as `resources[0].set[5]`, empty for file-level problems) and what is wrong.
+struct LoadError {
+  std::string file;
+  std::string rule;
+  std::string message;
+};
+/// "file: rule: message" (rule omitted when empty).
+std::string to_string(const LoadError& e);
+
+/// Named configurable values referenced by mapping files as `{name}` (e.g. `sys.nhs-number`,
+/// `id-base`, `default-timezone`). Mapping files declare defaults in their "constants"
+/// object; overrides (from the gateway configuration) replace them. Overriding a name that no
+/// file declares is a load error.
+struct Constants {
+  std::vector<std::pair<std::string, std::string>> values;
+  Constants& set(std::string name, std::string value) {
+    values.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+};
+
+enum class Severity : std::uint8_t { error, warning, information };
+std::string_view to_string(Severity s) noexcept;
+
+/// A problem in the data being translated (never a code failure).
+struct Issue {
+  Severity severity = Severity::error;
+  /// Where: a v2 location like `PID-3[1].1` (repetitions 1-based) for v2 input, or a FHIR
+  /// element path like `Appointment.participant[0].actor` for FHIR input.
+  std::string location;
+  /// For v2 input: the HL7 table 0357 error code ("101" required field missing, "102" data type
+  /// error, "103" table value not found, "200" unsupported message type, "207" application
+  /// error). For FHIR input: the FHIR issue-type code ("required", "value", "not-supported", ...).
+  std::string code;
+  /// Readable text; never carries patient data (no names, NHS numbers or free text).
+  std::string message;
+  /// Id of the mapping rule that raised the issue (`siu-to-fhir.json: resources[1].set[0]`),
+  /// empty when not tied to a rule.
+  std::string rule;
+};
+
+/// Result of one translation.
+struct Translation {
+  std::string output;        ///< FHIR JSON (compact) or ER7 text (segments end with CR)
+  std::string content_type;  ///< "fhir-json" or "er7"
+  std::string mapping;       ///< name of the mapping that ran, e.g. "siu-to-fhir"
+  std::string message_type;  ///< v2 message type of the input or output, e.g. "SIU^S12"
+  std::vector<Issue> issues;  ///< warnings and information; errors make the translation fail
+};
+
+/// What one loaded mapping does (for `fcpgw mappings` listings).
+struct MappingInfo {
+  std::string name;       ///< e.g. "siu-to-fhir"
+  std::string file;       ///< file it came from
+  std::string direction;  ///< "v2-to-fhir" or "fhir-to-v2"
+  std::string description;
+  std::vector<std::string> accepts;  ///< v2 message types ("SIU^S12") or FHIR resource types
+  std::size_t rules = 0;             ///< number of compiled rules
+};
+
+struct Plan;  // compiled mappings (internal)
+
+class Engine {
+ public:
+  /// Loads and checks every file: mapping files (objects with "mapping") and code tables
+  /// (ConceptMap resources), in any order. Returns every problem found, not just the first.
+  static boost::system::result<Engine, std::vector<LoadError>> load(
+      std::span<const SourceFile> files, const Constants& overrides = {});
+
+  /// v2 -> FHIR. Picks the mapping by MSH-9 (message code ^ trigger event). On success the
+  /// output is a FHIR JSON Bundle (transaction); on failure the issues say where (v2 location)
+  /// and why (table 0357 code), e.g. an NHS number with a bad check digit at `PID-3[1].1`.
+  boost::system::result<Translation, std::vector<Issue>> v2_to_fhir(
+      const hl7v2::Message& message) const;
+
+  /// Same, writing into `out` (output buffer reused across calls, no allocation once grown):
+  /// the fast path for high-volume callers and benchmarks. Returns false when the message is
+  /// rejected; `out.issues` then holds the errors (and `out.output` is empty).
+  bool v2_to_fhir(const hl7v2::Message& message, Translation& out) const;
+
+  /// FHIR -> v2. `resource_or_bundle` is an Appointment, or a Bundle holding it with its
+  /// Patient and participants (references resolved by urn:uuid fullUrl, relative
+  /// `Type/id` or `#contained`). `previous`, when given, is the earlier version of the same
+  /// Appointment, used to choose the trigger event (e.g. S13 when start/end changed).
+  boost::system::result<Translation, std::vector<Issue>> fhir_to_v2(
+      const rapidjson::Value& resource_or_bundle, const rapidjson::Value* previous = nullptr) const;
+
+  /// The loaded mappings.
+  std::span<const MappingInfo> mappings() const noexcept;
+
+  /// Effective value of a constant after overrides (empty view when unknown).
+  std::string_view constant(std::string_view name) const noexcept;
+
+  Engine(const Engine&) = default;
+  Engine(Engine&&) noexcept = default;
+  Engine& operator=(const Engine&) = default;
+  Engine& operator=(Engine&&) noexcept = default;
+  ~Engine();
+
+ private:
+  explicit Engine(std::shared_ptr<const Plan> plan);
+  std::shared_ptr<const Plan> plan_;
+};
+
+[[noreturn]] void throw_exception_from_error(const std::vector<LoadError>& e,
+                                             const boost::source_location& loc);
+[[noreturn]] void throw_exception_from_error(const std::vector<Issue>& e,
+                                             const boost::source_location& loc);
+
+}  // namespace fcpgw::mappings
