@@ -1,0 +1,57 @@
+#pragma once
+// ER7 delimiters (MSH-1 and MSH-2) and the escape sequences that protect them in text.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace fcpgw::hl7v2 {
+
+/// The separators of one message. Defaults are the standard `|^~\&`.
+struct Delimiters {
+  char field = '|';         ///< MSH-1
+  char component = '^';     ///< MSH-2 character 1
+  char repetition = '~';    ///< MSH-2 character 2
+  char escape = '\\';       ///< MSH-2 character 3
+  char subcomponent = '&';  ///< MSH-2 character 4
+  char truncation = '\0';   ///< MSH-2 character 5 (v2.7 `#`), or '\0' when MSH-2 has 4 characters
+
+  /// True when `c` is one of the separators, the escape character or the truncation character.
+  [[nodiscard]] constexpr bool is_special(char c) const noexcept {
+    return c == field || c == component || c == repetition || c == escape || c == subcomponent ||
+           (truncation != '\0' && c == truncation);
+  }
+  /// The MSH-2 value: 4 characters, or 5 when a truncation character is set.
+  [[nodiscard]] std::string encoding_characters() const;
+  friend constexpr bool operator==(const Delimiters&, const Delimiters&) = default;
+};
+
+/// Appends `raw` to `out` with escape sequences decoded: `\F\ \S\ \T\ \R\ \E\` give the
+/// delimiter, `\P\` the truncation character (when set), `\Xhh..\` the bytes given in hex.
+/// `\H\`, `\N\`, `\Z..\`, formatting escapes (`\.br\`), unknown, malformed (odd or non-hex
+/// `\X`) and unterminated sequences are copied verbatim. Escapes never nest. Never fails.
+void unescape_append(std::string& out, std::string_view raw, const Delimiters& d);
+
+/// Returns `raw` with escape sequences decoded (see unescape_append).
+[[nodiscard]] std::string unescape(std::string_view raw, const Delimiters& d);
+
+/// True when `raw` contains the escape character, i.e. unescape() could change it.
+[[nodiscard]] inline bool has_escape(std::string_view raw, const Delimiters& d) noexcept {
+  return raw.find(d.escape) != std::string_view::npos;
+}
+
+/// Appends `text` to `out` in ER7 form: every delimiter becomes its escape (`\F\`, `\S\`,
+/// `\T\`, `\R\`, `\E\`, `\P\` for the truncation character when set), and CR / LF become
+/// `\X0D\` / `\X0A\` so that the text can never end a segment.
+void escape_append(std::string& out, std::string_view text, const Delimiters& d);
+
+/// Returns `text` escaped for ER7 (see escape_append).
+[[nodiscard]] std::string escape(std::string_view text, const Delimiters& d);
+
+/// Returns part `n` (1-based) of `s` split at `sep`; empty when absent (n == 0 too).
+[[nodiscard]] std::string_view nth_part(std::string_view s, char sep, std::size_t n) noexcept;
+
+/// Number of parts of `s` split at `sep` (1 for an empty string).
+[[nodiscard]] std::size_t count_parts(std::string_view s, char sep) noexcept;
+
+}  // namespace fcpgw::hl7v2
