@@ -99,7 +99,8 @@ class Writer {
   Writer() = default;
   /// Serialises `value` (usually Document::root()). The returned view points into the
   /// writer's buffer and is valid until the next call. Fails (errc::invalid_argument) only
-  /// for values JSON cannot express (NaN/Infinity numbers, invalid UTF-8 strings).
+  /// for values JSON cannot express: NaN/Infinity numbers, and (compact format) strings that
+  /// are not valid UTF-8.
   boost::system::result<std::string_view> write(const rapidjson::Value& value,
                                                 Format format = Format::compact);
   /// Same as write() but appends to `out`.
@@ -107,7 +108,14 @@ class Writer {
                                      Format format = Format::compact);
 
  private:
+  using Compact = rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
+                                    rapidjson::CrtAllocator, rapidjson::kWriteValidateEncodingFlag>;
+  // RapidJSON 1.1.0's PrettyWriter only compiles with the default write flags.
+  using Pretty = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+  bool write_into_buffer(const rapidjson::Value& value, Format format);
   rapidjson::StringBuffer buffer_;
+  Compact compact_{buffer_};
+  Pretty pretty_{buffer_};
 };
 
 /// Convenience: serialise into a new string (uses a thread-local Writer).
