@@ -50,7 +50,8 @@ class MessageBuilder {
   /// hold separators below the level of `pos`, e.g. a whole field with components).
   MessageBuilder& set_raw(const Position& pos, std::string_view er7);
 
-  /// The message so far, the current segment included.
+  /// The message so far. Ends the current segment: values set after this, before the next
+  /// segment(), are dropped.
   [[nodiscard]] const std::string& str();
   /// Takes the finished message out; the builder is left empty.
   [[nodiscard]] std::string take();
