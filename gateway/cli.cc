@@ -1,0 +1,740 @@
+#include "gateway/cli.h"
+
+#include <rapidjson/document.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <new>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fhir/json.h"
+#include "fhir/validation.h"
+#include "gateway/input.h"
+#include "gateway/mapping_files.h"
+#include "hl7v2/message.h"
+#include "mappings/engine.h"
+
+namespace fcpgw::gateway {
+
+namespace {
+
+constexpr std::size_t kChunk = 64 * 1024;
+constexpr std::size_t kDefaultMaxInput = 16u * 1024u * 1024u;
+
+int code(Exit e) { return static_cast<int>(e); }
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+struct Options {
+  std::vector<std::string> files;
+  std::string to;  // "", "fhir" or "v2"
+  std::optional<std::string> mappings;
+  std::optional<std::string> previous;
+  bool pretty = false;
+  bool ndjson = false;
+  bool lf = false;
+  bool quiet = false;
+  std::size_t max_input = kDefaultMaxInput;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Reporting (never with data from the input: positions, ids of segments and rules only)
+
+// Printable ASCII only, at most `max` characters, for echoing identifiers such as segment ids.
+std::string sanitise(std::string_view s, std::size_t max = 16) {
+  std::string r;
+  for (char c : s.substr(0, max)) {
+    const auto u = static_cast<unsigned char>(c);
+    r.push_back(u >= 0x20 && u < 0x7F ? c : '?');
+  }
+  if (s.size() > max) r += "...";
+  return r;
+}
+
+class Reporter {
+ public:
+  explicit Reporter(std::ostream& err) : err_(err) {}
+  void error(std::string_view where, std::string_view what) {
+    err_ << "fcpgw: " << where << ": " << what << '\n';
+  }
+  void line(std::string_view text) { err_ << "fcpgw: " << text << '\n'; }
+  std::ostream& stream() { return err_; }
+
+ private:
+  std::ostream& err_;
+};
+
+std::string message_label(const std::string& file, const RawMessage& m) {
+  std::string s = file + ": message " + std::to_string(m.index);
+  if (m.framed) {
+    s += " (MLLP frame " + std::to_string(m.index) + ")";
+  } else {
+    s += " (byte " + std::to_string(m.offset) + ")";
+  }
+  return s;
+}
+
+std::string_view v2_error_code(hl7v2::ParseErrc e) {
+  switch (e) {
+    case hl7v2::ParseErrc::missing_required_field:
+      return "101";
+    case hl7v2::ParseErrc::bad_delimiters:
+      return "102";
+    case hl7v2::ParseErrc::too_many_segments:
+    case hl7v2::ParseErrc::too_many_fields:
+    case hl7v2::ParseErrc::too_many_repetitions:
+      return "198";
+    case hl7v2::ParseErrc::too_large:
+      return "199";
+    case hl7v2::ParseErrc::empty:
+    case hl7v2::ParseErrc::not_msh:
+    case hl7v2::ParseErrc::bad_segment_id:
+      break;
+  }
+  return "100";
+}
+
+// "PID-3 (segment 4, byte 812)" / "segment 2 (byte 40)" / "byte 0".
+std::string v2_location(const hl7v2::ParseError& e, const RawMessage& m) {
+  std::string loc;
+  const std::string id = sanitise(e.segment_id, 8);
+  const std::uint64_t byte = (m.framed ? 0 : m.offset) + e.byte_offset;
+  const std::string byte_text =
+      (m.framed ? "byte " + std::to_string(e.byte_offset) + " of the frame"
+                : "byte " + std::to_string(byte));
+  if (e.segment_index > 0) {
+    if (e.field > 0 && !id.empty()) {
+      loc = id + "-" + std::to_string(e.field);
+      if (e.repetition > 0) loc += "[" + std::to_string(e.repetition) + "]";
+      if (e.component > 0) loc += "." + std::to_string(e.component);
+      loc += " (segment " + std::to_string(e.segment_index) + ", " + byte_text + ")";
+    } else {
+      loc = "segment " + std::to_string(e.segment_index);
+      if (!id.empty()) loc += " '" + id + "'";
+      loc += " (" + byte_text + ")";
+    }
+  } else {
+    loc = byte_text;
+  }
+  return loc;
+}
+
+std::string_view severity_text(mappings::Severity s) { return mappings::to_string(s); }
+
+void report_engine_issues(Reporter& rep, const std::string& where,
+                          const std::vector<mappings::Issue>& issues, bool warnings) {
+  for (const mappings::Issue& i : issues) {
+    if (i.severity != mappings::Severity::error && !warnings) continue;
+    std::string text = std::string(severity_text(i.severity)) + ": ";
+    text += i.location.empty() ? std::string("(message)") : i.location;
+    text += ": " + i.message;
+    if (!i.code.empty()) text += " [" + i.code + "]";
+    if (!i.rule.empty()) text += " (rule " + i.rule + ")";
+    rep.error(where, text);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+struct OpenedInput {
+  InputFile file;
+  std::string head;  // bytes read so far
+  Detection det;
+  bool eof = false;
+};
+
+// Opens `path` and reads until its format is known. Reports problems and returns nullopt.
+std::optional<OpenedInput> open_input(const std::string& path, std::size_t max, Reporter& rep) {
+  ReadError re;
+  auto file = InputFile::open(path, re);
+  if (!file) {
+    rep.error(path == "-" ? "<stdin>" : path, re.message);
+    return std::nullopt;
+  }
+  OpenedInput in{std::move(*file), {}, {}, false};
+  for (;;) {
+    in.det = detect_format(in.head, in.eof);
+    if (!in.det.need_more) break;
+    if (in.head.size() > max) {
+      rep.error(in.file.name(), "no content in the first " + std::to_string(max) +
+                                    " bytes (limit --max-input-bytes)");
+      return std::nullopt;
+    }
+    auto n = in.file.read(in.head, kChunk, re);
+    if (!n) {
+      rep.error(in.file.name(), re.message);
+      return std::nullopt;
+    }
+    if (*n == 0) in.eof = true;
+  }
+  switch (in.det.format) {
+    case InputFormat::empty:
+      rep.error(in.file.name(), "empty input (no message or resource)");
+      return std::nullopt;
+    case InputFormat::unknown:
+      rep.error(in.file.name(),
+                "byte " + std::to_string(in.det.offset) + ": unrecognised input starting with " +
+                    describe_byte(static_cast<unsigned char>(in.head[in.det.offset])) +
+                    "; expected an HL7 v2 message (MSH...), MLLP frames (0x0B) or a FHIR JSON "
+                    "object ('{')");
+      return std::nullopt;
+    default:
+      break;
+  }
+  return in;
+}
+
+// Reads the rest of a single-document input (JSON) into in.head, up to `max` bytes.
+bool read_whole(OpenedInput& in, std::size_t max, Reporter& rep) {
+  ReadError re;
+  while (!in.eof) {
+    if (in.head.size() > max) break;
+    auto n = in.file.read(in.head, std::min(kChunk, max + 1 - std::min(max, in.head.size())), re);
+    if (!n) {
+      rep.error(in.file.name(), re.message);
+      return false;
+    }
+    if (*n == 0) in.eof = true;
+  }
+  if (in.head.size() > max) {
+    rep.error(in.file.name(), "input larger than the limit of " + std::to_string(max) +
+                                  " bytes (--max-input-bytes)");
+    return false;
+  }
+  return true;
+}
+
+// Calls on_message(RawMessage&) for each message of a v2 input, one at a time.
+template <class F>
+bool for_each_v2_message(OpenedInput& in, std::size_t max, Reporter& rep, F&& on_message) {
+  MessageSplitter splitter(in.det.format == InputFormat::mllp, max);
+  RawMessage m;
+  auto drain = [&] {
+    while (splitter.next(m)) on_message(m);
+  };
+  splitter.feed(in.head);
+  std::string().swap(in.head);
+  drain();
+  std::string chunk;
+  chunk.reserve(kChunk);
+  ReadError re;
+  while (!in.eof) {
+    chunk.clear();
+    auto n = in.file.read(chunk, kChunk, re);
+    if (!n) {
+      rep.error(in.file.name(), re.message);
+      return false;
+    }
+    if (*n == 0) {
+      in.eof = true;
+      break;
+    }
+    splitter.feed(chunk);
+    drain();
+  }
+  splitter.finish();
+  drain();
+  return true;
+}
+
+bool is_v2(InputFormat f) { return f == InputFormat::er7 || f == InputFormat::mllp; }
+
+// ---------------------------------------------------------------------------------------------
+// Mapping engine
+
+std::optional<mappings::Engine> load_engine(const Options& opt, Reporter& rep, int& exit_code) {
+  const MappingsLocation loc = locate_mappings(opt.mappings);
+  std::vector<mappings::SourceFile> sources;
+  if (auto problem = read_mapping_sources(loc.dir, sources)) {
+    rep.line(*problem + " (from " + loc.origin + ")");
+    exit_code = code(loc.origin == "built-in default" ? Exit::internal : Exit::bad_input);
+    return std::nullopt;
+  }
+  auto engine = mappings::Engine::load(sources);
+  if (!engine) {
+    for (const mappings::LoadError& e : engine.error()) {
+      rep.line("mapping error: " + loc.dir + "/" + mappings::to_string(e));
+    }
+    exit_code = code(Exit::bad_input);
+    return std::nullopt;
+  }
+  return std::move(*engine);
+}
+
+// ---------------------------------------------------------------------------------------------
+// translate
+
+class Translator {
+ public:
+  Translator(const Options& opt, const mappings::Engine& engine, std::ostream& out, Reporter& rep)
+      : opt_(opt), engine_(engine), out_(out), rep_(rep) {}
+
+  bool failed() const { return failed_; }
+
+  void v2_input(OpenedInput& in) {
+    hl7v2::Limits limits;
+    limits.max_message_bytes = opt_.max_input;
+    mappings::Translation t;
+    const std::string name = in.file.name();
+    const bool ok = for_each_v2_message(in, opt_.max_input, rep_, [&](RawMessage& m) {
+      const std::string where = message_label(name, m);
+      if (!m.refused.empty()) {
+        rep_.error(where, m.refused);
+        failed_ = true;
+        return;
+      }
+      auto msg = hl7v2::Message::parse(std::move(m.bytes), limits);
+      if (!msg) {
+        const hl7v2::ParseError& e = msg.error();
+        rep_.error(where, v2_location(e, m) + ": " + e.message + " [HL7 error " +
+                              std::string(v2_error_code(e.code)) + "]");
+        failed_ = true;
+        return;
+      }
+      if (!engine_.v2_to_fhir(*msg, t)) {
+        report_engine_issues(rep_, where, t.issues, false);
+        if (t.issues.empty()) rep_.error(where, "message not translated");
+        failed_ = true;
+        return;
+      }
+      if (!opt_.quiet) report_engine_issues(rep_, where, t.issues, true);
+      emit_fhir(t.output, where);
+    });
+    if (!ok) failed_ = true;
+  }
+
+  void fhir_input(OpenedInput& in) {
+    if (!read_whole(in, opt_.max_input, rep_)) {
+      failed_ = true;
+      return;
+    }
+    const std::string name = in.file.name();
+    fhir::Limits limits;
+    limits.max_bytes = opt_.max_input;
+    auto doc = fhir::parse(in.head, limits);
+    if (!doc) {
+      rep_.error(name, doc.error().message);
+      failed_ = true;
+      return;
+    }
+    std::optional<fhir::Document> previous;
+    if (opt_.previous) {
+      Reporter& rep = rep_;
+      auto prev_in = open_input(*opt_.previous, opt_.max_input, rep);
+      if (!prev_in) {
+        failed_ = true;
+        return;
+      }
+      if (prev_in->det.format != InputFormat::fhir_json) {
+        rep_.error(prev_in->file.name(), "--previous must be a FHIR JSON resource");
+        failed_ = true;
+        return;
+      }
+      if (!read_whole(*prev_in, opt_.max_input, rep_)) {
+        failed_ = true;
+        return;
+      }
+      auto prev = fhir::parse(prev_in->head, limits);
+      if (!prev) {
+        rep_.error(prev_in->file.name(), prev.error().message);
+        failed_ = true;
+        return;
+      }
+      previous = std::move(*prev);
+    }
+    auto t = engine_.fhir_to_v2(doc->root(), previous ? &previous->root() : nullptr);
+    if (!t) {
+      report_engine_issues(rep_, name, t.error(), false);
+      if (t.error().empty()) rep_.error(name, "resource not translated");
+      failed_ = true;
+      return;
+    }
+    if (!opt_.quiet) report_engine_issues(rep_, name, t->issues, true);
+    std::string text = std::move(t->output);
+    if (opt_.lf) std::replace(text.begin(), text.end(), '\r', '\n');
+    out_ << text;
+    if (text.empty() || text.back() != '\n') out_ << '\n';
+    ++outputs_;
+  }
+
+ private:
+  void emit_fhir(const std::string& json, const std::string& where) {
+    if (opt_.pretty) {
+      if (outputs_ > 0) {
+        rep_.error(where,
+                   "--pretty writes a single document, but the input holds several "
+                   "messages: leave out --pretty to get one Bundle per line (NDJSON)");
+        failed_ = true;
+        return;
+      }
+      auto doc = fhir::parse(json);
+      auto text = doc ? writer_.write(doc->root(), fhir::Format::pretty)
+                      : boost::system::result<std::string_view>(std::string_view(json));
+      if (!text) {
+        out_ << json << '\n';
+      } else {
+        out_ << *text << '\n';
+      }
+    } else {
+      out_ << json << '\n';
+    }
+    ++outputs_;
+  }
+
+  const Options& opt_;
+  const mappings::Engine& engine_;
+  std::ostream& out_;
+  Reporter& rep_;
+  fhir::Writer writer_;
+  std::size_t outputs_ = 0;
+  bool failed_ = false;
+};
+
+int cmd_translate(const Options& opt, std::ostream& out, Reporter& rep) {
+  if (opt.pretty && opt.ndjson) {
+    rep.line("--pretty and --ndjson exclude each other");
+    return code(Exit::bad_input);
+  }
+  if (opt.pretty && opt.files.size() > 1) {
+    rep.line(
+        "--pretty writes a single document: give one FILE, or leave out --pretty to get "
+        "one document per line (NDJSON)");
+    return code(Exit::bad_input);
+  }
+  if (opt.previous && opt.files.size() > 1) {
+    rep.line("--previous applies to a single FHIR input: give one FILE");
+    return code(Exit::bad_input);
+  }
+  if (opt.previous && opt.to == "fhir") {
+    rep.line("--previous applies to FHIR -> v2 translation only");
+    return code(Exit::bad_input);
+  }
+  if (std::count(opt.files.begin(), opt.files.end(), "-") > 1) {
+    rep.line("standard input ('-') can be given only once");
+    return code(Exit::bad_input);
+  }
+  int exit_code = 0;
+  auto engine = load_engine(opt, rep, exit_code);
+  if (!engine) return exit_code;
+
+  Translator tr(opt, *engine, out, rep);
+  std::string direction = opt.to;
+  bool any_failed = false;
+  for (const std::string& path : opt.files) {
+    auto in = open_input(path, opt.max_input, rep);
+    if (!in) {
+      any_failed = true;
+      continue;
+    }
+    const std::string found = is_v2(in->det.format) ? "fhir" : "v2";
+    if (direction.empty()) direction = found;
+    if (found != direction) {
+      rep.error(in->file.name(),
+                std::string("holds ") + std::string(to_string(in->det.format)) +
+                    ", which cannot be translated to " + (direction == "fhir" ? "FHIR" : "v2") +
+                    (opt.to.empty() ? " like the inputs before it (give inputs of one kind)" : ""));
+      any_failed = true;
+      continue;
+    }
+    if (found == "fhir" && opt.previous) {
+      rep.error(in->file.name(), "--previous applies to FHIR -> v2 translation only");
+      any_failed = true;
+      continue;
+    }
+    if (found == "fhir") {
+      tr.v2_input(*in);
+    } else {
+      tr.fhir_input(*in);
+    }
+  }
+  out.flush();
+  if (!out) {
+    rep.line("cannot write the output");
+    return code(Exit::internal);
+  }
+  return (any_failed || tr.failed()) ? code(Exit::bad_input) : code(Exit::ok);
+}
+
+// ---------------------------------------------------------------------------------------------
+// validate
+
+std::string_view fhir_issue_type_for_v2(std::string_view c) {
+  if (c == "100" || c == "198") return "structure";
+  if (c == "101") return "required";
+  if (c == "102") return "value";
+  if (c == "103") return "code-invalid";
+  if (c == "104") return "too-long";
+  if (c == "200" || c == "201" || c == "202" || c == "203") return "not-supported";
+  if (c == "204") return "not-found";
+  if (c == "205") return "duplicate";
+  if (c.empty()) return "processing";
+  if (c.front() >= 'a' && c.front() <= 'z') return c;  // already a FHIR issue type
+  return "processing";
+}
+
+class OutcomeBuilder {
+ public:
+  OutcomeBuilder() {
+    doc_.SetObject();
+    doc_.AddMember("resourceType", "OperationOutcome", a());
+    issues_.SetArray();
+  }
+  void add(std::string_view severity, std::string_view type, std::string_view diagnostics,
+           std::string_view v2_code, std::string_view v2_location, std::string_view expression) {
+    rapidjson::Value i(rapidjson::kObjectType);
+    i.AddMember("severity", str(severity), a());
+    i.AddMember("code", str(type), a());
+    if (!v2_code.empty()) {
+      rapidjson::Value coding(rapidjson::kObjectType);
+      coding.AddMember("system", "http://terminology.hl7.org/CodeSystem/v2-0357", a());
+      coding.AddMember("code", str(v2_code), a());
+      rapidjson::Value codings(rapidjson::kArrayType);
+      codings.PushBack(coding, a());
+      rapidjson::Value details(rapidjson::kObjectType);
+      details.AddMember("coding", codings, a());
+      i.AddMember("details", details, a());
+    }
+    i.AddMember("diagnostics", str(diagnostics), a());
+    if (!v2_location.empty()) {
+      rapidjson::Value l(rapidjson::kArrayType);
+      l.PushBack(str(v2_location), a());
+      i.AddMember("location", l, a());
+    }
+    if (!expression.empty()) {
+      rapidjson::Value x(rapidjson::kArrayType);
+      x.PushBack(str(expression), a());
+      i.AddMember("expression", x, a());
+    }
+    if (severity == "error" || severity == "fatal") errors_ = true;
+    issues_.PushBack(i, a());
+  }
+  bool has_errors() const { return errors_; }
+  rapidjson::Document& finish() {
+    if (issues_.Empty()) add("information", "informational", "No issues detected", "", "", "");
+    doc_.AddMember("issue", issues_, a());
+    return doc_;
+  }
+
+ private:
+  rapidjson::Document::AllocatorType& a() { return doc_.GetAllocator(); }
+  rapidjson::Value str(std::string_view s) {
+    return rapidjson::Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a());
+  }
+  rapidjson::Document doc_;
+  rapidjson::Value issues_;
+  bool errors_ = false;
+};
+
+class Validator {
+ public:
+  Validator(const Options& opt, std::ostream& out, Reporter& rep)
+      : opt_(opt), out_(out), rep_(rep) {}
+
+  bool found_errors() const { return errors_; }
+  bool failed() const { return failed_; }
+  int engine_exit() const { return engine_exit_; }
+
+  void fhir_input(OpenedInput& in) {
+    if (!read_whole(in, opt_.max_input, rep_)) {
+      failed_ = true;
+      return;
+    }
+    fhir::Limits limits;
+    limits.max_bytes = opt_.max_input;
+    const std::vector<fhir::Issue> issues = fhir::parse_and_validate(in.head, limits);
+    if (fhir::has_errors(issues)) errors_ = true;
+    emit(fhir::operation_outcome(issues).root());
+  }
+
+  void v2_input(OpenedInput& in) {
+    if (!engine_) {
+      int ec = 0;
+      engine_ = load_engine(opt_, rep_, ec);
+      if (!engine_) {
+        engine_exit_ = ec;
+        failed_ = true;
+        return;
+      }
+    }
+    hl7v2::Limits limits;
+    limits.max_message_bytes = opt_.max_input;
+    mappings::Translation t;
+    const bool ok = for_each_v2_message(in, opt_.max_input, rep_, [&](RawMessage& m) {
+      OutcomeBuilder oo;
+      if (!m.refused.empty()) {
+        oo.add("fatal", "too-costly", m.refused, "199", "", "");
+      } else if (auto msg = hl7v2::Message::parse(std::move(m.bytes), limits); !msg) {
+        const hl7v2::ParseError& e = msg.error();
+        const std::string_view c = v2_error_code(e.code);
+        oo.add("error", fhir_issue_type_for_v2(c), e.message, c, v2_location(e, m), "");
+      } else {
+        const bool translated = engine_->v2_to_fhir(*msg, t);
+        for (const mappings::Issue& i : t.issues) {
+          std::string text = i.message;
+          if (!i.rule.empty()) text += " (rule " + i.rule + ")";
+          oo.add(severity_text(i.severity), fhir_issue_type_for_v2(i.code), text, i.code,
+                 i.location, "");
+        }
+        if (translated) {
+          // The translation itself must be valid FHIR: check what the mapping produced.
+          if (auto out = fhir::parse(t.output)) {
+            for (const fhir::Issue& i : fhir::validate(out->root())) {
+              oo.add(fhir::to_string(i.severity), fhir::to_string(i.type),
+                     "in the FHIR translation: " + i.message, "", "", i.path);
+            }
+          } else {
+            oo.add("error", "exception", "the FHIR translation is not valid JSON", "", "", "");
+          }
+        }
+      }
+      if (oo.has_errors()) errors_ = true;
+      emit(oo.finish());
+    });
+    if (!ok) failed_ = true;
+  }
+
+ private:
+  void emit(const rapidjson::Value& outcome) {
+    auto text = writer_.write(outcome, opt_.pretty ? fhir::Format::pretty : fhir::Format::compact);
+    if (text) out_ << *text << '\n';
+  }
+
+  const Options& opt_;
+  std::ostream& out_;
+  Reporter& rep_;
+  std::optional<mappings::Engine> engine_;
+  fhir::Writer writer_;
+  bool errors_ = false;
+  bool failed_ = false;
+  int engine_exit_ = 0;
+};
+
+int cmd_validate(const Options& opt, std::ostream& out, Reporter& rep) {
+  if (std::count(opt.files.begin(), opt.files.end(), "-") > 1) {
+    rep.line("standard input ('-') can be given only once");
+    return code(Exit::bad_input);
+  }
+  Validator v(opt, out, rep);
+  bool unreadable = false;
+  for (const std::string& path : opt.files) {
+    auto in = open_input(path, opt.max_input, rep);
+    if (!in) {
+      unreadable = true;  // reported; go on with the next file
+      continue;
+    }
+    if (is_v2(in->det.format)) {
+      v.v2_input(*in);
+      if (v.engine_exit() != 0) return v.engine_exit();
+    } else {
+      v.fhir_input(*in);
+    }
+  }
+  out.flush();
+  if (!out) {
+    rep.line("cannot write the output");
+    return code(Exit::internal);
+  }
+  if (unreadable || v.failed()) return code(Exit::bad_input);
+  return code(v.found_errors() ? Exit::validation_failed : Exit::ok);
+}
+
+}  // namespace
+
+std::string_view version() noexcept { return FCPGW_VERSION; }
+
+int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& err) noexcept {
+  Reporter rep(err);
+  try {
+    CLI::App app{
+        "fcpgw: HL7 v2 <-> FHIR R4 (UK Core) gateway for First Contact Practitioner services.\n"
+        "Exit codes: 0 ok, 1 validation found errors, 2 bad input or usage, 3 internal or "
+        "environment failure.",
+        "fcpgw"};
+    app.set_version_flag("--version", std::string("fcpgw ") + std::string(version()));
+    app.require_subcommand(0, 1);
+
+    Options opt;
+    auto add_common = [&](CLI::App* sub) {
+      sub->add_option("--max-input-bytes", opt.max_input,
+                      "Largest message or JSON document accepted, in bytes (suffixes KiB, MiB "
+                      "allowed; default 16MiB)")
+          ->transform(CLI::AsSizeValue(false))
+          ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 31));
+      sub->add_option("--mappings", opt.mappings,
+                      "Directory of mapping files (default: $FCPGW_MAPPINGS_DIR, else the "
+                      "bundled mappings)");
+      sub->add_flag("--pretty", opt.pretty, "Indent JSON output (one input document only)");
+    };
+
+    CLI::App* translate = app.add_subcommand(
+        "translate",
+        "Translate HL7 v2 messages to FHIR R4 Bundles, or a FHIR resource/Bundle to an HL7 v2 "
+        "message. Input: FILEs or '-' for stdin; a file may hold many v2 messages (each "
+        "starting with MSH, or MLLP framed). FHIR output: one Bundle per line (NDJSON).");
+    translate->add_option("--to", opt.to, "Output: fhir or v2 (default: told from the input)")
+        ->check(CLI::IsMember({"fhir", "v2"}));
+    translate->add_option("--previous", opt.previous,
+                          "Earlier version of the Appointment (FHIR -> v2: chooses the "
+                          "trigger event, e.g. S13 when the time changed)");
+    translate->add_flag("--ndjson", opt.ndjson,
+                        "One compact JSON document per line (the default for FHIR output)");
+    translate->add_flag("--lf", opt.lf,
+                        "End v2 segments with LF instead of CR (for reading in a terminal)");
+    translate->add_flag("-q,--quiet", opt.quiet, "Do not print warnings");
+    add_common(translate);
+    translate->add_option("FILE", opt.files, "Input files, '-' for standard input")->required();
+
+    CLI::App* validate = app.add_subcommand(
+        "validate",
+        "Validate FHIR JSON against FHIR R4 and UK Core rules, or check that HL7 v2 messages "
+        "parse and map; prints one OperationOutcome per resource or message. Exit 1 when any "
+        "has an error.");
+    add_common(validate);
+    validate->add_option("FILE", opt.files, "Input files, '-' for standard input")->required();
+
+    CLI::App* help = app.add_subcommand("help", "Show this help");
+
+    std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
+    std::reverse(rest.begin(), rest.end());
+    try {
+      app.parse(rest);
+    } catch (const CLI::ParseError& e) {
+      if (e.get_exit_code() == 0) {  // --help, --version
+        app.exit(e, out, err);
+        return code(Exit::ok);
+      }
+      err << "fcpgw: " << e.what() << "\n";
+      err << "Run 'fcpgw help' or 'fcpgw <command> --help' for usage.\n";
+      return code(Exit::bad_input);
+    }
+
+    if (help->parsed()) {
+      out << app.help();
+      return code(Exit::ok);
+    }
+    if (opt.pretty && validate->parsed() && opt.files.size() > 1) {
+      rep.line("--pretty writes a single document: give one FILE");
+      return code(Exit::bad_input);
+    }
+    if (translate->parsed()) return cmd_translate(opt, out, rep);
+    if (validate->parsed()) return cmd_validate(opt, out, rep);
+    err << app.help();
+    return code(Exit::bad_input);
+  } catch (const std::bad_alloc&) {
+    rep.line("internal error: out of memory");
+  } catch (const std::exception& e) {
+    rep.line(std::string("internal error: ") + e.what());
+  } catch (...) {
+    rep.line("internal error");
+  }
+  return code(Exit::internal);
+}
+
+}  // namespace fcpgw::gateway

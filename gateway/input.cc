@@ -1,0 +1,357 @@
+#include "gateway/input.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+namespace fcpgw::gateway {
+
+namespace {
+
+constexpr unsigned char kBom[3] = {0xEF, 0xBB, 0xBF};
+
+bool is_space(unsigned char c) noexcept {
+  // Not '\v': 0x0B is the MLLP start byte.
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f';
+}
+
+bool is_alnum(unsigned char c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+}  // namespace
+
+std::string_view to_string(InputFormat f) noexcept {
+  switch (f) {
+    case InputFormat::empty:
+      return "empty";
+    case InputFormat::er7:
+      return "HL7 v2 (ER7)";
+    case InputFormat::mllp:
+      return "HL7 v2 (MLLP framed)";
+    case InputFormat::fhir_json:
+      return "FHIR JSON";
+    case InputFormat::unknown:
+      break;
+  }
+  return "unknown";
+}
+
+Detection detect_format(std::string_view head, bool at_end) noexcept {
+  Detection d;
+  std::size_t i = 0;
+  // A UTF-8 BOM (or the start of one, when more bytes may follow).
+  while (i < 3 && i < head.size() && static_cast<unsigned char>(head[i]) == kBom[i]) ++i;
+  if (i > 0 && i < 3) {
+    if (i == head.size() && !at_end) {
+      d.need_more = true;
+      return d;
+    }
+    i = 0;  // not a BOM after all: judge the first byte itself
+  }
+  while (i < head.size() && is_space(static_cast<unsigned char>(head[i]))) ++i;
+  d.offset = i;
+  if (i == head.size()) {
+    if (at_end) {
+      d.format = InputFormat::empty;
+    } else {
+      d.need_more = true;
+    }
+    return d;
+  }
+  const char c = head[i];
+  if (c == hl7v2::mllp_start) {
+    d.format = InputFormat::mllp;
+  } else if (c == '{') {
+    d.format = InputFormat::fhir_json;
+  } else if (c == 'M') {
+    std::string_view rest = head.substr(i);
+    if (rest.size() < 3 && !at_end && std::string_view("MSH").starts_with(rest)) {
+      d.need_more = true;
+    } else if (rest.starts_with("MSH")) {
+      d.format = InputFormat::er7;
+    }
+  }
+  return d;
+}
+
+std::string describe_byte(unsigned char c) {
+  char buf[8];
+  if (c >= 0x21 && c < 0x7F && c != '\'') {
+    std::snprintf(buf, sizeof buf, "'%c'", static_cast<char>(c));
+  } else {
+    std::snprintf(buf, sizeof buf, "0x%02X", static_cast<unsigned>(c));
+  }
+  return buf;
+}
+
+// ---------------------------------------------------------------------------------------------
+// InputFile
+
+std::optional<InputFile> InputFile::open(const std::string& path, ReadError& error) {
+  if (path == "-") return InputFile(STDIN_FILENO, false, "<stdin>");
+  if (path.empty()) {
+    error.message = "empty file name";
+    return std::nullopt;
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int e = errno;
+    error.message = e == ENOENT   ? "no such file"
+                    : e == EACCES ? "permission denied"
+                                  : std::string("cannot open: ") + std::strerror(e);
+    return std::nullopt;
+  }
+  InputFile file(fd, true, path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    error.message = std::string("cannot stat: ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    error.message = "is a directory, not a file";
+    return std::nullopt;
+  }
+  return file;
+}
+
+InputFile::InputFile(InputFile&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      owned_(std::exchange(other.owned_, false)),
+      name_(std::move(other.name_)),
+      total_(other.total_) {}
+
+InputFile& InputFile::operator=(InputFile&& other) noexcept {
+  if (this != &other) {
+    if (owned_ && fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    owned_ = std::exchange(other.owned_, false);
+    name_ = std::move(other.name_);
+    total_ = other.total_;
+  }
+  return *this;
+}
+
+InputFile::~InputFile() {
+  if (owned_ && fd_ >= 0) ::close(fd_);
+}
+
+std::optional<std::size_t> InputFile::read(std::string& out, std::size_t max, ReadError& error) {
+  const std::size_t old = out.size();
+  out.resize(old + max);
+  for (;;) {
+    const ssize_t n = ::read(fd_, out.data() + old, max);
+    if (n >= 0) {
+      out.resize(old + static_cast<std::size_t>(n));
+      total_ += static_cast<std::uint64_t>(n);
+      return static_cast<std::size_t>(n);
+    }
+    if (errno == EINTR) continue;
+    const int e = errno;
+    out.resize(old);
+    error.message = e == EISDIR ? "is a directory, not a file"
+                                : std::string("read failed: ") + std::strerror(e);
+    return std::nullopt;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// MessageSplitter
+
+MessageSplitter::MessageSplitter(bool mllp, std::size_t max_message_bytes)
+    : mllp_(mllp), max_(max_message_bytes), decoder_(max_message_bytes) {}
+
+void MessageSplitter::feed(std::string_view chunk) {
+  if (!bom_done_) {
+    // Drop a UTF-8 BOM at the very start of the stream (it may arrive split across chunks).
+    while (!chunk.empty() && bom_seen_ < 3 &&
+           static_cast<unsigned char>(chunk.front()) == kBom[bom_seen_]) {
+      ++bom_seen_;
+      chunk.remove_prefix(1);
+    }
+    if (bom_seen_ == 3) {
+      bom_done_ = true;
+      pos_ += 3;
+    } else if (chunk.empty()) {
+      return;  // could still be a BOM
+    } else {
+      bom_done_ = true;
+      if (bom_seen_ > 0) {  // a partial match was data after all
+        const std::string partial(reinterpret_cast<const char*>(kBom), bom_seen_);
+        mllp_ ? feed_mllp(partial) : feed_er7(partial);
+      }
+    }
+  }
+  mllp_ ? feed_mllp(chunk) : feed_er7(chunk);
+}
+
+void MessageSplitter::finish() {
+  if (!bom_done_) {
+    bom_done_ = true;
+    if (bom_seen_ > 0 && bom_seen_ < 3) {
+      const std::string partial(reinterpret_cast<const char*>(kBom), bom_seen_);
+      mllp_ ? feed_mllp(partial) : feed_er7(partial);
+    }
+  }
+  if (mllp_) {
+    drain_decoder();
+    if (decoder_.in_frame()) {
+      RawMessage m;
+      m.index = ++count_;
+      m.framed = true;
+      m.refused = "MLLP frame not terminated: the input ended before its end byte (0x1C)";
+      ready_.push_back(std::move(m));
+      decoder_.reset();
+    }
+    return;
+  }
+  if (in_line_ && line_ == LineKind::undecided) decide_line();
+  in_line_ = false;
+  close_message();
+}
+
+bool MessageSplitter::next(RawMessage& out) {
+  if (ready_.empty()) return false;
+  out = std::move(ready_.front());
+  ready_.pop_front();
+  return true;
+}
+
+void MessageSplitter::feed_mllp(std::string_view chunk) {
+  decoder_.feed(chunk);
+  pos_ += chunk.size();
+  drain_decoder();
+}
+
+void MessageSplitter::drain_decoder() {
+  while (auto ev = decoder_.next()) {
+    RawMessage m;
+    m.index = ++count_;
+    m.framed = true;
+    switch (ev->kind) {
+      case hl7v2::MllpEvent::Kind::frame:
+        m.bytes = std::move(ev->payload);
+        break;
+      case hl7v2::MllpEvent::Kind::oversize:
+        m.refused = "MLLP frame larger than the limit of " + std::to_string(max_) + " bytes";
+        break;
+      case hl7v2::MllpEvent::Kind::truncated:
+        m.refused =
+            "MLLP frame cut short: a new start byte (0x0B) arrived before its end byte (0x1C)";
+        break;
+    }
+    ready_.push_back(std::move(m));
+  }
+}
+
+void MessageSplitter::feed_er7(std::string_view chunk) {
+  const std::size_t n = chunk.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const char c = chunk[i];
+    if (!in_line_) {
+      if (c == '\n' && kept_cr_) {  // LF of a kept line's CRLF
+        append(std::string_view(&chunk[i], 1));
+        kept_cr_ = false;
+        ++i;
+        continue;
+      }
+      kept_cr_ = false;
+      if (c == '\r' || c == '\n') {  // blank line
+        ++i;
+        continue;
+      }
+      in_line_ = true;
+      line_ = LineKind::undecided;
+      head_.clear();
+      lead_ws_ = 0;
+      line_start_ = pos_ + i;
+    }
+    if (c == '\r' || c == '\n') {
+      if (line_ == LineKind::undecided) decide_line();
+      const bool kept = line_ == LineKind::msh || line_ == LineKind::other;
+      if (kept) append(std::string_view(&chunk[i], 1));
+      kept_cr_ = kept && c == '\r';
+      in_line_ = false;
+      ++i;
+      continue;
+    }
+    if (line_ == LineKind::undecided) {
+      if (head_.empty() && (c == ' ' || c == '\t')) {
+        ++lead_ws_;
+      } else {
+        head_.push_back(c);
+        if (head_.size() >= 4) decide_line();
+      }
+      ++i;
+      continue;
+    }
+    // Rest of a decided line: up to the next terminator in one go.
+    std::size_t j = i;
+    while (j < n && chunk[j] != '\r' && chunk[j] != '\n') ++j;
+    if (line_ != LineKind::envelope) append(chunk.substr(i, j - i));
+    i = j;
+  }
+  pos_ += n;
+}
+
+void MessageSplitter::decide_line() {
+  const std::string_view h = head_;
+  if (h.empty()) {  // blank or whitespace-only line
+    line_ = LineKind::envelope;
+    return;
+  }
+  if (h.starts_with("MSH")) {
+    line_ = LineKind::msh;
+    close_message();
+    start_message(line_start_ + lead_ws_);
+    append(h);
+    return;
+  }
+  const std::string_view id = h.substr(0, 3);
+  if ((id == "FHS" || id == "BHS" || id == "BTS" || id == "FTS") &&
+      (h.size() == 3 || !is_alnum(static_cast<unsigned char>(h[3])))) {
+    line_ = LineKind::envelope;  // batch/file header or trailer: not part of any message
+    return;
+  }
+  line_ = LineKind::other;
+  if (!open_) start_message(line_start_);
+  if (lead_ws_ > max_) {  // refused without building a huge string of blanks
+    current_.refused = "message larger than the limit of " + std::to_string(max_) + " bytes";
+    std::string().swap(current_.bytes);
+  } else if (lead_ws_ > 0) {
+    append(std::string(lead_ws_, ' '));
+  }
+  append(h);
+}
+
+void MessageSplitter::append(std::string_view bytes) {
+  if (!open_ || !current_.refused.empty()) return;
+  if (current_.bytes.size() + bytes.size() > max_) {
+    current_.refused = "message larger than the limit of " + std::to_string(max_) + " bytes";
+    std::string().swap(current_.bytes);
+    return;
+  }
+  current_.bytes.append(bytes);
+}
+
+void MessageSplitter::close_message() {
+  if (!open_) return;
+  ready_.push_back(std::move(current_));
+  current_ = RawMessage{};
+  open_ = false;
+}
+
+void MessageSplitter::start_message(std::uint64_t offset) {
+  open_ = true;
+  current_.index = ++count_;
+  current_.offset = offset;
+  current_.framed = false;
+}
+
+}  // namespace fcpgw::gateway

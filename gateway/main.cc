@@ -1,0 +1,12 @@
+// fcpgw: the command-line entry point. Everything happens in run_cli (gateway/cli.h).
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "gateway/cli.h"
+
+int main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);
+  std::vector<std::string> args(argv, argv + argc);
+  return fcpgw::gateway::run_cli(args, std::cout, std::cerr);
+}

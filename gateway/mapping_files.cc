@@ -1,0 +1,68 @@
+#include "gateway/mapping_files.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+namespace fcpgw::gateway {
+
+namespace fs = std::filesystem;
+
+namespace {
+constexpr std::uintmax_t kMaxMappingFileBytes = 16u * 1024u * 1024u;
+}
+
+MappingsLocation locate_mappings(const std::optional<std::string>& flag) {
+  if (flag) return {*flag, "--mappings"};
+  if (const char* env = std::getenv("FCPGW_MAPPINGS_DIR"); env != nullptr && *env != '\0') {
+    return {env, "FCPGW_MAPPINGS_DIR"};
+  }
+  return {FCPGW_DEFAULT_MAPPINGS_DIR, "built-in default"};
+}
+
+std::optional<std::string> read_mapping_sources(const std::string& dir,
+                                                std::vector<mappings::SourceFile>& out) {
+  std::error_code ec;
+  const fs::path root(dir);
+  if (!fs::is_directory(root, ec)) {
+    return "mappings directory '" + dir + "' " +
+           (fs::exists(root, ec) ? "is not a directory" : "does not exist");
+  }
+  std::vector<fs::path> files;
+  fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec);
+  if (ec) return "cannot list mappings directory '" + dir + "': " + ec.message();
+  for (const fs::recursive_directory_iterator end; it != end; it.increment(ec)) {
+    if (ec) return "cannot list mappings directory '" + dir + "': " + ec.message();
+    const fs::path& p = it->path();
+    const std::string leaf = p.filename().string();
+    if (it->is_directory(ec)) {
+      if (leaf == "golden" || leaf.starts_with(".")) it.disable_recursion_pending();
+      continue;
+    }
+    if (p.extension() == ".json" && !leaf.starts_with(".") && it->is_regular_file(ec)) {
+      files.push_back(p);
+    }
+  }
+  std::sort(files.begin(), files.end());
+  for (const fs::path& p : files) {
+    const std::string name = p.lexically_relative(root).generic_string();
+    const std::uintmax_t size = fs::file_size(p, ec);
+    if (ec) return "mapping file '" + name + "': cannot read: " + ec.message();
+    if (size > kMaxMappingFileBytes) {
+      return "mapping file '" + name + "': larger than " + std::to_string(kMaxMappingFileBytes) +
+             " bytes";
+    }
+    std::ifstream in(p, std::ios::binary);
+    std::string text(static_cast<std::size_t>(size), '\0');
+    if (!in || !in.read(text.data(), static_cast<std::streamsize>(size))) {
+      return "mapping file '" + name + "': cannot read";
+    }
+    out.push_back({name, std::move(text)});
+  }
+  if (out.empty()) return "mappings directory '" + dir + "' holds no mapping files (*.json)";
+  return std::nullopt;
+}
+
+}  // namespace fcpgw::gateway

@@ -1,0 +1,229 @@
+// In-process tests of the command line: argument errors and bad inputs. No sockets, no peers.
+#include "gateway/cli.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fcpgw::gateway {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct Run {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Run run(std::initializer_list<std::string> args) {
+  std::vector<std::string> argv{"fcpgw"};
+  argv.insert(argv.end(), args);
+  std::ostringstream out, err;
+  const int code = run_cli(argv, out, err);
+  return {code, out.str(), err.str()};
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("fcpgw-cli-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string file(const std::string& name, const std::string& content) {
+    const fs::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << content;
+    return p.string();
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  fs::path dir_;
+};
+
+// ---- usage ----------------------------------------------------------------------------------
+
+TEST_F(CliTest, NoCommandIsAUsageError) {
+  auto r = run({});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("translate"));
+}
+
+TEST_F(CliTest, VersionAndHelp) {
+  auto v = run({"--version"});
+  EXPECT_EQ(v.code, 0);
+  EXPECT_THAT(v.out, HasSubstr(std::string("fcpgw ") + std::string(version())));
+  auto h = run({"help"});
+  EXPECT_EQ(h.code, 0);
+  EXPECT_THAT(h.out, AllOf(HasSubstr("translate"), HasSubstr("validate")));
+  auto th = run({"translate", "--help"});
+  EXPECT_EQ(th.code, 0);
+  EXPECT_THAT(th.out, AllOf(HasSubstr("--to"), HasSubstr("--previous")));
+}
+
+TEST_F(CliTest, UnknownCommandOrOption) {
+  EXPECT_EQ(run({"frobnicate"}).code, 2);
+  EXPECT_EQ(run({"translate", "--no-such-option", "x"}).code, 2);
+}
+
+TEST_F(CliTest, TranslateNeedsAFile) {
+  auto r = run({"translate"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("FILE"));
+}
+
+TEST_F(CliTest, TranslateRejectsUnknownDirection) {
+  auto r = run({"translate", "--to", "xml", "x.hl7"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--to"));
+}
+
+TEST_F(CliTest, PrettyAndNdjsonExcludeEachOther) {
+  auto r = run({"translate", "--pretty", "--ndjson", "x.hl7"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--pretty"));
+}
+
+TEST_F(CliTest, PrettyWithSeveralFilesIsRefused) {
+  auto r = run({"translate", "--pretty", "a.hl7", "b.hl7"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--pretty"));
+}
+
+TEST_F(CliTest, PreviousWithSeveralFilesIsRefused) {
+  auto r = run({"translate", "--previous", "p.json", "a.json", "b.json"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--previous"));
+}
+
+TEST_F(CliTest, StdinOnlyOnce) { EXPECT_EQ(run({"validate", "-", "-"}).code, 2); }
+
+TEST_F(CliTest, MaxInputBytesMustBePositive) {
+  EXPECT_EQ(run({"validate", "--max-input-bytes", "0", "x.json"}).code, 2);
+  EXPECT_EQ(run({"validate", "--max-input-bytes", "lots", "x.json"}).code, 2);
+}
+
+TEST_F(CliTest, MissingMappingsDirectoryIsNamed) {
+  const std::string f = file("m.hl7", "MSH|^~\\&|A|B|C|D|20240101||SIU^S12|1|P|2.5.1\r");
+  auto r = run({"translate", "--mappings", path("nowhere"), f});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, AllOf(HasSubstr(path("nowhere")), HasSubstr("does not exist")));
+}
+
+TEST_F(CliTest, BadMappingFileIsNamed) {
+  fs::create_directories(dir_ / "maps");
+  file("maps/broken-mapping.json", "{ \"mapping\": ");
+  const std::string f = file("m.hl7", "MSH|^~\\&|A|B|C|D|20240101||SIU^S12|1|P|2.5.1\r");
+  auto r = run({"translate", "--mappings", path("maps"), f});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("mapping error"), HasSubstr("broken-mapping.json")));
+  EXPECT_EQ(r.out, "");
+}
+
+// ---- bad inputs -----------------------------------------------------------------------------
+
+TEST_F(CliTest, MissingFile) {
+  auto r = run({"validate", path("absent.json")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, AllOf(HasSubstr(path("absent.json")), HasSubstr("no such file")));
+}
+
+TEST_F(CliTest, DirectoryInsteadOfFile) {
+  auto r = run({"validate", dir_.string()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("is a directory"));
+}
+
+TEST_F(CliTest, EmptyInput) {
+  auto r = run({"validate", file("empty.json", "")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("empty input"));
+  auto ws = run({"validate", file("blank.json", " \r\n\t\n")});
+  EXPECT_EQ(ws.code, 2);
+  EXPECT_THAT(ws.err, HasSubstr("empty input"));
+}
+
+TEST_F(CliTest, BinaryGarbageNamesTheByteNotTheContent) {
+  std::string garbage("\n\x00\x01\x02SECRET", 10);
+  auto r = run({"validate", file("bin.dat", garbage)});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("byte 1"), HasSubstr("0x00"), Not(HasSubstr("SECRET"))));
+}
+
+TEST_F(CliTest, InputAtTheLimitIsReadOneByteMoreIsRefused) {
+  const std::string json = R"({"resourceType":"Basic","code":{"text":"x"}})";
+  const std::string f = file("r.json", json);
+  const std::string limit = std::to_string(json.size());
+  auto at = run({"validate", "--max-input-bytes", limit, f});
+  EXPECT_NE(at.code, 2) << at.err;
+  auto over = run({"validate", "--max-input-bytes", std::to_string(json.size() - 1), f});
+  EXPECT_EQ(over.code, 2);
+  EXPECT_THAT(over.err, HasSubstr("larger than the limit of"));
+}
+
+TEST_F(CliTest, LargeInputIsRefusedWithoutReadingItAll) {
+  // 64 MiB of JSON-looking data against a 1 MiB limit.
+  const std::string f = path("big.json");
+  {
+    std::ofstream o(f, std::ios::binary);
+    o << "{\"resourceType\":\"Basic\",\"x\":\"";
+    const std::string block(1 << 20, 'a');
+    for (int i = 0; i < 64; ++i) o << block;
+    o << "\"}";
+  }
+  auto r = run({"validate", "--max-input-bytes", "1MiB", f});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("larger than the limit of 1048576 bytes"));
+}
+
+TEST_F(CliTest, MalformedJsonIsReportedWithPositionAndNoData) {
+  auto r =
+      run({"validate",
+           file("bad.json",
+                "{\"resourceType\":\"Patient\",\n\"name\":[{\"family\":\"JONESSMITH\"}] \"x\"}")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, AllOf(HasSubstr("OperationOutcome"), HasSubstr("line 2")));
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr("JONESSMITH")));
+}
+
+TEST_F(CliTest, InvalidUtf8IsAFindingNotACrash) {
+  auto r = run(
+      {"validate", file("latin1.json",
+                        "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"M\xfcller\"}]}")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("OperationOutcome"));
+}
+
+TEST_F(CliTest, ValidateReportsValidationErrorsWithExit1) {
+  auto r = run(
+      {"validate", file("appt.json", R"({"resourceType":"Appointment","status":"not-a-status"})")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, AllOf(HasSubstr("\"resourceType\":\"OperationOutcome\""),
+                           HasSubstr("Appointment.participant")));
+}
+
+TEST_F(CliTest, ValidateAcceptsAValidResource) {
+  const std::string appt = R"({"resourceType":"Appointment","status":"booked",
+    "start":"2024-03-01T09:00:00Z","end":"2024-03-01T09:20:00Z",
+    "participant":[{"actor":{"display":"Physiotherapist"},"status":"accepted"}]})";
+  auto r = run({"validate", file("appt.json", appt)});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("OperationOutcome"));
+}
+
+}  // namespace
+}  // namespace fcpgw::gateway
