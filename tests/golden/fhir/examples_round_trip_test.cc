@@ -2,14 +2,14 @@
 // validates must parse, validate with no errors, and write back to equal JSON (compact and
 // pretty). Bundles may hold resources of any type: those outside our list are reported as
 // `information` (not validated) and do not count as errors.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "fhir/definitions.h"
 #include "fhir/json.h"
@@ -56,8 +56,7 @@ TEST(FhirExamples, RoundTripAndValidate) {
     const auto issues = validate(doc->root());
     for (const Issue& i : issues) {
       if (i.severity == Severity::error || i.severity == Severity::fatal) {
-        ADD_FAILURE() << name << ": " << to_string(i.type) << " at " << i.path << ": "
-                      << i.message;
+        ADD_FAILURE() << name << ": " << to_string(i.type) << " at " << i.path << ": " << i.message;
         ++failures;
       }
     }
