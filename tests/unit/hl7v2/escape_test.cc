@@ -1,0 +1,80 @@
+#include <gtest/gtest.h>
+
+#include "hl7v2/delimiters.h"
+
+namespace fcpgw::hl7v2 {
+namespace {
+
+const Delimiters kStd{};
+
+TEST(Escape, DecodesEveryDelimiterEscape) {
+  EXPECT_EQ(unescape(R"(a\F\b\S\c\T\d\R\e\E\f)", kStd), "a|b^c&d~e\\f");
+}
+
+TEST(Escape, DecodesHex) {
+  EXPECT_EQ(unescape(R"(x\X0D0A\y)", kStd), "x\r\ny");
+  EXPECT_EQ(unescape(R"(\X41\\Xc3a9\)", kStd), "A\xc3\xa9");
+}
+
+TEST(Escape, KeepsFormattingAndLocalEscapesVerbatim) {
+  EXPECT_EQ(unescape(R"(\H\bold\N\)", kStd), R"(\H\bold\N\)");
+  EXPECT_EQ(unescape(R"(a\Zlocal\b)", kStd), R"(a\Zlocal\b)");
+  EXPECT_EQ(unescape(R"(a\.br\b)", kStd), R"(a\.br\b)");
+}
+
+TEST(Escape, KeepsMalformedAndUnterminatedVerbatim) {
+  EXPECT_EQ(unescape(R"(\X4\)", kStd), R"(\X4\)");    // odd hex
+  EXPECT_EQ(unescape(R"(\XZZ\)", kStd), R"(\XZZ\)");  // not hex
+  EXPECT_EQ(unescape(R"(\X\)", kStd), R"(\X\)");      // empty hex
+  EXPECT_EQ(unescape(R"(\Q\)", kStd), R"(\Q\)");      // unknown
+  EXPECT_EQ(unescape(R"(\\)", kStd), R"(\\)");        // empty sequence
+  EXPECT_EQ(unescape(R"(abc\F)", kStd), R"(abc\F)");  // unterminated
+  EXPECT_EQ(unescape("\\", kStd), "\\");
+  EXPECT_EQ(unescape(R"(\FF\)", kStd), R"(\FF\)");
+}
+
+TEST(Escape, EscapesDoNotNest) {
+  // \E\ yields a plain backslash which is not read again as the start of an escape.
+  EXPECT_EQ(unescape(R"(\E\F\E\)", kStd), R"(\F\)");
+}
+
+TEST(Escape, TruncationCharacterOnlyWhenDeclared) {
+  Delimiters d5;
+  d5.truncation = '#';
+  EXPECT_EQ(unescape(R"(a\P\b)", d5), "a#b");
+  EXPECT_EQ(unescape(R"(a\P\b)", kStd), R"(a\P\b)");
+  EXPECT_EQ(escape("a#b", d5), R"(a\P\b)");
+  EXPECT_EQ(escape("a#b", kStd), "a#b");
+}
+
+TEST(Escape, EncodesAllSpecialsAndLineBreaks) {
+  EXPECT_EQ(escape("|^&~\\", kStd), R"(\F\\S\\T\\R\\E\)");
+  EXPECT_EQ(escape("a\rb\nc", kStd), R"(a\X0D\b\X0A\c)");
+  EXPECT_EQ(escape("plain text", kStd), "plain text");
+}
+
+TEST(Escape, RoundTripsArbitraryBytes) {
+  std::string all;
+  for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+  EXPECT_EQ(unescape(escape(all, kStd), kStd), all);
+}
+
+TEST(Escape, CustomDelimiters) {
+  Delimiters d{'!', '@', '*', '$', '%', '\0'};
+  EXPECT_EQ(escape("a!b@c*d$e%f", d), "a$F$b$S$c$R$d$E$e$T$f");
+  EXPECT_EQ(unescape("a$F$b$S$c$R$d$E$e$T$f", d), "a!b@c*d$e%f");
+}
+
+TEST(Parts, NthAndCount) {
+  EXPECT_EQ(nth_part("a^b^c", '^', 1), "a");
+  EXPECT_EQ(nth_part("a^b^c", '^', 3), "c");
+  EXPECT_EQ(nth_part("a^b^c", '^', 4), "");
+  EXPECT_EQ(nth_part("a^b^c", '^', 0), "");
+  EXPECT_EQ(nth_part("", '^', 1), "");
+  EXPECT_EQ(nth_part("^^x", '^', 3), "x");
+  EXPECT_EQ(count_parts("", '^'), 1u);
+  EXPECT_EQ(count_parts("a^^", '^'), 3u);
+}
+
+}  // namespace
+}  // namespace fcpgw::hl7v2
