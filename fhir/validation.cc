@@ -310,8 +310,12 @@ class Validator {
       }
       const Value* ext = nullptr;
       if (kind == Kind::primitive) {
-        std::string alt = "_" + std::string(name);
-        ext = member(obj, alt);
+        char buf[128];
+        if (name.size() + 1 <= sizeof buf) {
+          buf[0] = '_';
+          std::copy(name.begin(), name.end(), buf + 1);
+          ext = member(obj, std::string_view(buf, name.size() + 1));
+        }
       }
       int i = 0;
       for (const Value& item : v.GetArray()) {
@@ -396,7 +400,6 @@ class Validator {
   }
 
   void validate_primitive(const Value& v, Primitive p, const ElementDef& e) {
-    const std::string type(to_string(p));
     switch (p) {
       case Primitive::boolean:
         if (!v.IsBool()) add(Severity::error, IssueType::value, "expected a JSON boolean");
@@ -420,7 +423,8 @@ class Validator {
         break;
     }
     if (!v.IsString()) {
-      add(Severity::error, IssueType::value, "expected a JSON string of type " + type);
+      add(Severity::error, IssueType::value,
+          "expected a JSON string of type " + std::string(to_string(p)));
       return;
     }
     const std::string_view s = sv(v);
@@ -429,7 +433,7 @@ class Validator {
       return;
     }
     if (!valid_primitive_text(p, s)) {
-      add(Severity::error, IssueType::value, "not a valid " + type);
+      add(Severity::error, IssueType::value, "not a valid " + std::string(to_string(p)));
       return;
     }
     if (e.value_set >= 0 && !detail::value_set_has(t_, e.value_set, s)) {
