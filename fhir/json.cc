@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <boost/throw_exception.hpp>
+#include <cmath>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -23,6 +24,7 @@ struct DepthLimitedHandler {
   std::size_t max_depth;
   std::size_t depth = 0;
   bool too_deep = false;
+  bool out_of_range = false;
 
   bool Null() { return doc.Null(); }
   bool Bool(bool b) { return doc.Bool(b); }
@@ -30,7 +32,13 @@ struct DepthLimitedHandler {
   bool Uint(unsigned u) { return doc.Uint(u); }
   bool Int64(int64_t i) { return doc.Int64(i); }
   bool Uint64(uint64_t u) { return doc.Uint64(u); }
-  bool Double(double d) { return doc.Double(d); }
+  bool Double(double d) {
+    if (!std::isfinite(d)) {  // RapidJSON's full-precision path can yield inf for 2e308
+      out_of_range = true;
+      return false;
+    }
+    return doc.Double(d);
+  }
   bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
     return doc.RawNumber(s, n, copy);
   }
@@ -60,6 +68,7 @@ struct ParseGenerator {
   std::size_t max_depth;
   rapidjson::ParseResult result;
   bool too_deep = false;
+  bool out_of_range = false;
   std::size_t end_offset = 0;
 
   bool operator()(rapidjson::Document& doc) {
@@ -68,6 +77,7 @@ struct ParseGenerator {
     DepthLimitedHandler handler{doc, max_depth};
     result = reader.Parse<kParseFlags>(stream, handler);
     too_deep = handler.too_deep;
+    out_of_range = handler.out_of_range;
     end_offset = stream.Tell();
     return !result.IsError();
   }
@@ -201,6 +211,9 @@ boost::system::result<Document, ParseError> parse(std::string_view json, const L
       return make_error(json, ParseError::Kind::too_deep, off,
                         "nesting exceeds the limit of " + std::to_string(limits.max_depth));
     }
+    if (gen.out_of_range)
+      return make_error(json, ParseError::Kind::malformed, off,
+                        "Number too big to be stored in double.");
     const auto code = gen.result.Code();
     const auto kind = code == rapidjson::kParseErrorStringInvalidEncoding
                           ? ParseError::Kind::invalid_utf8

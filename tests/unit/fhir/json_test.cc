@@ -108,6 +108,10 @@ TEST(FhirJson, DuplicateKeysReportedWithPath) {
 
 TEST(FhirJson, HugeNumbers) {
   EXPECT_FALSE(parse(R"({"a":1e400})"));
+  auto inf = parse(R"({"a":2e308})");  // overflows to inf on RapidJSON's full-precision path
+  ASSERT_FALSE(inf);
+  EXPECT_EQ(inf.error().kind, ParseError::Kind::malformed);
+  EXPECT_EQ(inf.error().offset, 5u);
   auto d = parse(R"({"a":123456789012345678901234567890})");
   ASSERT_TRUE(d);
   EXPECT_TRUE(d->root()["a"].IsDouble());
