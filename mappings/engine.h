@@ -75,10 +75,10 @@ struct Issue {
 
 /// Result of one translation.
 struct Translation {
-  std::string output;        ///< FHIR JSON (compact) or ER7 text (segments end with CR)
-  std::string content_type;  ///< "fhir-json" or "er7"
-  std::string mapping;       ///< name of the mapping that ran, e.g. "siu-to-fhir"
-  std::string message_type;  ///< v2 message type of the input or output, e.g. "SIU^S12"
+  std::string output;         ///< FHIR JSON (compact) or ER7 text (segments end with CR)
+  std::string content_type;   ///< "fhir-json" or "er7"
+  std::string mapping;        ///< name of the mapping that ran, e.g. "siu-to-fhir"
+  std::string message_type;   ///< v2 message type of the input or output, e.g. "SIU^S12"
   std::vector<Issue> issues;  ///< warnings and information; errors make the translation fail
 };
 

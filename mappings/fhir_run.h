@@ -1,0 +1,49 @@
+#pragma once
+// Internal: the state of one FHIR -> v2 translation (fhir_to_v2.cc).
+
+#include <rapidjson/document.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hl7v2/builder.h"
+#include "mappings/plan.h"
+
+namespace fcpgw::mappings {
+
+struct FhirRun {
+  explicit FhirRun(const Plan& p) : plan(p) {}
+  const Plan& plan;
+  const rapidjson::Value* input = nullptr;     ///< as given (resource or Bundle)
+  const rapidjson::Value* bundle = nullptr;    ///< the Bundle, when the input is one
+  const rapidjson::Value* focus = nullptr;     ///< the focal resource (Appointment)
+  const rapidjson::Value* previous = nullptr;  ///< earlier version of the focal resource
+  std::string_view focus_type;
+  std::vector<Issue> issues;
+  bool failed = false;
+  std::string event;
+  std::string control_id;
+  std::map<std::uint32_t, std::uint32_t> next_rep;  // field -> last repetition written
+  std::size_t writes = 0;
+
+  const rapidjson::Value* resolve_reference(const rapidjson::Value& ref) const;
+  void eval_steps(const std::vector<FhirStep>& steps, std::size_t i, const rapidjson::Value* v,
+                  std::vector<const rapidjson::Value*>& out) const;
+  std::vector<const rapidjson::Value*> eval(const FhirPath& p, const rapidjson::Value* root) const;
+  bool text(const FhirPath& p, const rapidjson::Value* root, std::string& dst) const;
+  bool cond(const Condition& c, const rapidjson::Value* root);
+  bool render(const Template& t, const rapidjson::Value* root, std::string& dst);
+  bool scalar(Tf tf, std::string_view v, std::string& dst, const std::string& where,
+              const Producer* p, const rapidjson::Value* root, std::string_view rule);
+  bool produce(const Producer& p, const rapidjson::Value* root, std::string& dst,
+               std::string_view rule);
+  void issue(std::string_view code, const std::string& where, std::string_view message,
+             std::string_view rule);
+  void fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rules,
+              const rapidjson::Value* root, std::uint32_t rep_field, std::uint32_t rep);
+  std::string run(const FhirToV2Plan& plan);
+};
+
+}  // namespace fcpgw::mappings

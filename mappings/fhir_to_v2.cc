@@ -1,0 +1,423 @@
+// Runs a compiled FHIR -> v2 plan: evaluates FHIR paths over the input resource (or Bundle),
+// chooses the trigger event and writes the segments with hl7v2::MessageBuilder (which escapes).
+
+#include <charconv>
+
+#include "fhir/identifiers.h"
+#include "fhir/json.h"
+#include "hl7v2/builder.h"
+#include "mappings/fhir_run.h"
+
+namespace fcpgw::mappings {
+
+using rapidjson::Value;
+
+namespace {
+
+bool member_string_equals(const Value& v, std::string_view s) {
+  return v.IsString() && std::string_view(v.GetString(), v.GetStringLength()) == s;
+}
+
+}  // namespace
+
+const Value* FhirRun::resolve_reference(const Value& ref) const {
+  if (!ref.IsObject() || !ref.HasMember("reference") || !ref["reference"].IsString())
+    return nullptr;
+  const std::string_view r(ref["reference"].GetString(), ref["reference"].GetStringLength());
+  if (r.empty()) return nullptr;
+  if (r[0] == '#') {
+    if (focus->HasMember("contained") && (*focus)["contained"].IsArray())
+      for (const auto& c : (*focus)["contained"].GetArray())
+        if (c.IsObject() && c.HasMember("id") && member_string_equals(c["id"], r.substr(1)))
+          return &c;
+    return nullptr;
+  }
+  if (!bundle || !bundle->HasMember("entry") || !(*bundle)["entry"].IsArray()) return nullptr;
+  const auto slash = r.find('/');
+  for (const auto& e : (*bundle)["entry"].GetArray()) {
+    if (!e.IsObject() || !e.HasMember("resource") || !e["resource"].IsObject()) continue;
+    const Value& res = e["resource"];
+    if (e.HasMember("fullUrl") && e["fullUrl"].IsString()) {
+      const std::string_view fu(e["fullUrl"].GetString(), e["fullUrl"].GetStringLength());
+      if (fu == r) return &res;
+      if (fu.size() > r.size() && fu.substr(fu.size() - r.size()) == r &&
+          fu[fu.size() - r.size() - 1] == '/')
+        return &res;
+    }
+    if (slash != std::string_view::npos && res.HasMember("resourceType") && res.HasMember("id") &&
+        member_string_equals(res["resourceType"], r.substr(0, slash)) &&
+        member_string_equals(res["id"], r.substr(slash + 1)))
+      return &res;
+  }
+  return nullptr;
+}
+
+void FhirRun::eval_steps(const std::vector<FhirStep>& steps, std::size_t i, const Value* v,
+                         std::vector<const Value*>& out) const {
+  if (!v) return;
+  if (v->IsArray()) {
+    for (const auto& x : v->GetArray()) eval_steps(steps, i, &x, out);
+    return;
+  }
+  if (i == steps.size()) {
+    out.push_back(v);
+    return;
+  }
+  const FhirStep& st = steps[i];
+  const Value* next = nullptr;
+  if (st.resolve) {
+    next = resolve_reference(*v);
+    if (!next) return;
+    if (!st.resolve_type.empty() &&
+        !(next->HasMember("resourceType") &&
+          member_string_equals((*next)["resourceType"], st.resolve_type)))
+      return;
+  } else if (i == 0 && st.name == "%focus") {
+    next = focus;
+  } else {
+    if (!v->IsObject()) return;
+    const auto it = v->FindMember(rapidjson::StringRef(st.name.data(), st.name.size()));
+    if (it == v->MemberEnd()) return;
+    next = &it->value;
+  }
+  if (st.index >= 0) {
+    if (!next->IsArray()) {
+      if (st.index != 0) return;
+    } else {
+      if (static_cast<rapidjson::SizeType>(st.index) >= next->Size()) return;
+      next = &(*next)[static_cast<rapidjson::SizeType>(st.index)];
+    }
+  }
+  if (st.has_filter) {
+    auto keep = [&](const Value& item) {
+      std::vector<const Value*> sub;
+      eval_steps(st.filter_path, 0, &item, sub);
+      for (const auto* s : sub)
+        if (member_string_equals(*s, st.filter_value)) return true;
+      return false;
+    };
+    if (next->IsArray()) {
+      for (const auto& x : next->GetArray())
+        if (keep(x)) eval_steps(steps, i + 1, &x, out);
+      return;
+    }
+    if (!keep(*next)) return;
+  }
+  eval_steps(steps, i + 1, next, out);
+}
+
+std::vector<const Value*> FhirRun::eval(const FhirPath& p, const Value* root) const {
+  std::vector<const Value*> out;
+  eval_steps(p.steps, 0, root, out);
+  return out;
+}
+
+bool FhirRun::text(const FhirPath& p, const Value* root, std::string& dst) const {
+  for (const Value* v : eval(p, root)) {
+    if (v->IsString()) {
+      if (v->GetStringLength() == 0) continue;
+      dst.append(v->GetString(), v->GetStringLength());
+      return true;
+    }
+    if (v->IsBool()) {
+      dst.append(v->GetBool() ? "true" : "false");
+      return true;
+    }
+    if (v->IsNumber()) {
+      auto j = fhir::to_json(*v);
+      if (j) dst.append(*j);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool FhirRun::cond(const Condition& c, const Value* root) {
+  std::string tmp;
+  switch (c.kind) {
+    case CondKind::always:
+      return true;
+    case CondKind::present:
+      return text(c.source.fhir, root, tmp) || !eval(c.source.fhir, root).empty();
+    case CondKind::absent:
+      return !(text(c.source.fhir, root, tmp) || !eval(c.source.fhir, root).empty());
+    case CondKind::equals:
+    case CondKind::in:
+      if (!text(c.source.fhir, root, tmp)) return false;
+      for (const auto& v : c.values)
+        if (tmp == v) return true;
+      return false;
+    case CondKind::valid:
+      if (!text(c.source.fhir, root, tmp)) return false;
+      if (c.values[0] == "nhs-number") return fhir::nhs_number_valid(tmp);
+      if (c.values[0] == "ods-code") return fhir::ods_code_valid(tmp);
+      if (c.values[0] == "hcpc") return fhir::hcpc_number_valid(tmp);
+      if (c.values[0] == "gmc") return fhir::gmc_number_valid(tmp);
+      if (c.values[0] == "gmp") return fhir::gmp_number_valid(tmp);
+      if (c.values[0] == "dtm") return parse_fhir_date(tmp).has_value();
+      return false;
+    case CondKind::all:
+      for (const auto& k : c.children)
+        if (!cond(k, root)) return false;
+      return true;
+    case CondKind::any:
+      for (const auto& k : c.children)
+        if (cond(k, root)) return true;
+      return false;
+    case CondKind::not_:
+      return !cond(c.children[0], root);
+    case CondKind::previous:
+      return (previous != nullptr) == (c.values[0] == "present");
+    case CondKind::changed: {
+      if (!previous) return false;
+      for (const auto& p : c.changed) {
+        const auto a = eval(p, focus);
+        const auto b = eval(p, previous);
+        if (a.size() != b.size()) return true;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+          // Compare instants by meaning when both parse as dates.
+          if (a[i]->IsString() && b[i]->IsString()) {
+            const auto da = parse_fhir_date(a[i]->GetString());
+            const auto db = parse_fhir_date(b[i]->GetString());
+            if (da && db) {
+              const ZoneDefault z{0, false};
+              if (da->precision >= hl7v2::DtmPrecision::minute &&
+                  db->precision >= hl7v2::DtmPrecision::minute) {
+                const auto m = minutes_between(*da, *db, z);
+                if (m && *m != 0) return true;
+                if (da->second != db->second) return true;
+                continue;
+              }
+            }
+          }
+          if (!fhir::json_equal(*a[i], *b[i])) return true;
+        }
+      }
+      return false;
+    }
+  }
+  return false;
+}
+
+bool FhirRun::render(const Template& t, const Value* root, std::string& dst) {
+  for (const auto& part : t.parts) {
+    dst.append(part.literal);
+    if (part.var == 0) {
+      dst.append(event);
+      continue;
+    }
+    if (part.var == 1) {
+      dst.append(control_id);
+      continue;
+    }
+    if (part.source < 0) continue;
+    std::string v;
+    if (!text(t.sources[static_cast<std::size_t>(part.source)].fhir, root, v)) return false;
+    if (part.transform >= 0) {
+      std::string w;
+      if (!scalar(static_cast<Tf>(part.transform), v, w, {}, nullptr, root, {})) return false;
+      v = std::move(w);
+    }
+    dst.append(v);
+  }
+  return true;
+}
+
+bool FhirRun::scalar(Tf tf, std::string_view v, std::string& dst, const std::string& where,
+                     const Producer* p, const Value* root, std::string_view rule) {
+  switch (tf) {
+    case Tf::fhir_dtm: {
+      const auto d = parse_fhir_date(v);
+      if (!d) {
+        issue("value", where, "not a valid FHIR date/time", rule);
+        return false;
+      }
+      append_v2_dtm(dst, *d);
+      return true;
+    }
+    case Tf::minutes_between: {
+      std::string end;
+      for (const auto& [name, src] : p->args)
+        if (name == "end") text(src.fhir, root, end);
+      const auto a = parse_fhir_date(v);
+      const auto b = parse_fhir_date(end);
+      if (!a || !b) return false;
+      const auto m = minutes_between(*a, *b, ZoneDefault{0, false});
+      if (!m || *m <= 0) return false;
+      char buf[24];
+      const auto w = std::to_chars(buf, buf + sizeof buf, *m);
+      dst.append(buf, w.ptr);
+      return true;
+    }
+    case Tf::trim:
+      dst.append(trim(v));
+      return !dst.empty();
+    case Tf::upper:
+      for (char c : v) dst.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c);
+      return true;
+    case Tf::lower:
+      for (char c : v) dst.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+      return true;
+    case Tf::uri_encode:
+      append_url_encoded(dst, v);
+      return true;
+    case Tf::nhs_number: {
+      const auto n = fhir::normalize_nhs_number(v);
+      if (!n) {
+        issue("value", where, "NHS number is not 10 digits with a valid check digit", rule);
+        return false;
+      }
+      dst.append(*n);
+      return true;
+    }
+    case Tf::ods_code:
+      if (!fhir::ods_code_valid(v)) return false;
+      dst.append(v);
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool FhirRun::produce(const Producer& p, const Value* root, std::string& dst,
+                      std::string_view rule) {
+  std::string v;
+  const Source* used = nullptr;
+  for (const auto& s : p.sources)
+    if (text(s.fhir, root, v)) {
+      used = &s;
+      break;
+    }
+  if (used) {
+    if (p.transform != Tf::none) {
+      std::string w;
+      if (scalar(p.transform, v, w, std::string(used->fhir.text), &p, root, rule)) {
+        v = std::move(w);
+      } else {
+        used = nullptr;
+      }
+    }
+    if (used && p.table) {
+      const CodeTable::Entry* e = p.reverse_table ? p.table->find_target(v) : p.table->find(v);
+      if (e) {
+        v = p.reverse_table ? e->code : e->target;
+      } else {
+        used = nullptr;
+      }
+    }
+  }
+  if (used) {
+    dst.append(v);
+    return true;
+  }
+  if (p.has_else_literal) {
+    dst.append(p.else_literal);
+    return true;
+  }
+  if (p.else_producer) return produce(*p.else_producer, root, dst, rule);
+  return false;
+}
+
+void FhirRun::issue(std::string_view code, const std::string& where, std::string_view message,
+                    std::string_view rule) {
+  failed = true;
+  issues.push_back(Issue{Severity::error,
+                         where.empty() ? std::string() : std::string(focus_type) + "." + where,
+                         std::string(code), std::string(message), std::string(rule)});
+}
+
+void FhirRun::fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rules,
+                     const Value* root, std::uint32_t rep_field, std::uint32_t rep) {
+  for (const auto& r : rules) {
+    if (r.new_repetition) {
+      std::uint32_t& next = next_rep[r.target.field];
+      auto one = [&](const Value* item) {
+        if (r.when && !cond(*r.when, item)) return;
+        const std::uint32_t k = next + 1;
+        bool wrote = false;
+        if (!r.children.empty()) {
+          const std::size_t before = writes;
+          fields(b, r.children, item, r.target.field, k);
+          wrote = writes != before;
+        } else {
+          std::string v;
+          if ((r.has_tmpl && render(r.tmpl, item, v)) ||
+              (r.has_producer && produce(r.producer, item, v, r.rule))) {
+            b.set(hl7v2::Position{r.target.field, k, 1, 1}, v);
+            ++writes;
+            wrote = true;
+          }
+        }
+        if (wrote) next = k;
+      };
+      if (r.each.kind == EachKind::fhir_items) {
+        for (const Value* item : eval(r.each.fhir, root)) one(item);
+      } else {
+        one(root);
+      }
+      continue;
+    }
+    if (r.when && !cond(*r.when, root)) continue;
+    std::uint32_t k = r.target.repetition;
+    if (rep_field == r.target.field && !r.target.repetition_given) k = rep;
+    if (!r.children.empty()) {
+      fields(b, r.children, root, rep_field, rep);
+      continue;
+    }
+    std::string v;
+    if ((r.has_tmpl && render(r.tmpl, root, v)) ||
+        (r.has_producer && produce(r.producer, root, v, r.rule))) {
+      if (v.empty()) continue;
+      b.set(hl7v2::Position{r.target.field, k, r.target.component == 0 ? 1u : r.target.component,
+                            r.target.subcomponent == 0 ? 1u : r.target.subcomponent},
+            v);
+      ++writes;
+    }
+  }
+}
+
+std::string FhirRun::run(const FhirToV2Plan& plan) {
+  // Trigger event.
+  for (const auto& e : plan.events)
+    if (!e.when || cond(*e.when, focus)) {
+      event = e.event;
+      break;
+    }
+  if (event.empty()) {
+    issue("not-supported", "", "no trigger event rule matched this resource", {});
+    return {};
+  }
+  // Control id: a hash of the content and the event, so a retry repeats it.
+  Sha1 h;
+  if (auto j = fhir::to_json(*input)) h.update(*j);
+  h.update("|");
+  h.update(event);
+  if (previous)
+    if (auto j = fhir::to_json(*previous)) h.update(*j);
+  const auto dg = h.finish();
+  control_id.clear();
+  append_hex(control_id, dg.data(), 10);
+  hl7v2::MessageBuilder b;
+  for (const auto& s : plan.segments) {
+    const Value* root = focus;
+    if (s.context) {
+      const auto c = eval(*s.context, focus);
+      if (c.empty()) continue;
+      root = c.front();
+    }
+    auto one = [&](const Value* item) {
+      if (s.when && !cond(*s.when, item)) return;
+      b.segment(s.id);
+      next_rep.clear();
+      fields(b, s.fields, item, 0, 0);
+    };
+    if (s.each.kind == EachKind::fhir_items) {
+      for (const Value* item : eval(s.each.fhir, root)) one(item);
+    } else {
+      one(root);
+    }
+  }
+  return b.take();
+}
+
+}  // namespace fcpgw::mappings

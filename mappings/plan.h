@@ -1,0 +1,311 @@
+#pragma once
+// Internal: the compiled form of mapping files (see loader.cc) that the translators run.
+// Everything here is built once at load time and never changes afterwards.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mappings/engine.h"
+#include "mappings/transforms.h"
+
+namespace fcpgw::mappings {
+
+// ---- code tables ------------------------------------------------------------------------
+
+/// One ConceptMap, flattened: source code -> target code (first target wins).
+struct CodeTable {
+  std::string id;   ///< ConceptMap.id (what mapping files name)
+  std::string url;  ///< ConceptMap.url
+  struct Entry {
+    std::string source_system;
+    std::string code;
+    std::string target_system;
+    std::string target;
+    std::string display;
+  };
+  std::vector<Entry> entries;
+  /// ASCII case-insensitive match on the source code (v2 senders vary the case of codes).
+  const Entry* find(std::string_view code) const noexcept;
+  /// Reverse lookup: first entry whose target equals `target` (exact).
+  const Entry* find_target(std::string_view target) const noexcept;
+};
+
+// ---- v2 side ----------------------------------------------------------------------------
+
+/// A compiled v2 path. Segment occurrence and field repetition may be bound by an enclosing
+/// `each`; otherwise the first occurrence / the given repetition is used.
+struct V2Ref {
+  std::uint32_t seg_key = 0;       ///< 3-character id packed (see pack_id)
+  std::uint16_t slot = 0;          ///< index of the id in Plan::v2_segments
+  std::uint16_t field = 0;         ///< >= 1 (MSH numbering: MSH-1 is the separator)
+  std::uint16_t component = 0;     ///< 0 = whole repetition
+  std::uint16_t subcomponent = 0;  ///< 0 = whole component
+  std::uint32_t repetition = 1;
+  bool repetition_given = false;
+  std::string text;  ///< as written, for messages
+};
+
+constexpr std::uint32_t pack_id(std::string_view id) noexcept {
+  return id.size() < 3 ? 0
+                       : (std::uint32_t(static_cast<unsigned char>(id[0])) << 16) |
+                             (std::uint32_t(static_cast<unsigned char>(id[1])) << 8) |
+                             std::uint32_t(static_cast<unsigned char>(id[2]));
+}
+
+// ---- FHIR side (reverse direction) ------------------------------------------------------
+
+struct FhirStep {
+  std::string name;                   ///< element name; empty for a resolve() step
+  int index = -1;                     ///< [n]
+  bool resolve = false;               ///< resolve(): follow the Reference held in the current value
+  std::string resolve_type;           ///< resolve(Type): keep only targets of this type
+  std::vector<FhirStep> filter_path;  ///< [sub.path=value]
+  std::string filter_value;
+  bool has_filter = false;
+};
+struct FhirPath {
+  std::vector<FhirStep> steps;
+  std::string text;
+};
+
+// ---- shared: sources, conditions, templates ---------------------------------------------
+
+/// Where a scalar value comes from: a v2 path (v2 -> FHIR) or a FHIR path (FHIR -> v2).
+struct Source {
+  bool is_fhir = false;
+  V2Ref v2;
+  FhirPath fhir;
+  std::string_view text() const noexcept { return is_fhir ? fhir.text : v2.text; }
+};
+
+enum class CondKind : std::uint8_t {
+  present,
+  absent,
+  equals,
+  in,
+  valid,
+  all,
+  any,
+  not_,
+  previous,
+  changed,
+  always
+};
+struct Condition {
+  CondKind kind = CondKind::always;
+  Source source;
+  std::vector<std::string> values;  ///< equals/in values; valid: checker name; changed: paths
+  std::vector<FhirPath> changed;
+  std::vector<Condition> children;
+};
+
+/// A text template: literal text with `{v2-path}`, `{fhir-path}` or `{$var}` holes (constants are
+/// folded into the literal text at load time). A hole may name a scalar transform
+/// (`{MSH-4.1|lower}`). The template is absent when any hole is empty.
+struct TemplatePart {
+  std::string literal;
+  int source = -1;     ///< index into Template::sources, or -1 for pure literal
+  int transform = -1;  ///< scalar transform id applied to the hole, or -1
+  int var = -1;        ///< runtime variable (reverse direction: event, control id)
+};
+struct Template {
+  std::vector<TemplatePart> parts;
+  std::vector<Source> sources;
+  bool constant() const noexcept { return sources.empty(); }
+};
+
+/// Scalar transforms (text -> text/number) and structure transforms (value -> JSON object).
+enum class Tf : std::uint8_t {
+  none,
+  dtm_instant,
+  dtm_datetime,
+  dtm_date,
+  dtm_instant_plus,  ///< args: amount, unit
+  duration_minutes,  ///< args: unit
+  integer,
+  positive_int,
+  decimal,
+  boolean,
+  trim,
+  upper,
+  lower,
+  uri_encode,
+  oid_uri,
+  nhs_number,
+  ods_code,
+  // structures (v2 -> FHIR)
+  cx_identifier,
+  xcn_identifier,
+  ce_codeable_concept,
+  ce_coding,
+  // reverse direction (FHIR -> v2)
+  fhir_dtm,         ///< FHIR date/dateTime/instant -> v2 DTM keeping the offset
+  minutes_between,  ///< args: end (FHIR path) -> minutes from this value to end
+};
+struct TransformInfo {
+  std::string_view name;
+  Tf id;
+  bool structure;  ///< writes a JSON object
+  bool numeric;    ///< writes a JSON number / boolean (unquoted)
+  bool v2_to_fhir;
+  bool fhir_to_v2;
+  std::vector<std::string_view> args;    ///< named arguments it needs
+  std::vector<std::string_view> tables;  ///< code tables it needs (by id)
+};
+const std::vector<TransformInfo>& transform_catalogue();
+const TransformInfo* find_transform(std::string_view name);
+const TransformInfo& transform_info(Tf id);
+
+enum class EachKind : std::uint8_t { none, segments, segments_after, field_reps, fhir_items };
+struct Each {
+  EachKind kind = EachKind::none;
+  std::uint32_t seg_key = 0;
+  std::uint16_t slot = 0;
+  std::uint32_t anchor_key = 0;  ///< segments_after
+  std::vector<std::uint32_t> skip_keys;
+  V2Ref field;  ///< field_reps: the field (repetitions iterated)
+  FhirPath fhir;
+  std::string text;
+};
+
+/// A value producer: `from` (first present source), optional transform / code table / else.
+struct Producer {
+  std::vector<Source> sources;
+  Tf transform = Tf::none;
+  std::vector<std::pair<std::string, Source>> args;
+  const CodeTable* table = nullptr;
+  bool reverse_table = false;  ///< look up target -> source (reverse direction)
+  // else
+  std::string else_literal;  ///< JSON fragment (v2->FHIR) or plain text (FHIR->v2)
+  bool has_else_literal = false;
+  std::vector<std::pair<std::string, std::string>> by_event;  ///< trigger -> JSON fragment/text
+  std::unique_ptr<Producer> else_producer;
+  // join over an each
+  bool join = false;
+  std::string join_separator;
+};
+
+// ---- v2 -> FHIR plan --------------------------------------------------------------------
+
+enum class NodeKind : std::uint8_t { object, array, literal, tmpl, produce, ref };
+struct Node {
+  NodeKind kind = NodeKind::object;
+  std::string member;    ///< JSON member name (object members), empty for array items
+  std::string key_frag;  ///< precomputed `"member":`
+  std::string rule;      ///< rule id ("file: resources[0].set[3]")
+  std::unique_ptr<Condition> when;
+  Each each;
+  std::vector<Node> children;  ///< object members / array items
+  std::string literal;         ///< JSON fragment (literal)
+  Template tmpl;               ///< tmpl (written as a JSON string)
+  bool url_context = false;    ///< tmpl: percent-encode holes
+  Producer producer;           ///< produce
+  int ref_target = -1;         ///< ref: index of the resource
+  bool append = false;         ///< created by an `[+]` step (a fresh array item)
+  int index = -1;              ///< created by an `[n]` step
+};
+
+struct Identity {
+  std::unique_ptr<Condition> when;
+  Each each;  ///< optional: first iteration whose when holds and value is present
+  Template system;
+  Template value;
+  std::string rule;
+};
+
+struct Reject {
+  std::unique_ptr<Condition> when;
+  std::string code;
+  std::string location;
+  std::string message;
+  std::string rule;
+};
+
+struct ResourcePlan {
+  std::string key;
+  std::string type;
+  std::string rule;
+  std::unique_ptr<Condition> when;
+  Each each;  ///< one resource per iteration (segments)
+  std::vector<Identity> identity;
+  std::vector<Reject> rejects;
+  Node body;              ///< object node: the resource's members (after resourceType)
+  std::string head_frag;  ///< `{"resourceType":"X"` precomputed
+  std::string type_frag;  ///< `X` for urls
+};
+
+struct V2ToFhirPlan {
+  std::vector<std::string> accepts;  ///< "SIU^S12"
+  std::vector<ResourcePlan> resources;
+  std::string bundle_type = "transaction";
+  std::vector<Reject> rejects;
+};
+
+// ---- FHIR -> v2 plan --------------------------------------------------------------------
+
+struct FieldRule {
+  std::string rule;
+  std::unique_ptr<Condition> when;
+  V2Ref target;                 ///< segment id ignored; field/repetition/component/subcomponent
+  bool new_repetition = false;  ///< `[+]`
+  Each each;                    ///< fhir_items
+  Template tmpl;                ///< value template (constant or with FHIR holes)
+  bool has_tmpl = false;
+  Producer producer;
+  bool has_producer = false;
+  std::vector<FieldRule> children;
+};
+struct SegmentRule {
+  std::string rule;
+  std::string id;
+  std::unique_ptr<Condition> when;
+  std::unique_ptr<FhirPath> context;  ///< root for the segment's rules
+  Each each;                          ///< one segment per item
+  std::vector<FieldRule> fields;
+};
+struct EventRule {
+  std::unique_ptr<Condition> when;
+  std::string event;
+  std::string rule;
+};
+struct FhirToV2Plan {
+  std::vector<std::string> accepts;  ///< resource types
+  std::string message_code = "SIU";
+  std::string structure = "SIU_S12";
+  std::vector<EventRule> events;
+  std::vector<SegmentRule> segments;
+  FhirPath focus;  ///< how to find the focal resource in a Bundle (by resourceType)
+};
+
+struct Mapping {
+  MappingInfo info;
+  bool v2_to_fhir = true;
+  V2ToFhirPlan forward;
+  FhirToV2Plan reverse;
+};
+
+struct Plan {
+  std::vector<std::unique_ptr<CodeTable>> tables;
+  std::vector<std::unique_ptr<Mapping>> mappings;
+  std::vector<MappingInfo> infos;
+  std::vector<std::pair<std::string, std::string>> constants;
+  std::vector<std::uint32_t> v2_segments;  ///< distinct segment ids referenced (slots)
+  Uuid id_namespace{};
+  bool default_london = true;
+  std::string id_base;
+  std::string codesystem_base;
+
+  const CodeTable* table(std::string_view id) const noexcept;
+  std::string_view constant(std::string_view name) const noexcept;
+  const Mapping* find_v2(std::string_view code, std::string_view event) const noexcept;
+  const Mapping* find_fhir(std::string_view resource_type) const noexcept;
+};
+
+/// Builds the plan (loader.cc).
+boost::system::result<std::shared_ptr<const Plan>, std::vector<LoadError>> build_plan(
+    std::span<const SourceFile> files, const Constants& overrides);
+
+}  // namespace fcpgw::mappings

@@ -1,0 +1,618 @@
+#include "mappings/transforms.h"
+
+#include <charconv>
+#include <cstring>
+
+namespace fcpgw::mappings {
+
+// ---- calendar ---------------------------------------------------------------------------
+
+std::int64_t days_from_civil(int y, int m, int d) noexcept {
+  // Howard Hinnant's algorithm.
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153u * static_cast<unsigned>(m + (m > 2 ? -3 : 9)) + 2u) / 5u +
+                       static_cast<unsigned>(d) - 1u;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+static void civil_from_days(std::int64_t z, int& y, int& m, int& d) noexcept {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t yy = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  y = static_cast<int>(yy + (m <= 2));
+}
+
+int weekday(int y, int m, int d) noexcept {
+  const std::int64_t z = days_from_civil(y, m, d);
+  return static_cast<int>(z >= -4 ? (z + 4) % 7 : (z + 5) % 7 + 6);
+}
+
+static int days_in_month(int y, int m) noexcept {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m == 2) return ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 29 : 28;
+  return kDays[m - 1];
+}
+
+int last_sunday(int y, int m) noexcept {
+  const int last = days_in_month(y, m);
+  return last - weekday(y, m, last);
+}
+
+int london_offset_minutes(int y, int mo, int d, int h, int mi) noexcept {
+  if (mo < 3 || mo > 10) return 0;
+  if (mo > 3 && mo < 10) return 60;
+  const int change = last_sunday(y, mo);
+  const int wall = h * 60 + mi;  // minutes into the day
+  if (mo == 3) {
+    // Clocks go 01:00 GMT -> 02:00 BST. Before 01:00 wall: GMT. 01:00-01:59 do not exist: GMT.
+    if (d < change) return 0;
+    if (d > change) return 60;
+    return wall >= 120 ? 60 : 0;
+  }
+  // October: clocks go 02:00 BST -> 01:00 GMT; 01:00-01:59 happen twice: take BST (first).
+  if (d < change) return 60;
+  if (d > change) return 0;
+  return wall < 120 ? 60 : 0;
+}
+
+int effective_offset(const hl7v2::Dtm& d, const ZoneDefault& z) noexcept {
+  if (d.offset_minutes) return *d.offset_minutes;
+  if (z.message_offset_minutes) return *z.message_offset_minutes;
+  if (!z.london) return 0;
+  return london_offset_minutes(d.year, d.month == 0 ? 1 : d.month, d.day == 0 ? 1 : d.day, d.hour,
+                               d.minute);
+}
+
+static void put2(std::string& out, int v) {
+  out.push_back(static_cast<char>('0' + (v / 10) % 10));
+  out.push_back(static_cast<char>('0' + v % 10));
+}
+static void put4(std::string& out, int v) {
+  put2(out, (v / 100) % 100);
+  put2(out, v % 100);
+}
+static void put_offset(std::string& out, int off, bool colon) {
+  out.push_back(off < 0 ? '-' : '+');
+  const int a = off < 0 ? -off : off;
+  put2(out, a / 60);
+  if (colon) out.push_back(':');
+  put2(out, a % 60);
+}
+static void put_fraction(std::string& out, const hl7v2::Dtm& d) {
+  if (d.precision != hl7v2::DtmPrecision::fraction || d.fraction_digits <= 0) return;
+  out.push_back('.');
+  char buf[8];
+  int v = d.fraction;
+  for (int i = d.fraction_digits - 1; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  out.append(buf, static_cast<std::size_t>(d.fraction_digits));
+}
+
+bool append_fhir_date(std::string& out, const hl7v2::Dtm& d, DateKind kind, const ZoneDefault& z) {
+  using P = hl7v2::DtmPrecision;
+  const bool has_time = d.precision >= P::hour;
+  if (kind == DateKind::instant && !has_time) return false;
+  put4(out, d.year);
+  if (d.precision == P::year) return true;
+  out.push_back('-');
+  put2(out, d.month);
+  if (d.precision == P::month) return true;
+  out.push_back('-');
+  put2(out, d.day);
+  if (kind == DateKind::date || !has_time) return true;
+  out.push_back('T');
+  put2(out, d.hour);
+  out.push_back(':');
+  put2(out, d.minute);
+  out.push_back(':');
+  put2(out, d.second);
+  put_fraction(out, d);
+  const int off = effective_offset(d, z);
+  if (off == 0 && d.offset_minutes.has_value() == false && !z.message_offset_minutes && !z.london) {
+    out.push_back('Z');
+  } else {
+    put_offset(out, off, true);
+  }
+  return true;
+}
+
+hl7v2::Dtm add_minutes(const hl7v2::Dtm& d, std::int64_t minutes) noexcept {
+  hl7v2::Dtm r = d;
+  std::int64_t total =
+      days_from_civil(d.year, d.month, d.day) * 1440 + d.hour * 60 + d.minute + minutes;
+  std::int64_t days = total >= 0 ? total / 1440 : (total - 1439) / 1440;
+  const int mod = static_cast<int>(total - days * 1440);
+  civil_from_days(days, r.year, r.month, r.day);
+  r.hour = mod / 60;
+  r.minute = mod % 60;
+  if (r.precision < hl7v2::DtmPrecision::minute) r.precision = hl7v2::DtmPrecision::minute;
+  return r;
+}
+
+std::optional<std::int64_t> minutes_between(const hl7v2::Dtm& a, const hl7v2::Dtm& b,
+                                            const ZoneDefault& z) noexcept {
+  using P = hl7v2::DtmPrecision;
+  if (a.precision < P::minute || b.precision < P::minute) return std::nullopt;
+  auto utc = [&](const hl7v2::Dtm& x) {
+    return days_from_civil(x.year, x.month, x.day) * 1440 + x.hour * 60 + x.minute -
+           effective_offset(x, z);
+  };
+  return utc(b) - utc(a);
+}
+
+static bool digits(std::string_view s, std::size_t pos, std::size_t n, int& v) {
+  if (pos + n > s.size()) return false;
+  v = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = s[pos + i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  return true;
+}
+
+std::optional<hl7v2::Dtm> parse_fhir_date(std::string_view s) noexcept {
+  using P = hl7v2::DtmPrecision;
+  hl7v2::Dtm d;
+  if (!digits(s, 0, 4, d.year)) return std::nullopt;
+  d.precision = P::year;
+  std::size_t p = 4;
+  if (p == s.size()) return d;
+  if (s[p] != '-' || !digits(s, p + 1, 2, d.month) || d.month < 1 || d.month > 12)
+    return std::nullopt;
+  d.precision = P::month;
+  p += 3;
+  if (p == s.size()) return d;
+  if (s[p] != '-' || !digits(s, p + 1, 2, d.day) || d.day < 1 ||
+      d.day > days_in_month(d.year, d.month))
+    return std::nullopt;
+  d.precision = P::day;
+  p += 3;
+  if (p == s.size()) return d;
+  if (s[p] != 'T' || !digits(s, p + 1, 2, d.hour) || s.size() < p + 6 || s[p + 3] != ':' ||
+      !digits(s, p + 4, 2, d.minute) || d.hour > 23 || d.minute > 59)
+    return std::nullopt;
+  d.precision = P::minute;
+  p += 6;
+  if (p < s.size() && s[p] == ':') {
+    if (!digits(s, p + 1, 2, d.second) || d.second > 59) return std::nullopt;
+    d.precision = P::second;
+    p += 3;
+    if (p < s.size() && s[p] == '.') {
+      ++p;
+      int n = 0;
+      int v = 0;
+      while (p < s.size() && s[p] >= '0' && s[p] <= '9') {
+        if (n < 4) {
+          v = v * 10 + (s[p] - '0');
+          ++n;
+        }
+        ++p;
+      }
+      if (n == 0) return std::nullopt;
+      d.fraction = v;
+      d.fraction_digits = n;
+      d.precision = P::fraction;
+    }
+  }
+  if (p == s.size()) return std::nullopt;  // a time needs a zone in FHIR
+  if (s[p] == 'Z' && p + 1 == s.size()) {
+    d.offset_minutes = 0;
+    return d;
+  }
+  int hh = 0;
+  int mm = 0;
+  if ((s[p] != '+' && s[p] != '-') || s.size() != p + 6 || !digits(s, p + 1, 2, hh) ||
+      s[p + 3] != ':' || !digits(s, p + 4, 2, mm) || hh > 14 || mm > 59)
+    return std::nullopt;
+  d.offset_minutes = (s[p] == '-' ? -1 : 1) * (hh * 60 + mm);
+  return d;
+}
+
+void append_v2_dtm(std::string& out, const hl7v2::Dtm& d) {
+  using P = hl7v2::DtmPrecision;
+  put4(out, d.year);
+  if (d.precision >= P::month) put2(out, d.month);
+  if (d.precision >= P::day) put2(out, d.day);
+  if (d.precision >= P::hour) put2(out, d.hour);
+  if (d.precision >= P::minute) put2(out, d.minute);
+  if (d.precision >= P::second) put2(out, d.second);
+  put_fraction(out, d);
+  if (d.offset_minutes && d.precision >= P::hour) put_offset(out, *d.offset_minutes, false);
+}
+
+// ---- durations --------------------------------------------------------------------------
+
+std::optional<std::int64_t> duration_minutes(std::string_view amount,
+                                             std::string_view unit) noexcept {
+  amount = trim(amount);
+  unit = trim(unit);
+  if (amount.empty()) return std::nullopt;
+  // Accept an unsigned decimal number.
+  std::int64_t whole = 0;
+  std::int64_t frac_num = 0;
+  std::int64_t frac_den = 1;
+  std::size_t i = 0;
+  bool any = false;
+  for (; i < amount.size() && amount[i] >= '0' && amount[i] <= '9'; ++i) {
+    whole = whole * 10 + (amount[i] - '0');
+    any = true;
+    if (whole > 100000000) return std::nullopt;
+  }
+  if (i < amount.size() && amount[i] == '.') {
+    ++i;
+    for (; i < amount.size() && amount[i] >= '0' && amount[i] <= '9'; ++i) {
+      if (frac_den < 1000000) {
+        frac_num = frac_num * 10 + (amount[i] - '0');
+        frac_den *= 10;
+      }
+      any = true;
+    }
+  }
+  if (!any || i != amount.size()) return std::nullopt;
+  std::int64_t num = 1;  // minutes per unit as a fraction num/den
+  std::int64_t den = 1;
+  auto is = [&](std::initializer_list<std::string_view> names) {
+    for (auto n : names)
+      if (iequals(unit, n)) return true;
+    return false;
+  };
+  if (unit.empty() || is({"min", "m", "mn", "mins", "minute", "minutes"})) {
+  } else if (is({"s", "sec", "secs", "second", "seconds"})) {
+    den = 60;
+  } else if (is({"h", "hr", "hrs", "hour", "hours"})) {
+    num = 60;
+  } else if (is({"d", "day", "days"})) {
+    num = 1440;
+  } else if (is({"wk", "w", "week", "weeks"})) {
+    num = 10080;
+  } else {
+    return std::nullopt;
+  }
+  // minutes = (whole + frac_num/frac_den) * num / den, rounded half up.
+  const std::int64_t n = (whole * frac_den + frac_num) * num;
+  const std::int64_t dd = frac_den * den;
+  return (2 * n + dd) / (2 * dd);
+}
+
+// ---- SHA-1 ------------------------------------------------------------------------------
+
+static inline std::uint32_t rol(std::uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
+
+Sha1::Sha1() noexcept
+    : h_{0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u, 0xC3D2E1F0u}, buf_{} {}
+
+void Sha1::block(const std::uint8_t* p) noexcept {
+  std::uint32_t w[80];
+  for (int i = 0; i < 16; ++i)
+    w[i] = (std::uint32_t{p[4 * i]} << 24) | (std::uint32_t{p[4 * i + 1]} << 16) |
+           (std::uint32_t{p[4 * i + 2]} << 8) | std::uint32_t{p[4 * i + 3]};
+  for (int i = 16; i < 80; ++i) w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+  std::uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4];
+  for (int i = 0; i < 80; ++i) {
+    std::uint32_t f;
+    std::uint32_t k;
+    if (i < 20) {
+      f = (b & c) | (~b & d);
+      k = 0x5A827999u;
+    } else if (i < 40) {
+      f = b ^ c ^ d;
+      k = 0x6ED9EBA1u;
+    } else if (i < 60) {
+      f = (b & c) | (b & d) | (c & d);
+      k = 0x8F1BBCDCu;
+    } else {
+      f = b ^ c ^ d;
+      k = 0xCA62C1D6u;
+    }
+    const std::uint32_t t = rol(a, 5) + f + e + k + w[i];
+    e = d;
+    d = c;
+    c = rol(b, 30);
+    b = a;
+    a = t;
+  }
+  h_[0] += a;
+  h_[1] += b;
+  h_[2] += c;
+  h_[3] += d;
+  h_[4] += e;
+}
+
+void Sha1::update(std::string_view data) noexcept {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(data.data());
+  std::size_t n = data.size();
+  len_ += n;
+  if (used_ > 0) {
+    const std::size_t take = std::min(n, 64 - used_);
+    std::memcpy(buf_ + used_, p, take);
+    used_ += take;
+    p += take;
+    n -= take;
+    if (used_ == 64) {
+      block(buf_);
+      used_ = 0;
+    }
+  }
+  while (n >= 64) {
+    block(p);
+    p += 64;
+    n -= 64;
+  }
+  if (n > 0) {
+    std::memcpy(buf_, p, n);
+    used_ = n;
+  }
+}
+
+std::array<std::uint8_t, 20> Sha1::finish() noexcept {
+  const std::uint64_t bits = len_ * 8;
+  const std::uint8_t pad = 0x80;
+  update(std::string_view(reinterpret_cast<const char*>(&pad), 1));
+  const std::uint8_t zero = 0;
+  while (used_ != 56) update(std::string_view(reinterpret_cast<const char*>(&zero), 1));
+  std::uint8_t lenb[8];
+  for (int i = 0; i < 8; ++i) lenb[i] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
+  update(std::string_view(reinterpret_cast<const char*>(lenb), 8));
+  std::array<std::uint8_t, 20> out{};
+  for (int i = 0; i < 5; ++i)
+    for (int j = 0; j < 4; ++j) out[4 * i + j] = static_cast<std::uint8_t>(h_[i] >> (24 - 8 * j));
+  return out;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<Uuid> parse_uuid(std::string_view t) noexcept {
+  if (t.size() != 36) return std::nullopt;
+  Uuid u{};
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < 36;) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (t[i] != '-') return std::nullopt;
+      ++i;
+      continue;
+    }
+    const int a = hexval(t[i]);
+    const int b = hexval(t[i + 1]);
+    if (a < 0 || b < 0) return std::nullopt;
+    u[k++] = static_cast<std::uint8_t>(a * 16 + b);
+    i += 2;
+  }
+  return u;
+}
+
+Uuid uuid_v5(const Uuid& ns, std::string_view name) noexcept {
+  Sha1 h;
+  h.update(std::string_view(reinterpret_cast<const char*>(ns.data()), ns.size()));
+  h.update(name);
+  const auto dg = h.finish();
+  Uuid u{};
+  std::memcpy(u.data(), dg.data(), 16);
+  u[6] = static_cast<std::uint8_t>((u[6] & 0x0F) | 0x50);
+  u[8] = static_cast<std::uint8_t>((u[8] & 0x3F) | 0x80);
+  return u;
+}
+
+void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back(kHex[bytes[i] >> 4]);
+    out.push_back(kHex[bytes[i] & 15]);
+  }
+}
+
+void append_uuid(std::string& out, const Uuid& u) {
+  append_hex(out, u.data(), 4);
+  out.push_back('-');
+  append_hex(out, u.data() + 4, 2);
+  out.push_back('-');
+  append_hex(out, u.data() + 6, 2);
+  out.push_back('-');
+  append_hex(out, u.data() + 8, 2);
+  out.push_back('-');
+  append_hex(out, u.data() + 10, 6);
+}
+
+// ---- text -------------------------------------------------------------------------------
+
+static void put_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// Length of a valid UTF-8 sequence starting at s[i], or 0 when invalid.
+static std::size_t utf8_len(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  auto cont = [&](std::size_t k) {
+    return i + k < s.size() && (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+  };
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    const auto c1 = static_cast<unsigned char>(s[i + 1]);
+    if (c == 0xE0 && c1 < 0xA0) return 0;  // overlong
+    if (c == 0xED && c1 > 0x9F) return 0;  // surrogates
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    const auto c1 = static_cast<unsigned char>(s[i + 1]);
+    if (c == 0xF0 && c1 < 0x90) return 0;
+    if (c == 0xF4 && c1 > 0x8F) return 0;
+    return 4;
+  }
+  return 0;
+}
+
+void append_json_escaped(std::string& out, std::string_view s, bool latin1) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::size_t run = 0;  // start of the pending run of bytes copied verbatim
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+      ++i;
+      continue;
+    }
+    if (c >= 0x80 && !latin1) {
+      const std::size_t l = utf8_len(s, i);
+      if (l != 0) {
+        i += l;
+        continue;
+      }
+    }
+    out.append(s.data() + run, i - run);
+    if (c >= 0x80) {
+      if (latin1)
+        put_utf8(out, c);
+      else
+        out.append("\xEF\xBF\xBD");
+    } else if (c == '"') {
+      out.append("\\\"");
+    } else if (c == '\\') {
+      out.append("\\\\");
+    } else if (c == '\n') {
+      out.append("\\n");
+    } else if (c == '\r') {
+      out.append("\\r");
+    } else if (c == '\t') {
+      out.append("\\t");
+    } else {
+      out.append("\\u00");
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+    ++i;
+    run = i;
+  }
+  out.append(s.data() + run, n - run);
+}
+
+void append_v2_text(std::string& out, std::string_view raw, const hl7v2::Delimiters& d) {
+  std::size_t i = 0;
+  while (i < raw.size()) {
+    const std::size_t e = raw.find(d.escape, i);
+    if (e == std::string_view::npos) {
+      out.append(raw.substr(i));
+      return;
+    }
+    out.append(raw.substr(i, e - i));
+    const std::size_t close = raw.find(d.escape, e + 1);
+    if (close == std::string_view::npos) {  // unterminated: verbatim
+      out.append(raw.substr(e));
+      return;
+    }
+    const std::string_view body = raw.substr(e + 1, close - e - 1);
+    bool ok = true;
+    if (body.size() == 1) {
+      switch (body[0]) {
+        case 'F':
+          out.push_back(d.field);
+          break;
+        case 'S':
+          out.push_back(d.component);
+          break;
+        case 'T':
+          out.push_back(d.subcomponent);
+          break;
+        case 'R':
+          out.push_back(d.repetition);
+          break;
+        case 'E':
+          out.push_back(d.escape);
+          break;
+        case 'P':
+          if (d.truncation != '\0')
+            out.push_back(d.truncation);
+          else
+            ok = false;
+          break;
+        case 'H':
+        case 'N':
+          break;  // highlighting markers carry no text
+        default:
+          ok = false;
+      }
+    } else if (body == ".br") {
+      out.push_back('\n');
+    } else if (!body.empty() && body[0] == 'X' && body.size() % 2 == 1 && body.size() > 1) {
+      for (std::size_t k = 1; k + 1 < body.size(); k += 2) {
+        const int a = hexval(body[k]);
+        const int b = hexval(body[k + 1]);
+        if (a < 0 || b < 0) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok)
+        for (std::size_t k = 1; k + 1 < body.size(); k += 2)
+          out.push_back(static_cast<char>(hexval(body[k]) * 16 + hexval(body[k + 1])));
+    } else if (!body.empty() && (body[0] == 'Z' || body[0] == '.')) {
+      // local escapes and other formatting commands carry no text
+    } else {
+      ok = false;
+    }
+    if (!ok) out.append(raw.substr(e, close - e + 1));
+    i = close + 1;
+  }
+}
+
+void append_url_encoded(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~' || c == ':' || c == '/' || c == '@') {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
+}  // namespace fcpgw::mappings

@@ -1,0 +1,124 @@
+#pragma once
+// The named transforms of the mapping language and the small pure helpers they rest on:
+// date/time with time zones (Europe/London rule), SHA-1 / name-based UUIDs, JSON string
+// writing, v2 text decoding, durations and identifier checks. No I/O, no allocation on the
+// hot path beyond the caller's buffers.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "hl7v2/delimiters.h"
+#include "hl7v2/types.h"
+
+namespace fcpgw::mappings {
+
+// ---- time zones -------------------------------------------------------------------------
+
+/// How a DTM without its own offset gets one: MSH-7's offset when it has one, else the
+/// default zone (Europe/London or UTC).
+struct ZoneDefault {
+  std::optional<int> message_offset_minutes;  ///< from MSH-7
+  bool london = true;                         ///< false: UTC
+};
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+std::int64_t days_from_civil(int y, int m, int d) noexcept;
+/// 0 = Sunday .. 6 = Saturday.
+int weekday(int y, int m, int d) noexcept;
+/// Day of month of the last Sunday of month `m` in year `y`.
+int last_sunday(int y, int m) noexcept;
+
+/// UTC offset in minutes (0 or 60) of a Europe/London wall-clock time. BST runs from 01:00 UTC
+/// on the last Sunday of March to 01:00 UTC on the last Sunday of October. Wall times that do
+/// not exist (01:00-01:59 on the March change day) are read as GMT (+00:00: the instant the
+/// clock would show an hour later in BST); wall times that occur twice (01:00-01:59 on the
+/// October change day) are read as the first occurrence (BST, +01:00).
+int london_offset_minutes(int y, int mo, int d, int h, int mi) noexcept;
+
+/// Which FHIR primitive a DTM is written as.
+enum class DateKind : std::uint8_t { date, date_time, instant };
+
+/// Appends a DTM as FHIR text. `date` keeps year/month/day precision (time dropped);
+/// `date_time` keeps date-only precision as a date, otherwise writes hh:mm:ss (missing
+/// minutes/seconds as 00, fractions kept) with the offset (own, else MSH-7's, else the
+/// default zone); `instant` requires at least hour precision (returns false otherwise)
+/// and always writes seconds and an offset.
+bool append_fhir_date(std::string& out, const hl7v2::Dtm& d, DateKind kind, const ZoneDefault& z);
+
+/// The offset that applies to `d` (own, message, default zone) in minutes.
+int effective_offset(const hl7v2::Dtm& d, const ZoneDefault& z) noexcept;
+
+/// Adds `minutes` to a Dtm of at least minute precision, keeping its offset field as is.
+hl7v2::Dtm add_minutes(const hl7v2::Dtm& d, std::int64_t minutes) noexcept;
+
+/// Minutes between two DTMs (b - a), both resolved with the zone rules; nullopt if either
+/// has less than minute precision.
+std::optional<std::int64_t> minutes_between(const hl7v2::Dtm& a, const hl7v2::Dtm& b,
+                                            const ZoneDefault& z) noexcept;
+
+/// Parses FHIR date/dateTime/instant text (`2024-03-31T01:30:00+01:00`, `2024-03-31`) into a Dtm
+/// (offset kept; `Z` is +0). nullopt when malformed.
+std::optional<hl7v2::Dtm> parse_fhir_date(std::string_view text) noexcept;
+
+/// Appends a Dtm as v2 DTM text (`YYYYMMDDHHMMSS[.S...]+ZZZZ`, to its precision).
+void append_v2_dtm(std::string& out, const hl7v2::Dtm& d);
+
+// ---- durations --------------------------------------------------------------------------
+
+/// Converts a duration `amount` in `unit` (SCH-10 / CQ units: min, m, minutes, s, sec, h, hr,
+/// hours, d, days, wk, weeks; UCUM or ANSI spellings, any case; empty = minutes) to whole
+/// minutes (rounded half up). nullopt for an unknown unit or a non-numeric/negative amount.
+std::optional<std::int64_t> duration_minutes(std::string_view amount,
+                                             std::string_view unit) noexcept;
+
+// ---- hashing and ids --------------------------------------------------------------------
+
+/// SHA-1 (FIPS 180-4), incremental.
+class Sha1 {
+ public:
+  Sha1() noexcept;
+  void update(std::string_view data) noexcept;
+  std::array<std::uint8_t, 20> finish() noexcept;
+
+ private:
+  void block(const std::uint8_t* p) noexcept;
+  std::uint32_t h_[5];
+  std::uint8_t buf_[64];
+  std::uint64_t len_ = 0;
+  std::size_t used_ = 0;
+};
+
+using Uuid = std::array<std::uint8_t, 16>;
+/// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (hex, any case).
+std::optional<Uuid> parse_uuid(std::string_view text) noexcept;
+/// Name-based UUID version 5 (RFC 9562 §5.5): SHA-1 over namespace bytes then the name.
+Uuid uuid_v5(const Uuid& ns, std::string_view name) noexcept;
+/// Appends the lower-case 8-4-4-4-12 form.
+void append_uuid(std::string& out, const Uuid& u);
+
+/// Appends lower-case hex of `bytes`.
+void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t n);
+
+// ---- text -------------------------------------------------------------------------------
+
+/// Appends `s` as the body of a JSON string (no quotes): escapes `"` `\` and control
+/// characters; invalid UTF-8 bytes become U+FFFD. With `latin1`, bytes >= 0x80 are ISO-8859-1
+/// and are transcoded to UTF-8.
+void append_json_escaped(std::string& out, std::string_view s, bool latin1 = false);
+
+/// Decodes v2 escapes of `raw` (as hl7v2::unescape_append, but `\H\` `\N\` highlight markers are
+/// dropped and `\.br\` becomes a line feed, as suits FHIR text) and appends the text.
+void append_v2_text(std::string& out, std::string_view raw, const hl7v2::Delimiters& d);
+
+/// Appends `s` percent-encoded for a URL query value (RFC 3986 unreserved and `:/@` kept).
+void append_url_encoded(std::string& out, std::string_view s);
+
+/// Trims ASCII blanks at both ends.
+std::string_view trim(std::string_view s) noexcept;
+/// ASCII case-insensitive equality.
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+}  // namespace fcpgw::mappings

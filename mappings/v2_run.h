@@ -1,0 +1,94 @@
+#pragma once
+// Internal: the per-message state of a v2 -> FHIR translation (v2_to_fhir.cc). One V2Run is
+// kept per thread so that its buffers are reused from message to message.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hl7v2/message.h"
+#include "mappings/plan.h"
+
+namespace fcpgw::mappings {
+
+/// A v2 value located in the message: segment position (1-based, 0 = absent) and where.
+struct Resolved {
+  std::uint32_t seg_pos = 0;
+  std::uint16_t field = 0;
+  std::uint32_t rep = 1;
+  std::uint16_t comp = 0;
+  std::uint16_t sub = 0;
+  std::string_view raw;  ///< trimmed raw ER7 (escapes kept); empty when absent or `""`
+};
+
+/// A binding made by `each`: a segment occurrence, optionally one repetition of one field.
+struct Frame {
+  std::uint32_t seg_key;
+  std::uint32_t seg_pos;
+  std::uint16_t field;  ///< 0: the whole segment
+  std::uint32_t rep;
+};
+
+struct V2Run {
+  static constexpr int kMaxFrames = 16;
+
+  V2Run(const Plan& p, const Mapping& m, const hl7v2::Message& message, std::string& o,
+        std::vector<Issue>& is)
+      : plan(p), mapping(m), msg(message), d(message.delimiters()), out(o), issues(is) {}
+
+  const Plan& plan;
+  const Mapping& mapping;
+  const hl7v2::Message& msg;
+  const hl7v2::Delimiters& d;
+  std::string& out;
+  std::vector<Issue>& issues;
+
+  std::vector<std::uint32_t> keys;   // segment ids by position - 1
+  std::vector<std::uint32_t> first;  // by plan slot: first position, 0 when none
+  std::vector<Uuid> seen;            // fullUrls already written
+  Frame frames[kMaxFrames];
+  int nframes = 0;
+  ZoneDefault zone;
+  std::string_view event;
+  bool latin1 = false;
+  bool failed = false;
+  // scratch buffers (reused)
+  std::string tmp_a, tmp_b, tmp_text, tmp_hole, tmp_hole2, tmp_render, tmp_join, tmp_sys, tmp_val,
+      tmp_name, tmp_url;
+
+  void prepare();
+  void run();
+
+  Resolved resolve(const V2Ref& r) const noexcept;
+  std::string_view part(const Resolved& r, std::size_t k) const noexcept;
+  std::string_view subpart(const Resolved& r, std::size_t k, std::size_t sub) const noexcept;
+  std::string location(const Resolved& r, int comp_override = -1) const;
+  std::string_view sending_facility() const noexcept;
+  void issue(Severity sev, std::string loc, std::string_view code, std::string_view message,
+             std::string_view rule);
+
+  void text_into(std::string& dst, std::string_view raw) const;
+  void json_text(std::string_view raw);
+  void json_plain(std::string_view text);
+
+  bool eval(const Condition& c);
+  template <typename F>
+  void for_each(const Each& e, F&& body);
+  bool render(const Template& t, std::string& dst, bool url);
+  bool dtm(const Resolved& r, std::string_view text, hl7v2::Dtm& out, std::string_view rule);
+  bool scalar(Tf tf, std::string_view v, std::string& dst, const Resolved& r, const Producer* p,
+              std::string_view rule = {});
+  void coding_system(std::string_view cs, std::string& dst);
+  bool coding(const Resolved& r, std::size_t base);
+  bool structure(Tf tf, const Resolved& r, std::string_view rule);
+  bool else_value(const Producer& p, std::string_view rule);
+  bool produce(const Producer& p, std::string_view rule);
+  bool value(const Node& n);
+  void members(const Node& obj, int& count);
+  bool identity(const ResourcePlan& rp, Uuid& u, std::string* url);
+  bool rejects(const std::vector<Reject>& list);
+  void resource(const ResourcePlan& rp, int& entries);
+};
+
+}  // namespace fcpgw::mappings

@@ -1,0 +1,910 @@
+// Runs a compiled v2 -> FHIR plan: walks the output template once per message and writes
+// JSON straight into one reused string (no DOM, no per-value allocation once warm).
+
+#include <charconv>
+#include <cstring>
+
+#include "fhir/identifiers.h"
+#include "hl7v2/message.h"
+#include "hl7v2/types.h"
+#include "mappings/plan.h"
+#include "mappings/v2_run.h"
+
+namespace fcpgw::mappings {
+
+namespace {
+
+bool is_null_value(std::string_view v) { return v == "\"\""; }
+
+}  // namespace
+
+// ---- value access -----------------------------------------------------------------------
+
+Resolved V2Run::resolve(const V2Ref& r) const noexcept {
+  Resolved out;
+  out.field = r.field;
+  out.rep = r.repetition;
+  out.comp = r.component;
+  out.sub = r.subcomponent;
+  for (int i = nframes - 1; i >= 0; --i) {
+    const Frame& f = frames[i];
+    if (f.seg_key != r.seg_key) continue;
+    out.seg_pos = f.seg_pos;
+    if (f.field == r.field && !r.repetition_given) out.rep = f.rep;
+    break;
+  }
+  if (out.seg_pos == 0) out.seg_pos = first[r.slot];
+  if (out.seg_pos == 0) return out;
+  const hl7v2::Segment s = msg.segment(out.seg_pos);
+  std::string_view v;
+  if (r.component == 0)
+    v = s.repetition(r.field, out.rep);
+  else if (r.subcomponent == 0)
+    v = s.component(r.field, out.rep, r.component);
+  else
+    v = s.subcomponent(r.field, out.rep, r.component, r.subcomponent);
+  v = trim(v);
+  if (is_null_value(v)) v = {};
+  out.raw = v;
+  return out;
+}
+
+std::string_view V2Run::part(const Resolved& r, std::size_t k) const noexcept {
+  if (r.seg_pos == 0) return {};
+  const hl7v2::Segment s = msg.segment(r.seg_pos);
+  std::string_view v;
+  if (r.comp == 0)
+    v = s.component(r.field, r.rep, k);
+  else if (r.sub == 0)
+    v = s.subcomponent(r.field, r.rep, r.comp, k);
+  else
+    v = k == 1 ? r.raw : std::string_view{};
+  v = trim(v);
+  return is_null_value(v) ? std::string_view{} : v;
+}
+
+std::string_view V2Run::subpart(const Resolved& r, std::size_t k, std::size_t sub) const noexcept {
+  if (r.seg_pos == 0 || r.comp != 0) return sub == 1 ? part(r, k) : std::string_view{};
+  const auto v = trim(msg.segment(r.seg_pos).subcomponent(r.field, r.rep, k, sub));
+  return is_null_value(v) ? std::string_view{} : v;
+}
+
+std::string V2Run::location(const Resolved& r, int comp_override) const {
+  std::string loc;
+  if (r.seg_pos == 0) return loc;
+  const std::uint32_t key = keys[r.seg_pos - 1];
+  std::size_t occ = 0;
+  for (std::size_t i = 0; i < r.seg_pos; ++i) occ += keys[i] == key;
+  loc.push_back(static_cast<char>(key >> 16));
+  loc.push_back(static_cast<char>((key >> 8) & 0xFF));
+  loc.push_back(static_cast<char>(key & 0xFF));
+  if (occ > 1) loc += "[" + std::to_string(occ) + "]";
+  loc += "-" + std::to_string(r.field) + "[" + std::to_string(r.rep) + "]";
+  const int comp = comp_override >= 0 ? comp_override : r.comp;
+  if (comp > 0) loc += "." + std::to_string(comp);
+  if (comp_override < 0 && r.sub > 0) loc += "." + std::to_string(r.sub);
+  return loc;
+}
+
+void V2Run::issue(Severity sev, std::string loc, std::string_view code, std::string_view message,
+                  std::string_view rule) {
+  if (sev == Severity::error) failed = true;
+  issues.push_back(
+      Issue{sev, std::move(loc), std::string(code), std::string(message), std::string(rule)});
+}
+
+void V2Run::text_into(std::string& dst, std::string_view raw) const {
+  if (raw.find(d.escape) == std::string_view::npos)
+    dst.append(raw);
+  else
+    append_v2_text(dst, raw, d);
+}
+
+void V2Run::json_text(std::string_view raw) {
+  out.push_back('"');
+  if (raw.find(d.escape) == std::string_view::npos) {
+    append_json_escaped(out, raw, latin1);
+  } else {
+    tmp_text.clear();
+    append_v2_text(tmp_text, raw, d);
+    append_json_escaped(out, tmp_text, latin1);
+  }
+  out.push_back('"');
+}
+
+void V2Run::json_plain(std::string_view text) {
+  out.push_back('"');
+  append_json_escaped(out, text, latin1);
+  out.push_back('"');
+}
+
+// ---- conditions -------------------------------------------------------------------------
+
+static bool run_check(std::string_view check, std::string_view v) {
+  if (check == "nhs-number") return fhir::nhs_number_valid(v);
+  if (check == "ods-code") return fhir::ods_code_valid(v);
+  if (check == "hcpc") return fhir::hcpc_number_valid(v);
+  if (check == "gmc") return fhir::gmc_number_valid(v);
+  if (check == "gmp") return fhir::gmp_number_valid(v);
+  if (check == "dtm") return hl7v2::parse_dtm(v).has_value();
+  if (check == "oid") {
+    if (v.empty()) return false;
+    for (char c : v)
+      if (!((c >= '0' && c <= '9') || c == '.')) return false;
+    return v.front() != '.' && v.back() != '.';
+  }
+  return false;
+}
+
+bool V2Run::eval(const Condition& c) {
+  switch (c.kind) {
+    case CondKind::always:
+      return true;
+    case CondKind::present:
+      return !resolve(c.source.v2).raw.empty();
+    case CondKind::absent:
+      return resolve(c.source.v2).raw.empty();
+    case CondKind::equals:
+    case CondKind::in: {
+      const auto raw = resolve(c.source.v2).raw;
+      for (const auto& v : c.values)
+        if (iequals(raw, v)) return true;
+      return false;
+    }
+    case CondKind::valid: {
+      const auto raw = resolve(c.source.v2).raw;
+      return !raw.empty() && run_check(c.values[0], raw);
+    }
+    case CondKind::all:
+      for (const auto& k : c.children)
+        if (!eval(k)) return false;
+      return true;
+    case CondKind::any:
+      for (const auto& k : c.children)
+        if (eval(k)) return true;
+      return false;
+    case CondKind::not_:
+      return !eval(c.children[0]);
+    case CondKind::previous:
+    case CondKind::changed:
+      return false;
+  }
+  return false;
+}
+
+// ---- iteration --------------------------------------------------------------------------
+
+template <typename F>
+void V2Run::for_each(const Each& e, F&& body) {
+  const std::size_t n = keys.size();
+  if (nframes >= kMaxFrames) return;
+  switch (e.kind) {
+    case EachKind::none:
+      body();
+      return;
+    case EachKind::segments:
+      for (std::size_t i = 0; i < n; ++i) {
+        if (keys[i] != e.seg_key) continue;
+        frames[nframes++] = Frame{e.seg_key, static_cast<std::uint32_t>(i + 1), 0, 0};
+        body();
+        --nframes;
+      }
+      return;
+    case EachKind::segments_after: {
+      // The anchor: the bound segment with that id, else its first occurrence.
+      std::uint32_t anchor = 0;
+      for (int i = nframes - 1; i >= 0 && anchor == 0; --i)
+        if (frames[i].seg_key == e.anchor_key) anchor = frames[i].seg_pos;
+      if (anchor == 0)
+        for (std::size_t i = 0; i < n && anchor == 0; ++i)
+          if (keys[i] == e.anchor_key) anchor = static_cast<std::uint32_t>(i + 1);
+      if (anchor == 0) return;
+      for (std::size_t i = anchor; i < n; ++i) {
+        if (keys[i] == e.seg_key) {
+          frames[nframes++] = Frame{e.seg_key, static_cast<std::uint32_t>(i + 1), 0, 0};
+          body();
+          --nframes;
+          continue;
+        }
+        bool skip = false;
+        for (auto k : e.skip_keys) skip = skip || keys[i] == k;
+        if (!skip) break;
+      }
+      return;
+    }
+    case EachKind::field_reps: {
+      Resolved r = resolve(e.field);
+      if (r.seg_pos == 0) return;
+      const std::size_t reps = msg.segment(r.seg_pos).repetition_count(e.field.field);
+      for (std::size_t k = 1; k <= reps; ++k) {
+        frames[nframes++] =
+            Frame{e.seg_key, r.seg_pos, e.field.field, static_cast<std::uint32_t>(k)};
+        body();
+        --nframes;
+      }
+      return;
+    }
+    case EachKind::fhir_items:
+      return;
+  }
+}
+
+// ---- templates --------------------------------------------------------------------------
+
+bool V2Run::render(const Template& t, std::string& dst, bool url) {
+  for (const auto& p : t.parts) {
+    dst.append(p.literal);
+    if (p.source < 0) continue;
+    const Resolved r = resolve(t.sources[static_cast<std::size_t>(p.source)].v2);
+    if (r.raw.empty()) return false;
+    tmp_hole.clear();
+    text_into(tmp_hole, r.raw);
+    std::string_view v = tmp_hole;
+    if (p.transform >= 0) {
+      tmp_hole2.clear();
+      if (!scalar(static_cast<Tf>(p.transform), v, tmp_hole2, r, nullptr)) return false;
+      v = tmp_hole2;
+    }
+    if (url)
+      append_url_encoded(dst, v);
+    else
+      dst.append(v);
+  }
+  return true;
+}
+
+// ---- transforms -------------------------------------------------------------------------
+
+static std::string_view first_component(std::string_view v, const hl7v2::Delimiters& d) {
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (v[i] == d.component || v[i] == d.subcomponent) return v.substr(0, i);
+  return v;
+}
+
+bool V2Run::dtm(const Resolved& r, std::string_view text, hl7v2::Dtm& out, std::string_view rule) {
+  auto p = hl7v2::parse_dtm(first_component(text, d));
+  if (!p) {
+    issue(Severity::error, location(r), "102", "not a valid date/time: " + p.error().message, rule);
+    return false;
+  }
+  out = *p;
+  return true;
+}
+
+// Writes the text result of a scalar transform into `dst`. Returns false when absent.
+bool V2Run::scalar(Tf tf, std::string_view v, std::string& dst, const Resolved& r,
+                   const Producer* p, std::string_view rule) {
+  switch (tf) {
+    case Tf::dtm_instant:
+    case Tf::dtm_datetime:
+    case Tf::dtm_date: {
+      hl7v2::Dtm x;
+      if (!dtm(r, v, x, rule)) return false;
+      const DateKind k = tf == Tf::dtm_instant ? DateKind::instant
+                         : tf == Tf::dtm_date  ? DateKind::date
+                                               : DateKind::date_time;
+      if (!append_fhir_date(dst, x, k, zone)) {
+        issue(Severity::warning, location(r), "102",
+              "date/time has no time of day; an instant needs one", rule);
+        return false;
+      }
+      return true;
+    }
+    case Tf::dtm_instant_plus: {
+      hl7v2::Dtm x;
+      if (!dtm(r, v, x, rule)) return false;
+      std::string_view amount;
+      std::string_view unit;
+      Resolved ra;
+      for (const auto& [name, src] : p->args) {
+        const Resolved a = resolve(src.v2);
+        if (name == "amount") {
+          amount = a.raw;
+          ra = a;
+        } else if (name == "unit") {
+          unit = first_component(a.raw, d);
+        }
+      }
+      if (amount.empty()) return false;
+      const auto mins = duration_minutes(first_component(amount, d), unit);
+      if (!mins || x.precision < hl7v2::DtmPrecision::hour) return false;
+      const int off = effective_offset(x, zone);
+      hl7v2::Dtm e = add_minutes(x, *mins);
+      if (e.precision < hl7v2::DtmPrecision::second) e.precision = hl7v2::DtmPrecision::second;
+      e.offset_minutes = off;
+      return append_fhir_date(dst, e, DateKind::instant, zone);
+    }
+    case Tf::duration_minutes: {
+      std::string_view unit;
+      if (p)
+        for (const auto& [name, src] : p->args)
+          if (name == "unit") unit = first_component(resolve(src.v2).raw, d);
+      const auto mins = duration_minutes(first_component(v, d), unit);
+      if (!mins) {
+        issue(Severity::warning, location(r), "102", "duration or its unit not understood", rule);
+        return false;
+      }
+      if (*mins < 1) return false;
+      char buf[24];
+      const auto res = std::to_chars(buf, buf + sizeof buf, *mins);
+      dst.append(buf, res.ptr);
+      return true;
+    }
+    case Tf::integer:
+    case Tf::positive_int: {
+      std::int64_t val = 0;
+      const auto t = trim(v);
+      const auto res = std::from_chars(t.data(), t.data() + t.size(), val);
+      if (res.ec != std::errc() || res.ptr != t.data() + t.size() ||
+          (tf == Tf::positive_int && val < 1)) {
+        issue(Severity::warning, location(r), "102", "not a whole number", rule);
+        return false;
+      }
+      char buf[24];
+      const auto w = std::to_chars(buf, buf + sizeof buf, val);
+      dst.append(buf, w.ptr);
+      return true;
+    }
+    case Tf::decimal: {
+      const auto t = trim(v);
+      double val = 0;
+      const auto res = std::from_chars(t.data(), t.data() + t.size(), val);
+      if (res.ec != std::errc() || res.ptr != t.data() + t.size()) {
+        issue(Severity::warning, location(r), "102", "not a number", rule);
+        return false;
+      }
+      dst.append(t.front() == '.' ? "0" : "").append(t);
+      return true;
+    }
+    case Tf::boolean: {
+      if (iequals(v, "Y") || iequals(v, "true") || v == "1") {
+        dst.append("true");
+        return true;
+      }
+      if (iequals(v, "N") || iequals(v, "false") || v == "0") {
+        dst.append("false");
+        return true;
+      }
+      issue(Severity::warning, location(r), "102", "not a yes/no value", rule);
+      return false;
+    }
+    case Tf::trim:
+      dst.append(trim(v));
+      return !dst.empty();
+    case Tf::upper:
+      for (char c : v) dst.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c);
+      return true;
+    case Tf::lower:
+      for (char c : v) dst.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+      return true;
+    case Tf::uri_encode:
+      append_url_encoded(dst, v);
+      return true;
+    case Tf::oid_uri:
+      if (!run_check("oid", v)) return false;
+      dst.append("urn:oid:").append(v);
+      return true;
+    case Tf::nhs_number: {
+      auto n = fhir::normalize_nhs_number(v);
+      if (!n) {
+        issue(Severity::error, location(r), "102",
+              "NHS number is not 10 digits with a valid check digit", rule);
+        return false;
+      }
+      dst.append(*n);
+      return true;
+    }
+    case Tf::ods_code: {
+      const std::size_t start = dst.size();
+      for (char c : trim(v)) dst.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c);
+      if (!fhir::ods_code_valid(std::string_view(dst).substr(start))) {
+        dst.resize(start);
+        issue(Severity::warning, location(r), "102", "not an ODS code", rule);
+        return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+// ---- structure transforms ---------------------------------------------------------------
+
+void V2Run::coding_system(std::string_view cs, std::string& dst) {
+  if (const CodeTable* t = plan.table("v2-coding-system-to-uri"))
+    if (const auto* e = t->find(cs)) {
+      dst.append(e->target);
+      return;
+    }
+  // HL7nnnn / HL7 table style.
+  if (cs.size() == 7 && (cs.substr(0, 3) == "HL7" || cs.substr(0, 3) == "hl7")) {
+    dst.append("http://terminology.hl7.org/CodeSystem/v2-").append(cs.substr(3));
+    return;
+  }
+  dst.append(plan.codesystem_base).push_back('/');
+  append_url_encoded(dst, sending_facility());
+  dst.push_back('/');
+  append_url_encoded(dst, cs);
+}
+
+std::string_view V2Run::sending_facility() const noexcept {
+  auto v = trim(msg.segment(1).component(4, 1, 1));
+  return v.empty() ? std::string_view("unknown") : v;
+}
+
+// Writes {"system":..,"code":..,"display":..} for CE parts starting at `base` (1 or 4).
+bool V2Run::coding(const Resolved& r, std::size_t base) {
+  const auto code = part(r, base);
+  if (code.empty()) return false;
+  const auto display = part(r, base + 1);
+  const auto cs = part(r, base + 2);
+  out.push_back('{');
+  if (!cs.empty()) {
+    out.append("\"system\":");
+    tmp_hole.clear();
+    coding_system(cs, tmp_hole);
+    json_plain(tmp_hole);
+    out.push_back(',');
+  }
+  out.append("\"code\":");
+  json_text(code);
+  if (!display.empty()) {
+    out.append(",\"display\":");
+    json_text(display);
+  }
+  out.push_back('}');
+  return true;
+}
+
+bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule) {
+  switch (tf) {
+    case Tf::ce_coding:
+      return coding(r, 1);
+    case Tf::ce_codeable_concept: {
+      const std::size_t mark = out.size();
+      out.append("{\"coding\":[");
+      const bool a = coding(r, 1);
+      if (a && !part(r, 4).empty()) out.push_back(',');
+      const bool b = coding(r, 4);
+      if (!a && !b) {
+        out.resize(mark);
+        out.push_back('{');
+      } else {
+        out.push_back(']');
+      }
+      // text: original text (CWE-9), else the first display, else a code-less identifier.
+      std::string_view text = part(r, 9);
+      if (text.empty()) text = part(r, 2);
+      if (text.empty() && part(r, 3).empty() && !part(r, 1).empty()) text = part(r, 1);
+      if (!text.empty()) {
+        if (out.back() != '{') out.push_back(',');
+        out.append("\"text\":");
+        json_text(text);
+      }
+      if (out.back() == '{') {
+        out.resize(mark);
+        return false;
+      }
+      out.push_back('}');
+      return true;
+    }
+    case Tf::cx_identifier: {
+      const auto id = part(r, 1);
+      if (id.empty()) return false;
+      const auto aa_ns = subpart(r, 4, 1);
+      const auto aa_uid = subpart(r, 4, 2);
+      const auto aa_type = subpart(r, 4, 3);
+      const auto type = part(r, 5);
+      out.push_back('{');
+      if (iequals(type, "NH") && (iequals(aa_ns, "NHS") || aa_ns.empty())) {
+        tmp_hole.clear();
+        text_into(tmp_hole, id);
+        auto n = fhir::normalize_nhs_number(tmp_hole);
+        if (!n) {
+          issue(Severity::error, location(r, 1), "102",
+                "NHS number is not 10 digits with a valid check digit (modulus 11)", rule);
+          out.pop_back();
+          return false;
+        }
+        out.append("\"use\":\"official\",\"system\":");
+        json_plain(plan.constant("sys.nhs-number"));
+        out.append(",\"value\":");
+        json_plain(*n);
+      } else {
+        out.append("\"system\":");
+        tmp_hole.clear();
+        if (!aa_uid.empty() && iequals(aa_type, "ISO") && run_check("oid", aa_uid)) {
+          tmp_hole.append("urn:oid:").append(aa_uid);
+        } else if (!aa_uid.empty() && (iequals(aa_type, "URI") || iequals(aa_type, "URL"))) {
+          text_into(tmp_hole, aa_uid);
+        } else {
+          tmp_hole.append(plan.id_base).push_back('/');
+          append_url_encoded(tmp_hole, aa_ns.empty() ? sending_facility() : aa_ns);
+          tmp_hole.push_back('/');
+          std::string_view t = type.empty() ? std::string_view("id") : type;
+          for (char c : t) tmp_hole.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+        }
+        json_plain(tmp_hole);
+        out.append(",\"value\":");
+        json_text(id);
+      }
+      if (!type.empty()) {
+        out.append(
+            ",\"type\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/"
+            "v2-0203\",\"code\":");
+        json_text(type);
+        if (const CodeTable* t = plan.table("v2-0203-identifier-type"))
+          if (const auto* e = t->find(type); e && !e->display.empty()) {
+            out.append(",\"display\":");
+            json_plain(e->display);
+          }
+        out.append("}]}");
+      }
+      // A local identifier assigned by an organisation with an ODS code: assigner.
+      if (!iequals(type, "NH") && !aa_ns.empty() && fhir::ods_code_valid(aa_ns)) {
+        out.append(",\"assigner\":{\"identifier\":{\"system\":");
+        json_plain(plan.constant("sys.ods-organization"));
+        out.append(",\"value\":");
+        json_text(aa_ns);
+        out.append("}}");
+      }
+      out.push_back('}');
+      return true;
+    }
+    case Tf::xcn_identifier: {
+      const auto id = part(r, 1);
+      if (id.empty()) return false;
+      tmp_hole.clear();
+      text_into(tmp_hole, id);
+      const std::string_view value = tmp_hole;
+      const auto aa = subpart(r, 9, 1);
+      const auto idtype = part(r, 13);
+      std::string_view sys;
+      struct Known {
+        std::string_view authority;
+        std::string_view constant;
+        bool (*valid)(std::string_view) noexcept;
+      };
+      static constexpr Known kKnown[] = {
+          {"HCPC", "sys.hcpc", fhir::hcpc_number_valid},
+          {"GMC", "sys.gmc", fhir::gmc_number_valid},
+          {"GMP", "sys.gmp", fhir::gmp_number_valid},
+          {"NMC", "sys.nmc", nullptr},
+          {"SDS", "sys.sds-user", nullptr},
+          {"GPHC", "sys.gphc", nullptr},
+      };
+      for (const auto& k : kKnown) {
+        if (!iequals(aa, k.authority) && !iequals(idtype, k.authority)) continue;
+        if (k.valid && !k.valid(value)) {
+          issue(
+              Severity::warning, location(r, 1), "102",
+              std::string(k.authority) + " number has the wrong format; kept as a local identifier",
+              rule);
+          break;
+        }
+        sys = plan.constant(k.constant);
+        break;
+      }
+      if (sys.empty() && aa.empty() && idtype.empty()) {
+        // UK senders often leave XCN-9 empty (HL7 UK): recognise unambiguous national formats.
+        if (fhir::gmp_number_valid(value))
+          sys = plan.constant("sys.gmp");
+        else if (value.size() > 2 && value.substr(0, 2) == "PH" && fhir::hcpc_number_valid(value))
+          sys = plan.constant("sys.hcpc");
+      }
+      if (sys.empty() && iequals(idtype, "NPI")) sys = "http://hl7.org/fhir/sid/us-npi";
+      out.append("{\"system\":");
+      if (!sys.empty()) {
+        json_plain(sys);
+      } else {
+        tmp_hole2.clear();
+        tmp_hole2.append(plan.id_base).push_back('/');
+        append_url_encoded(tmp_hole2, aa.empty() ? sending_facility() : aa);
+        tmp_hole2.append("/practitioner");
+        json_plain(tmp_hole2);
+      }
+      out.append(",\"value\":");
+      json_plain(value);
+      out.push_back('}');
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+// ---- producers --------------------------------------------------------------------------
+
+bool V2Run::else_value(const Producer& p, std::string_view rule) {
+  for (const auto& [ev, frag] : p.by_event)
+    if (iequals(ev, event)) {
+      out.append(frag);
+      return true;
+    }
+  if (p.has_else_literal) {
+    out.append(p.else_literal);
+    return true;
+  }
+  if (p.else_producer) return produce(*p.else_producer, rule);
+  return false;
+}
+
+bool V2Run::produce(const Producer& p, std::string_view rule) {
+  Resolved r;
+  for (const auto& s : p.sources) {
+    r = resolve(s.v2);
+    if (!r.raw.empty()) break;
+  }
+  if (r.raw.empty()) return else_value(p, rule);
+  const Tf tf = p.transform;
+  if (tf != Tf::none && transform_info(tf).structure) {
+    if (structure(tf, r, rule)) return true;
+    return else_value(p, rule);
+  }
+  std::string_view text;
+  tmp_a.clear();
+  text_into(tmp_a, r.raw);
+  text = tmp_a;
+  if (tf != Tf::none) {
+    tmp_b.clear();
+    if (!scalar(tf, text, tmp_b, r, &p, rule)) return else_value(p, rule);
+    text = tmp_b;
+    if (transform_info(tf).numeric && !p.table) {
+      out.append(text);
+      return true;
+    }
+  }
+  if (p.table) {
+    const auto* e = p.table->find(first_component(text, d));
+    if (!e) {
+      issue(Severity::information, location(r), "103",
+            "value not in code table '" + p.table->id + "'", rule);
+      return else_value(p, rule);
+    }
+    json_plain(e->target);
+    return true;
+  }
+  json_plain(text);
+  return true;
+}
+
+// ---- nodes ------------------------------------------------------------------------------
+
+bool V2Run::value(const Node& n) {
+  switch (n.kind) {
+    case NodeKind::literal:
+      out.append(n.literal);
+      return true;
+    case NodeKind::tmpl: {
+      tmp_render.clear();
+      if (!render(n.tmpl, tmp_render, n.url_context)) return false;
+      json_plain(tmp_render);
+      return true;
+    }
+    case NodeKind::produce: {
+      if (n.producer.join) {
+        tmp_join.clear();
+        bool any = false;
+        const Producer& p = n.producer;
+        for_each(n.each, [&] {
+          if (n.when && !eval(*n.when)) return;
+          for (const auto& s : p.sources) {
+            const Resolved r = resolve(s.v2);
+            if (r.raw.empty()) continue;
+            if (any) tmp_join.append(p.join_separator);
+            text_into(tmp_join, r.raw);
+            any = true;
+            break;
+          }
+        });
+        if (!any) return false;
+        json_plain(tmp_join);
+        return true;
+      }
+      return produce(n.producer, n.rule);
+    }
+    case NodeKind::ref: {
+      const ResourcePlan& target =
+          mapping.forward.resources[static_cast<std::size_t>(n.ref_target)];
+      if (target.when && !eval(*target.when)) return false;
+      if (target.each.kind == EachKind::segments) {
+        bool bound = false;
+        for (int i = 0; i < nframes; ++i) bound = bound || frames[i].seg_key == target.each.seg_key;
+        if (!bound && first[target.each.slot] == 0) return false;
+      }
+      Uuid u;
+      identity(target, u, nullptr);
+      out.append("{\"reference\":\"urn:uuid:");
+      append_uuid(out, u);
+      out.append("\"}");
+      return true;
+    }
+    case NodeKind::object: {
+      const std::size_t mark = out.size();
+      out.push_back('{');
+      int count = 0;
+      members(n, count);
+      if (count == 0) {
+        out.resize(mark);
+        return false;
+      }
+      out.push_back('}');
+      return true;
+    }
+    case NodeKind::array: {
+      const std::size_t mark = out.size();
+      out.push_back('[');
+      int count = 0;
+      for (const auto& item : n.children) {
+        auto one = [&] {
+          if (item.when && !eval(*item.when)) return;
+          const std::size_t m = out.size();
+          if (count) out.push_back(',');
+          if (value(item))
+            ++count;
+          else
+            out.resize(m);
+        };
+        if (item.each.kind != EachKind::none &&
+            !(item.kind == NodeKind::produce && item.producer.join))
+          for_each(item.each, one);
+        else
+          one();
+      }
+      if (count == 0) {
+        out.resize(mark);
+        return false;
+      }
+      out.push_back(']');
+      return true;
+    }
+  }
+  return false;
+}
+
+void V2Run::members(const Node& obj, int& count) {
+  for (const auto& c : obj.children) {
+    if (c.when && !eval(*c.when)) continue;
+    const std::size_t mark = out.size();
+    if (count) out.push_back(',');
+    out.append(c.key_frag);
+    if (value(c))
+      ++count;
+    else
+      out.resize(mark);
+  }
+}
+
+// ---- resources --------------------------------------------------------------------------
+
+bool V2Run::identity(const ResourcePlan& rp, Uuid& u, std::string* url) {
+  tmp_sys.clear();
+  tmp_val.clear();
+  bool found = false;
+  for (const auto& id : rp.identity) {
+    auto attempt = [&] {
+      if (found) return;
+      if (id.when && !eval(*id.when)) return;
+      tmp_sys.clear();
+      tmp_val.clear();
+      if (!render(id.system, tmp_sys, false) || !render(id.value, tmp_val, false)) return;
+      if (tmp_val.empty()) return;
+      found = true;
+    };
+    if (id.each.kind != EachKind::none)
+      for_each(id.each, attempt);
+    else
+      attempt();
+    if (found) break;
+  }
+  tmp_name.clear();
+  tmp_name.append(rp.type).push_back('|');
+  if (found) {
+    tmp_name.append(tmp_sys).push_back('|');
+    tmp_name.append(tmp_val);
+  } else {
+    // No business identifier: derive from the message identity and the binding.
+    const hl7v2::Segment msh = msg.segment(1);
+    tmp_name.append(msh.field(3)).push_back('|');
+    tmp_name.append(msh.field(4)).push_back('|');
+    tmp_name.append(msg.control_id()).push_back('|');
+    tmp_name.append(rp.key).push_back('|');
+    std::uint32_t pos = 0;
+    if (rp.each.kind == EachKind::segments) {
+      for (int i = nframes - 1; i >= 0 && pos == 0; --i)
+        if (frames[i].seg_key == rp.each.seg_key) pos = frames[i].seg_pos;
+      if (pos == 0) pos = first[rp.each.slot];
+    }
+    char buf[12];
+    const auto w = std::to_chars(buf, buf + sizeof buf, pos);
+    tmp_name.append(buf, w.ptr);
+  }
+  u = uuid_v5(plan.id_namespace, tmp_name);
+  if (url) {
+    url->append(rp.type_frag);
+    if (found) {
+      url->append("?identifier=");
+      append_url_encoded(*url, tmp_sys);
+      url->push_back('|');
+      append_url_encoded(*url, tmp_val);
+    }
+  }
+  return found;
+}
+
+bool V2Run::rejects(const std::vector<Reject>& list) {
+  bool ok = true;
+  for (const auto& rj : list)
+    if (eval(*rj.when)) {
+      issue(Severity::error, rj.location, rj.code, rj.message, rj.rule);
+      ok = false;
+    }
+  return ok;
+}
+
+void V2Run::resource(const ResourcePlan& rp, int& entries) {
+  if (rp.when && !eval(*rp.when)) return;
+  if (!rejects(rp.rejects)) return;
+  Uuid u;
+  tmp_url.clear();
+  const bool conditional = identity(rp, u, &tmp_url);
+  for (const auto& s : seen)
+    if (s == u) return;  // the same resource already in this Bundle
+  seen.push_back(u);
+  if (entries++) out.push_back(',');
+  out.append("{\"fullUrl\":\"urn:uuid:");
+  append_uuid(out, u);
+  out.append("\",\"resource\":");
+  out.append(rp.head_frag);
+  int count = 1;
+  members(rp.body, count);
+  out.append("},\"request\":{\"method\":\"");
+  out.append(conditional ? "PUT" : "POST");
+  out.append("\",\"url\":");
+  json_plain(tmp_url);
+  out.append("}}");
+}
+
+void V2Run::run() {
+  const V2ToFhirPlan& fp = mapping.forward;
+  rejects(fp.rejects);
+  out.append("{\"resourceType\":\"Bundle\",\"type\":\"");
+  out.append(fp.bundle_type);
+  out.append("\",\"entry\":[");
+  int entries = 0;
+  for (const auto& rp : fp.resources) {
+    if (rp.each.kind != EachKind::none)
+      for_each(rp.each, [&] { resource(rp, entries); });
+    else
+      resource(rp, entries);
+  }
+  out.append("]}");
+}
+
+void V2Run::prepare() {
+  const std::size_t n = msg.segment_count();
+  keys.clear();
+  keys.reserve(n);
+  for (std::size_t i = 1; i <= n; ++i) keys.push_back(pack_id(msg.segment(i).id()));
+  first.assign(plan.v2_segments.size(), 0);
+  for (std::size_t s = 0; s < plan.v2_segments.size(); ++s)
+    for (std::size_t i = 0; i < n; ++i)
+      if (keys[i] == plan.v2_segments[s]) {
+        first[s] = static_cast<std::uint32_t>(i + 1);
+        break;
+      }
+  zone.london = plan.default_london;
+  zone.message_offset_minutes.reset();
+  const auto msh7 = first_component(trim(msg.segment(1).field(7)), d);
+  if (!msh7.empty())
+    if (auto x = hl7v2::parse_dtm(msh7)) zone.message_offset_minutes = x->offset_minutes;
+  const auto cs = trim(msg.segment(1).repetition(18, 1));
+  latin1 = iequals(cs, "8859/1") || iequals(cs, "ISO-8859-1") || iequals(cs, "ISO IR100");
+  event = msg.trigger_event();
+  seen.clear();
+  nframes = 0;
+  failed = false;
+}
+
+}  // namespace fcpgw::mappings
