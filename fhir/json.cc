@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <boost/throw_exception.hpp>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -25,6 +26,7 @@ struct DepthLimitedHandler {
   std::size_t depth = 0;
   bool too_deep = false;
   bool out_of_range = false;
+  bool bad_surrogate = false;
 
   bool Null() { return doc.Null(); }
   bool Bool(bool b) { return doc.Bool(b); }
@@ -42,8 +44,27 @@ struct DepthLimitedHandler {
   bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
     return doc.RawNumber(s, n, copy);
   }
-  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc.String(s, n, copy); }
-  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc.Key(s, n, copy); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) {
+    return no_surrogate(s, n) && doc.String(s, n, copy);
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) {
+    return no_surrogate(s, n) && doc.Key(s, n, copy);
+  }
+  // The input bytes are validated as UTF-8, but RapidJSON 1.1.0 decodes a lone low surrogate
+  // escape (\udc00-\udfff) into an encoded surrogate (ED B0..BF xx), which is not UTF-8.
+  bool no_surrogate(const char* s, rapidjson::SizeType n) {
+    const char* end = s + n;
+    for (const char* p = s;
+         (p = static_cast<const char*>(std::memchr(p, 0xED, static_cast<std::size_t>(end - p)))) !=
+         nullptr;
+         ++p) {
+      if (p + 1 < end && static_cast<unsigned char>(p[1]) >= 0xA0) {
+        bad_surrogate = true;
+        return false;
+      }
+    }
+    return true;
+  }
   bool StartObject() { return enter() && doc.StartObject(); }
   bool EndObject(rapidjson::SizeType n) {
     --depth;
@@ -69,6 +90,7 @@ struct ParseGenerator {
   rapidjson::ParseResult result;
   bool too_deep = false;
   bool out_of_range = false;
+  bool bad_surrogate = false;
   std::size_t end_offset = 0;
 
   bool operator()(rapidjson::Document& doc) {
@@ -78,6 +100,7 @@ struct ParseGenerator {
     result = reader.Parse<kParseFlags>(stream, handler);
     too_deep = handler.too_deep;
     out_of_range = handler.out_of_range;
+    bad_surrogate = handler.bad_surrogate;
     end_offset = stream.Tell();
     return !result.IsError();
   }
@@ -211,6 +234,9 @@ boost::system::result<Document, ParseError> parse(std::string_view json, const L
       return make_error(json, ParseError::Kind::too_deep, off,
                         "nesting exceeds the limit of " + std::to_string(limits.max_depth));
     }
+    if (gen.bad_surrogate)
+      return make_error(json, ParseError::Kind::invalid_utf8, off,
+                        "Unpaired low surrogate in \\u escape.");
     if (gen.out_of_range)
       return make_error(json, ParseError::Kind::malformed, off,
                         "Number too big to be stored in double.");

@@ -85,6 +85,17 @@ TEST(FhirJson, InvalidUtf8) {
   EXPECT_EQ(r.error().kind, ParseError::Kind::invalid_utf8);
 }
 
+TEST(FhirJson, LoneLowSurrogateEscape) {
+  auto r = parse(R"({"a":"x\ude00"})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ParseError::Kind::invalid_utf8);
+  EXPECT_FALSE(parse(R"({"a\udc00":1})"));
+  EXPECT_FALSE(parse(R"({"a":"\ud800"})"));
+  auto ok = parse(R"({"a":"\ud83d\ude00 \ud7ff \ue000"})");
+  ASSERT_TRUE(ok);
+  EXPECT_TRUE(to_json(ok->root()));
+}
+
 TEST(FhirJson, RootMustBeObject) {
   auto r = parse("[1]");
   ASSERT_FALSE(r);
