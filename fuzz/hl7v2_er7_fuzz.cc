@@ -2,6 +2,7 @@
 // paths, typed readers, ACK building, and byte-for-byte write-back.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -16,8 +17,12 @@ using namespace fcpgw::hl7v2;
 
 namespace {
 
-void check(bool ok) {
-  if (!ok) std::abort();
+#define check(ok) check_at((ok), __LINE__)
+void check_at(bool ok, int line) {
+  if (!ok) {
+    std::fprintf(stderr, "hl7v2_er7_fuzz: check failed at line %d\n", line);
+    std::abort();
+  }
 }
 
 AckRequest ack_request() {

@@ -105,27 +105,30 @@ std::string build_ack(const MshHeader& in, const AckRequest& r) {
   echo({4}, in.receiving_facility);
   echo({5}, in.sending_application);
   echo({6}, in.sending_facility);
-  b.set({7}, r.timestamp);
+  b.set(7, r.timestamp);
   b.set({9, 1, 1}, "ACK");
   echo({9, 1, 2}, in.trigger_event);
   b.set({9, 1, 3}, "ACK");
-  b.set({10}, r.control_id);
+  b.set(10, r.control_id);
   if (!in.processing_id.empty()) {
     echo({11}, in.processing_id);
   } else {
-    b.set({11}, r.processing_id_fallback);
+    b.set(11, r.processing_id_fallback);
   }
-  if (!in.version.empty()) {
+  // Echo MSH-12 only when it carries a version id (MSH-12.1); otherwise use the fallback so
+  // that the ACK itself is always a valid message.
+  const char sep = in.delimiters.component;
+  if (!(echo_raw ? nth_part(in.version, sep, 1) : std::string_view(in.version)).empty()) {
     echo({12}, in.version);
   } else {
-    b.set({12}, r.version_fallback);
+    b.set(12, r.version_fallback);
   }
   echo({18}, in.character_set);
 
   b.segment("MSA");
-  b.set({1}, to_string(r.code));
+  b.set(1, to_string(r.code));
   echo({2}, in.control_id);
-  b.set({3}, r.text);
+  b.set(3, r.text);
 
   for (const AckError& e : r.errors) {
     b.segment("ERR");
@@ -142,10 +145,10 @@ std::string build_ack(const MshHeader& in, const AckRequest& r) {
     b.set({3, 1, 2}, error_code_text(e.code));
     b.set({3, 1, 3}, "HL70357");
     const char severity = static_cast<char>(e.severity);
-    b.set({4}, std::string_view(&severity, 1));
-    b.set({5}, e.application_code);
-    b.set({7}, e.diagnostic);
-    b.set({8}, e.user_message);
+    b.set(4, std::string_view(&severity, 1));
+    b.set(5, e.application_code);
+    b.set(7, e.diagnostic);
+    b.set(8, e.user_message);
   }
   return b.take();
 }

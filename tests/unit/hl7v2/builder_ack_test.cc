@@ -233,3 +233,25 @@ TEST(Ack, UnusableDelimitersFallBackToStandard) {
 
 }  // namespace
 }  // namespace fcpgw::hl7v2
+
+namespace fcpgw::hl7v2 {
+namespace {
+
+// Found by fuzzing: an inbound MSH-12 without MSH-12.1 must not be echoed into an ACK that
+// would itself fail to parse.
+TEST(Ack, VersionWithoutIdFallsBack) {
+  auto r = Message::parse("MSH|^~\\&|A|B|C|D|2024||ADT^A01|C1|P|^x\r");
+  ASSERT_FALSE(r);
+  AckRequest req;
+  req.code = reject_code_for(r.error());
+  req.timestamp = "2024";
+  req.control_id = "N";
+  req.errors = {to_ack_error(r.error())};
+  const auto ack = Message::parse(build_ack(*r.error().header, req));
+  ASSERT_TRUE(ack) << ack.error().message;
+  EXPECT_EQ(ack->version(), "2.5.1");
+  EXPECT_EQ(ack->find("MSA")->field(2), "C1");
+}
+
+}  // namespace
+}  // namespace fcpgw::hl7v2
