@@ -716,7 +716,7 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     }
 
     if (help->parsed()) {
-      out << app.help();
+      out << app.get_formatter()->make_help(&app, "fcpgw", CLI::AppFormatMode::Normal);
       return code(Exit::ok);
     }
     if (opt.pretty && validate->parsed() && opt.files.size() > 1) {

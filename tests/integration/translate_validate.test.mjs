@@ -1,0 +1,96 @@
+// The real `fcpgw translate` over every appointment message of the corpus, the golden inputs and
+// the bundled samples; each Bundle must pass two third-party FHIR validators (Medplum's and the
+// official R4 JSON schema). Then FHIR -> v2 on the official Appointment examples, with the ER7
+// read back by python3-hl7.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CORPUS_DIR, appointmentMessages, fcpgw, ndjson, parseWithPythonHl7 } from './lib.mjs';
+import { isError, validateFhir } from '../peers/validate.mjs';
+
+// HL7 table 0278 (filler status) -> Appointment.status (DOMAIN.md 3.2), and the fallback by
+// trigger event when SCH-25 is empty.
+const TABLE_0278 = {
+  pending: 'pending', waitlist: 'waitlist', booked: 'booked', started: 'checked-in',
+  complete: 'fulfilled', cancelled: 'cancelled', deleted: 'entered-in-error', noshow: 'noshow',
+};
+const BY_TRIGGER = { S12: 'booked', S13: 'booked', S15: 'cancelled', S17: 'entered-in-error', S26: 'noshow' };
+
+function field(er7, segId, n) {
+  const seg = er7.split(/\r\n|\r|\n/).find((s) => s.startsWith(`${segId}|`));
+  if (!seg) return '';
+  return seg.split('|')[segId === 'MSH' ? n - 1 : n] ?? '';
+}
+
+function expectedStatus(er7) {
+  const trigger = field(er7, 'MSH', 9).split('^')[1];
+  const sch25 = field(er7, 'SCH', 25).split('^')[0].trim().toLowerCase();
+  if (sch25) return TABLE_0278[sch25]; // undefined for codes outside table 0278: not asserted
+  return BY_TRIGGER[trigger];
+}
+
+const messages = appointmentMessages();
+
+test('there are appointment messages to translate', () => {
+  assert.ok(messages.length >= 10, `found only ${messages.length}`);
+});
+
+for (const file of messages) {
+  const name = path.relative(path.dirname(path.dirname(file)), file);
+  test(`v2 -> FHIR: ${name} translates to a Bundle both validators accept`, () => {
+    const r = fcpgw(['translate', file]);
+    assert.equal(r.signal, null, `killed by ${r.signal}`);
+    assert.equal(r.status, 0, `exit ${r.status}; stderr:\n${r.stderr}`);
+    const docs = ndjson(r.stdout);
+    assert.equal(docs.length, 1, 'one message in, one Bundle out');
+    const bundle = docs[0];
+    assert.equal(bundle.resourceType, 'Bundle');
+    const problems = validateFhir(bundle).filter(isError);
+    assert.deepEqual(problems, [], `validator errors:\n${problems.map((p) => `${p.validator} ${p.path}: ${p.message}`).join('\n')}`);
+
+    const appointments = (bundle.entry || []).map((e) => e.resource).filter((res) => res && res.resourceType === 'Appointment');
+    assert.equal(appointments.length, 1, 'exactly one Appointment in the Bundle');
+    const want = expectedStatus(fs.readFileSync(file, 'latin1'));
+    if (want) assert.equal(appointments[0].status, want, 'Appointment.status from SCH-25 (table 0278) or the trigger event');
+  });
+}
+
+test('v2 -> FHIR: all corpus appointment messages in one MLLP-framed stream give one Bundle per line', () => {
+  const corpusOnly = messages.filter((f) => f.startsWith(CORPUS_DIR));
+  const framed = corpusOnly.map((f) => `\x0b${fs.readFileSync(f, 'latin1').replace(/\r\n|\n/g, '\r')}\x1c\r`).join('');
+  const r = fcpgw(['translate', '-'], { input: Buffer.from(framed, 'latin1') });
+  assert.equal(r.status, 0, r.stderr);
+  const docs = ndjson(r.stdout);
+  assert.equal(docs.length, corpusOnly.length);
+  for (const d of docs) assert.equal(d.resourceType, 'Bundle');
+});
+
+// FHIR -> v2 on the official Appointment examples.
+const EXPECTED_TRIGGER = { booked: 'S12', proposed: 'S12', pending: 'S12', waitlist: 'S12', cancelled: 'S15', noshow: 'S26', 'entered-in-error': 'S17' };
+const fhirExamples = fs
+  .readdirSync(path.join(CORPUS_DIR, 'fhir'))
+  .filter((f) => /^r4ex_Appointment-.*\.json$/.test(f))
+  .map((f) => path.join(CORPUS_DIR, 'fhir', f));
+
+test('there are FHIR Appointment examples', () => assert.ok(fhirExamples.length >= 3));
+
+for (const file of fhirExamples) {
+  test(`FHIR -> v2: ${path.basename(file)} gives an SIU message python3-hl7 can read`, () => {
+    const appointment = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const r = fcpgw(['translate', '--to', 'v2', file]);
+    assert.equal(r.status, 0, `exit ${r.status}; stderr:\n${r.stderr}`);
+    assert.match(r.stdout, /^MSH\|\^~\\&\|/, 'starts with MSH and the standard delimiters');
+    const parsed = parseWithPythonHl7(r.stdout);
+    assert.equal(parsed.msh9[0], 'SIU');
+    assert.equal(parsed.msh9[1], EXPECTED_TRIGGER[appointment.status], `trigger for status ${appointment.status}`);
+    if (parsed.msh9[2]) assert.equal(parsed.msh9[2], 'SIU_S12');
+    assert.ok(parsed.msh10.length > 0, 'MSH-10 control id present');
+    assert.ok(parsed.segments.includes('SCH'), 'has SCH');
+    assert.ok(parsed.segments.includes('RGS'), 'has RGS');
+    // And back: the message fcpgw wrote is one fcpgw reads.
+    const back = fcpgw(['translate', '-'], { input: r.stdout });
+    assert.equal(back.status, 0, back.stderr);
+    assert.equal(ndjson(back.stdout)[0].resourceType, 'Bundle');
+  });
+}
