@@ -293,7 +293,7 @@ class Translator {
       auto msg = hl7v2::Message::parse(std::move(m.bytes), limits);
       if (!msg) {
         const hl7v2::ParseError& e = msg.error();
-        rep_.error(where, v2_location(e, m) + ": " + e.message + " [HL7 error " +
+        rep_.error(where, "error: " + v2_location(e, m) + ": " + e.message + " [" +
                               std::string(v2_error_code(e.code)) + "]");
         failed_ = true;
         return;
