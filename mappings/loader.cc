@@ -576,8 +576,8 @@ class Loader {
         }
         out.values.emplace_back(a[1].GetString());
         if (k == "valid") {
-          static constexpr std::string_view kChecks[] = {"nhs-number", "ods-code", "hcpc", "gmc",
-                                                         "gmp",        "oid",      "dtm"};
+          static constexpr std::string_view kChecks[] = {
+              "nhs-number", "ods-code", "hcpc", "gmc", "gmp", "oid", "dtm", "hcpc-physiotherapist"};
           if (std::find(std::begin(kChecks), std::end(kChecks), out.values[0]) ==
               std::end(kChecks)) {
             error(rule, "condition 'valid': unknown check '" + out.values[0] +
@@ -950,11 +950,26 @@ class Loader {
         std::size_t k = 0;
         for (const auto& x : ids.GetArray()) {
           const std::string ir = rule + ".identity[" + std::to_string(k++) + "]";
-          check_keys(x, ir, {"system", "value", "when", "each", "comment"});
+          check_keys(x, ir, {"system", "value", "from", "transform", "when", "each", "comment"});
           Identity id;
           id.rule = rule_id(ir);
           id.when = maybe_when(ir, x);
           if (x.HasMember("each")) compile_each(ir + ".each", x["each"], id.each);
+          if (x.HasMember("from")) {
+            const TransformInfo* t = x.HasMember("transform") && x["transform"].IsString()
+                                         ? find_transform(x["transform"].GetString())
+                                         : nullptr;
+            if (!t || (t->id != Tf::cx_identifier && t->id != Tf::xcn_identifier)) {
+              error(ir,
+                    "identity with \"from\" needs \"transform\": \"cx-identifier\" or "
+                    "\"xcn-identifier\"");
+              continue;
+            }
+            if (!x["from"].IsString() || !compile_v2(ir, x["from"].GetString(), id.from)) continue;
+            id.transform = t->id;
+            rp.identity.push_back(std::move(id));
+            continue;
+          }
           if (!x.HasMember("system") || !x["system"].IsString() || !x.HasMember("value") ||
               !x["value"].IsString()) {
             error(ir, "identity needs \"system\" and \"value\" templates");

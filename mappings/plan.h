@@ -213,6 +213,8 @@ struct Identity {
   Each each;  ///< optional: first iteration whose when holds and value is present
   Template system;
   Template value;
+  Tf transform = Tf::none;  ///< cx-identifier / xcn-identifier: system and value from `from`
+  V2Ref from;
   std::string rule;
 };
 

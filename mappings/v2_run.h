@@ -81,6 +81,9 @@ struct V2Run {
               std::string_view rule = {});
   void coding_system(std::string_view cs, std::string& dst);
   bool coding(const Resolved& r, std::size_t base);
+  bool cx_system_value(const Resolved& r, std::string& sys, std::string& val);
+  bool xcn_system_value(const Resolved& r, std::string& sys, std::string& val,
+                        std::string_view rule);
   bool structure(Tf tf, const Resolved& r, std::string_view rule);
   bool else_value(const Producer& p, std::string_view rule);
   bool produce(const Producer& p, std::string_view rule);

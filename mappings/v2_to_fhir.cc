@@ -124,6 +124,7 @@ static bool run_check(std::string_view check, std::string_view v) {
   if (check == "nhs-number") return fhir::nhs_number_valid(v);
   if (check == "ods-code") return fhir::ods_code_valid(v);
   if (check == "hcpc") return fhir::hcpc_number_valid(v);
+  if (check == "hcpc-physiotherapist") return v.substr(0, 2) == "PH" && fhir::hcpc_number_valid(v);
   if (check == "gmc") return fhir::gmc_number_valid(v);
   if (check == "gmp") return fhir::gmp_number_valid(v);
   if (check == "dtm") return hl7v2::parse_dtm(v).has_value();
@@ -490,45 +491,23 @@ bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule) {
       return true;
     }
     case Tf::cx_identifier: {
-      const auto id = part(r, 1);
-      if (id.empty()) return false;
-      const auto aa_ns = subpart(r, 4, 1);
-      const auto aa_uid = subpart(r, 4, 2);
-      const auto aa_type = subpart(r, 4, 3);
+      std::string sys, val;
       const auto type = part(r, 5);
-      out.push_back('{');
-      if (iequals(type, "NH") && (iequals(aa_ns, "NHS") || aa_ns.empty())) {
-        tmp_hole.clear();
-        text_into(tmp_hole, id);
-        auto n = fhir::normalize_nhs_number(tmp_hole);
-        if (!n) {
+      const auto aa_ns = subpart(r, 4, 1);
+      const bool nhs = iequals(type, "NH") && (iequals(aa_ns, "NHS") || aa_ns.empty());
+      if (part(r, 1).empty()) return false;
+      if (!cx_system_value(r, sys, val)) {
+        if (nhs)
           issue(Severity::error, location(r, 1), "102",
                 "NHS number is not 10 digits with a valid check digit (modulus 11)", rule);
-          out.pop_back();
-          return false;
-        }
-        out.append("\"use\":\"official\",\"system\":");
-        json_plain(plan.constant("sys.nhs-number"));
-        out.append(",\"value\":");
-        json_plain(*n);
-      } else {
-        out.append("\"system\":");
-        tmp_hole.clear();
-        if (!aa_uid.empty() && iequals(aa_type, "ISO") && run_check("oid", aa_uid)) {
-          tmp_hole.append("urn:oid:").append(aa_uid);
-        } else if (!aa_uid.empty() && (iequals(aa_type, "URI") || iequals(aa_type, "URL"))) {
-          text_into(tmp_hole, aa_uid);
-        } else {
-          tmp_hole.append(plan.id_base).push_back('/');
-          append_url_encoded(tmp_hole, aa_ns.empty() ? sending_facility() : aa_ns);
-          tmp_hole.push_back('/');
-          std::string_view t = type.empty() ? std::string_view("id") : type;
-          for (char c : t) tmp_hole.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
-        }
-        json_plain(tmp_hole);
-        out.append(",\"value\":");
-        json_text(id);
+        return false;
       }
+      out.push_back('{');
+      if (nhs) out.append("\"use\":\"official\",");
+      out.append("\"system\":");
+      json_plain(sys);
+      out.append(",\"value\":");
+      json_plain(val);
       if (!type.empty()) {
         out.append(
             ",\"type\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/"
@@ -542,7 +521,7 @@ bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule) {
         out.append("}]}");
       }
       // A local identifier assigned by an organisation with an ODS code: assigner.
-      if (!iequals(type, "NH") && !aa_ns.empty() && fhir::ods_code_valid(aa_ns)) {
+      if (!nhs && !aa_ns.empty() && fhir::ods_code_valid(aa_ns)) {
         out.append(",\"assigner\":{\"identifier\":{\"system\":");
         json_plain(plan.constant("sys.ods-organization"));
         out.append(",\"value\":");
@@ -553,65 +532,109 @@ bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule) {
       return true;
     }
     case Tf::xcn_identifier: {
-      const auto id = part(r, 1);
-      if (id.empty()) return false;
-      tmp_hole.clear();
-      text_into(tmp_hole, id);
-      const std::string_view value = tmp_hole;
-      const auto aa = subpart(r, 9, 1);
-      const auto idtype = part(r, 13);
-      std::string_view sys;
-      struct Known {
-        std::string_view authority;
-        std::string_view constant;
-        bool (*valid)(std::string_view) noexcept;
-      };
-      static constexpr Known kKnown[] = {
-          {"HCPC", "sys.hcpc", fhir::hcpc_number_valid},
-          {"GMC", "sys.gmc", fhir::gmc_number_valid},
-          {"GMP", "sys.gmp", fhir::gmp_number_valid},
-          {"NMC", "sys.nmc", nullptr},
-          {"SDS", "sys.sds-user", nullptr},
-          {"GPHC", "sys.gphc", nullptr},
-      };
-      for (const auto& k : kKnown) {
-        if (!iequals(aa, k.authority) && !iequals(idtype, k.authority)) continue;
-        if (k.valid && !k.valid(value)) {
-          issue(
-              Severity::warning, location(r, 1), "102",
-              std::string(k.authority) + " number has the wrong format; kept as a local identifier",
-              rule);
-          break;
-        }
-        sys = plan.constant(k.constant);
-        break;
-      }
-      if (sys.empty() && aa.empty() && idtype.empty()) {
-        // UK senders often leave XCN-9 empty (HL7 UK): recognise unambiguous national formats.
-        if (fhir::gmp_number_valid(value))
-          sys = plan.constant("sys.gmp");
-        else if (value.size() > 2 && value.substr(0, 2) == "PH" && fhir::hcpc_number_valid(value))
-          sys = plan.constant("sys.hcpc");
-      }
-      if (sys.empty() && iequals(idtype, "NPI")) sys = "http://hl7.org/fhir/sid/us-npi";
+      std::string sys, val;
+      if (!xcn_system_value(r, sys, val, rule)) return false;
       out.append("{\"system\":");
-      if (!sys.empty()) {
-        json_plain(sys);
-      } else {
-        tmp_hole2.clear();
-        tmp_hole2.append(plan.id_base).push_back('/');
-        append_url_encoded(tmp_hole2, aa.empty() ? sending_facility() : aa);
-        tmp_hole2.append("/practitioner");
-        json_plain(tmp_hole2);
-      }
+      json_plain(sys);
       out.append(",\"value\":");
-      json_plain(value);
+      json_plain(val);
       out.push_back('}');
       return true;
     }
     default:
       return false;
   }
+}
+
+// System and value of a CX identifier (DOMAIN 1.5 / 3.4): NHS number (check digit verified),
+// an ISO OID or URI assigning authority, else <id-base>/<assigning authority>/<type>.
+bool V2Run::cx_system_value(const Resolved& r, std::string& sys, std::string& val) {
+  const auto id = part(r, 1);
+  if (id.empty()) return false;
+  const auto aa_ns = subpart(r, 4, 1);
+  const auto aa_uid = subpart(r, 4, 2);
+  const auto aa_type = subpart(r, 4, 3);
+  const auto type = part(r, 5);
+  sys.clear();
+  val.clear();
+  if (iequals(type, "NH") && (iequals(aa_ns, "NHS") || aa_ns.empty())) {
+    std::string t;
+    text_into(t, id);
+    auto n = fhir::normalize_nhs_number(t);
+    if (!n) return false;
+    sys.append(plan.constant("sys.nhs-number"));
+    val.append(*n);
+    return true;
+  }
+  if (!aa_uid.empty() && iequals(aa_type, "ISO") && run_check("oid", aa_uid)) {
+    sys.append("urn:oid:").append(aa_uid);
+  } else if (!aa_uid.empty() && (iequals(aa_type, "URI") || iequals(aa_type, "URL"))) {
+    text_into(sys, aa_uid);
+  } else {
+    sys.append(plan.id_base).push_back('/');
+    append_url_encoded(sys, aa_ns.empty() ? sending_facility() : aa_ns);
+    sys.push_back('/');
+    std::string_view t = type.empty() ? std::string_view("id") : type;
+    for (char c : t) sys.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+  }
+  text_into(val, id);
+  return true;
+}
+
+// System and value of an XCN person identifier: HCPC / GMC / GMP / NMC / SDS / GPhC by XCN-9 or
+// XCN-13 (format checked), national formats recognised when both are empty, else local.
+bool V2Run::xcn_system_value(const Resolved& r, std::string& sys_out, std::string& val,
+                             std::string_view rule) {
+  const auto id = part(r, 1);
+  if (id.empty()) return false;
+  sys_out.clear();
+  val.clear();
+  text_into(val, id);
+  const std::string_view value = val;
+  const auto aa = subpart(r, 9, 1);
+  const auto idtype = part(r, 13);
+  std::string_view sys;
+  struct Known {
+    std::string_view authority;
+    std::string_view constant;
+    bool (*valid)(std::string_view) noexcept;
+  };
+  static constexpr Known kKnown[] = {
+      {"HCPC", "sys.hcpc", fhir::hcpc_number_valid},
+      {"GMC", "sys.gmc", fhir::gmc_number_valid},
+      {"GMP", "sys.gmp", fhir::gmp_number_valid},
+      {"NMC", "sys.nmc", nullptr},
+      {"SDS", "sys.sds-user", nullptr},
+      {"GPHC", "sys.gphc", nullptr},
+  };
+  for (const auto& k : kKnown) {
+    if (!iequals(aa, k.authority) && !iequals(idtype, k.authority)) continue;
+    if (k.valid && !k.valid(value)) {
+      if (!rule.empty())
+        issue(Severity::warning, location(r, 1), "102",
+              std::string(k.authority) + " number has the wrong format; kept as a local identifier",
+              rule);
+      break;
+    }
+    sys = plan.constant(k.constant);
+    break;
+  }
+  if (sys.empty() && aa.empty() && idtype.empty()) {
+    // HL7 UK leaves XCN-9..14 unsupported: recognise unambiguous national formats.
+    if (fhir::gmp_number_valid(value))
+      sys = plan.constant("sys.gmp");
+    else if (value.size() > 2 && value.substr(0, 2) == "PH" && fhir::hcpc_number_valid(value))
+      sys = plan.constant("sys.hcpc");
+  }
+  if (sys.empty() && iequals(idtype, "NPI")) sys = "http://hl7.org/fhir/sid/us-npi";
+  if (!sys.empty()) {
+    sys_out.append(sys);
+  } else {
+    sys_out.append(plan.id_base).push_back('/');
+    append_url_encoded(sys_out, aa.empty() ? sending_facility() : aa);
+    sys_out.append("/practitioner");
+  }
+  return true;
 }
 
 // ---- producers --------------------------------------------------------------------------
@@ -658,9 +681,10 @@ bool V2Run::produce(const Producer& p, std::string_view rule) {
   if (p.table) {
     const auto* e = p.table->find(first_component(text, d));
     if (!e) {
+      if (else_value(p, rule)) return true;
       issue(Severity::information, location(r), "103",
             "value not in code table '" + p.table->id + "'", rule);
-      return else_value(p, rule);
+      return false;
     }
     json_plain(e->target);
     return true;
@@ -788,7 +812,16 @@ bool V2Run::identity(const ResourcePlan& rp, Uuid& u, std::string* url) {
       if (id.when && !eval(*id.when)) return;
       tmp_sys.clear();
       tmp_val.clear();
-      if (!render(id.system, tmp_sys, false) || !render(id.value, tmp_val, false)) return;
+      if (id.transform != Tf::none) {
+        const Resolved r = resolve(id.from);
+        if (r.raw.empty()) return;
+        const bool ok = id.transform == Tf::cx_identifier
+                            ? cx_system_value(r, tmp_sys, tmp_val)
+                            : xcn_system_value(r, tmp_sys, tmp_val, {});
+        if (!ok) return;
+      } else if (!render(id.system, tmp_sys, false) || !render(id.value, tmp_val, false)) {
+        return;
+      }
       if (tmp_val.empty()) return;
       found = true;
     };
