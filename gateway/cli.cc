@@ -420,11 +420,10 @@ int cmd_translate(const Options& opt, std::ostream& out, Reporter& rep) {
     rep.line("standard input ('-') can be given only once");
     return code(Exit::bad_input);
   }
-  int exit_code = 0;
-  auto engine = load_engine(opt, rep, exit_code);
-  if (!engine) return exit_code;
-
-  Translator tr(opt, *engine, out, rep);
+  // The mappings are loaded when the first readable input needs them, so that problems with
+  // the inputs themselves are reported whatever state the mappings are in.
+  std::optional<mappings::Engine> engine;
+  std::optional<Translator> tr;
   std::string direction = opt.to;
   bool any_failed = false;
   for (const std::string& path : opt.files) {
@@ -448,10 +447,16 @@ int cmd_translate(const Options& opt, std::ostream& out, Reporter& rep) {
       any_failed = true;
       continue;
     }
+    if (!engine) {
+      int exit_code = 0;
+      engine = load_engine(opt, rep, exit_code);
+      if (!engine) return exit_code;
+      tr.emplace(opt, *engine, out, rep);
+    }
     if (found == "fhir") {
-      tr.v2_input(*in);
+      tr->v2_input(*in);
     } else {
-      tr.fhir_input(*in);
+      tr->fhir_input(*in);
     }
   }
   out.flush();
@@ -459,7 +464,7 @@ int cmd_translate(const Options& opt, std::ostream& out, Reporter& rep) {
     rep.line("cannot write the output");
     return code(Exit::internal);
   }
-  return (any_failed || tr.failed()) ? code(Exit::bad_input) : code(Exit::ok);
+  return (any_failed || (tr && tr->failed())) ? code(Exit::bad_input) : code(Exit::ok);
 }
 
 // ---------------------------------------------------------------------------------------------
