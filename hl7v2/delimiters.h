@@ -2,6 +2,7 @@
 // ER7 delimiters (MSH-1 and MSH-2) and the escape sequences that protect them in text.
 
 #include <cstddef>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -53,5 +54,60 @@ void escape_append(std::string& out, std::string_view text, const Delimiters& d)
 
 /// Number of parts of `s` split at `sep` (1 for an empty string).
 [[nodiscard]] std::size_t count_parts(std::string_view s, char sep) noexcept;
+
+/// A forward range over the parts of `s` split at `sep`, walked once (linear, no allocation):
+/// `for (std::string_view rep : Split(seg.field(3), d.repetition))`. An empty string yields
+/// one empty part, like count_parts().
+class Split {
+ public:
+  class iterator {
+   public:
+    using value_type = std::string_view;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    std::string_view operator*() const noexcept { return part_; }
+    iterator& operator++() noexcept {
+      if (next_ > rest_.size()) {
+        done_ = true;
+      } else {
+        advance();
+      }
+      return *this;
+    }
+    iterator operator++(int) noexcept {
+      iterator t = *this;
+      ++*this;
+      return t;
+    }
+    friend bool operator==(const iterator& a, const iterator& b) noexcept {
+      return a.done_ == b.done_ && (a.done_ || a.part_.data() == b.part_.data());
+    }
+
+   private:
+    friend class Split;
+    iterator(std::string_view s, char sep) : rest_(s), sep_(sep), done_(false) { advance(); }
+    void advance() noexcept {
+      rest_ = rest_.substr(next_ > rest_.size() ? rest_.size() : next_);
+      const std::size_t at = rest_.find(sep_);
+      part_ = rest_.substr(0, at);
+      next_ = at == std::string_view::npos ? rest_.size() + 1 : at + 1;
+    }
+    std::string_view rest_;
+    std::string_view part_;
+    std::size_t next_ = 0;
+    char sep_ = 0;
+    bool done_ = true;
+  };
+  /// Splits `s` at `sep`.
+  Split(std::string_view s, char sep) noexcept : s_(s), sep_(sep) {}
+  /// First part.
+  [[nodiscard]] iterator begin() const noexcept { return iterator(s_, sep_); }
+  /// Past the last part.
+  [[nodiscard]] iterator end() const noexcept { return iterator(); }
+
+ private:
+  std::string_view s_;
+  char sep_;
+};
 
 }  // namespace fcpgw::hl7v2

@@ -444,7 +444,7 @@ std::string_view Segment::field(std::size_t n) const noexcept {
   const std::string_view buf(msg_->buf_);
   std::size_t t = n - 1;
   if (s.key == pack("MSH")) {
-    if (n == 1) return buf.substr(s.begin + 3, 1);
+    if (n == 1) return s.end > s.begin + 3 ? buf.substr(s.begin + 3, 1) : std::string_view{};
     t = n - 2;
   }
   if (t >= s.tok_count) return {};

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "hl7v2/delimiters.h"
 
 namespace fcpgw::hl7v2 {
@@ -74,6 +77,32 @@ TEST(Parts, NthAndCount) {
   EXPECT_EQ(nth_part("^^x", '^', 3), "x");
   EXPECT_EQ(count_parts("", '^'), 1u);
   EXPECT_EQ(count_parts("a^^", '^'), 3u);
+}
+
+}  // namespace
+}  // namespace fcpgw::hl7v2
+
+namespace fcpgw::hl7v2 {
+namespace {
+
+std::vector<std::string> split_all(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  for (std::string_view p : Split(s, sep)) out.emplace_back(p);
+  return out;
+}
+
+TEST(Parts, SplitWalksLinearlyAndMatchesNthPart) {
+  EXPECT_EQ(split_all("a~b~~c", '~'), (std::vector<std::string>{"a", "b", "", "c"}));
+  EXPECT_EQ(split_all("", '~'), (std::vector<std::string>{""}));
+  EXPECT_EQ(split_all("~", '~'), (std::vector<std::string>{"", ""}));
+  EXPECT_EQ(split_all("x~", '~'), (std::vector<std::string>{"x", ""}));
+  const std::string s = "p~q~r~s";
+  std::size_t n = 0;
+  for (std::string_view p : Split(s, '~')) {
+    ++n;
+    EXPECT_EQ(p, nth_part(s, '~', n));
+  }
+  EXPECT_EQ(n, count_parts(s, '~'));
 }
 
 }  // namespace

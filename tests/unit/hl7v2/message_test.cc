@@ -376,3 +376,22 @@ TEST(MessageRobustness, HugeSingleLineIsLinear) {
 
 }  // namespace
 }  // namespace fcpgw::hl7v2
+
+namespace fcpgw::hl7v2 {
+namespace {
+
+// Found by fuzzing: a later segment with id MSH and no fields must not read past its end.
+TEST(Message, LaterMshSegmentWithoutFields) {
+  const auto m = Message::parse("MSH|^~\\&|A||||||ADT^A01|1|P|2.5\rPID|1\rMSH\rMSH|^~\\&|B\r");
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->segment(3).field(1), "");
+  EXPECT_EQ(m->segment(3).field(2), "");
+  EXPECT_EQ(m->segment(3).field_count(), 1u);
+  EXPECT_EQ(m->segment(4).field(1), "|");
+  EXPECT_EQ(m->segment(4).field(2), "^~\\&");
+  EXPECT_EQ(m->segment(4).field(3), "B");
+  EXPECT_EQ(m->find("MSH", 2)->index(), 3u);
+}
+
+}  // namespace
+}  // namespace fcpgw::hl7v2
