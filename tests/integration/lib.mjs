@@ -147,10 +147,21 @@ export function appointmentMessages() {
     .map((f) => path.join(v2, f));
   for (const dir of [path.join(SOURCE_DIR, 'mappings', 'golden', 'appointments'), path.join(SOURCE_DIR, 'config', 'samples')]) {
     if (!fs.existsSync(dir)) continue;
-    for (const f of fs.readdirSync(dir)) {
-      if (f.endsWith('.hl7') && /siu/i.test(f + fs.readFileSync(path.join(dir, f), 'latin1').slice(0, 300))) {
-        files.push(path.join(dir, f));
-      }
+    const names = fs.readdirSync(dir);
+    for (const f of names) {
+      if (!f.endsWith('.hl7')) continue;
+      if (!/\|SIU\^/.test(fs.readFileSync(path.join(dir, f), 'latin1').slice(0, 1024))) continue;
+      // A golden case whose expected output is not a Bundle (an error case) is not a valid input.
+      const stem = f.slice(0, -'.hl7'.length);
+      const expected = names.filter((n) => n !== f && n.startsWith(`${stem}.`) && n.endsWith('.json'));
+      const negative = expected.some((n) => {
+        try {
+          return JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8')).resourceType !== 'Bundle';
+        } catch {
+          return true;
+        }
+      });
+      if (!negative) files.push(path.join(dir, f));
     }
   }
   return files.sort();

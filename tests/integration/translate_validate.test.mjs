@@ -57,7 +57,8 @@ for (const file of messages) {
 }
 
 test('v2 -> FHIR: all corpus appointment messages in one MLLP-framed stream give one Bundle per line', () => {
-  const corpusOnly = messages.filter((f) => f.startsWith(CORPUS_DIR));
+  const corpusOnly = messages.filter((f) => path.resolve(f).startsWith(path.resolve(CORPUS_DIR) + path.sep));
+  assert.ok(corpusOnly.length >= 10, `corpus messages: ${corpusOnly.length}`);
   const framed = corpusOnly.map((f) => `\x0b${fs.readFileSync(f, 'latin1').replace(/\r\n|\n/g, '\r')}\x1c\r`).join('');
   const r = fcpgw(['translate', '-'], { input: Buffer.from(framed, 'latin1') });
   assert.equal(r.status, 0, r.stderr);
