@@ -60,6 +60,7 @@ namespace {
 struct V2Buffers {
   std::vector<std::uint32_t> keys, first;
   std::vector<Uuid> seen;
+  std::vector<V2Run::CachedId> ids;
   std::string a, b, text, hole, hole2, render, join, sys, val, name, url;
 };
 
@@ -67,6 +68,7 @@ void swap_buffers(V2Run& r, V2Buffers& s) {
   r.keys.swap(s.keys);
   r.first.swap(s.first);
   r.seen.swap(s.seen);
+  r.ids.swap(s.ids);
   r.tmp_a.swap(s.a);
   r.tmp_b.swap(s.b);
   r.tmp_text.swap(s.text);

@@ -377,6 +377,9 @@ void FhirRun::fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rul
 }
 
 std::string FhirRun::run(const FhirToV2Plan& plan) {
+  for (const auto& rj : plan.rejects)
+    if (cond(*rj.when, focus)) issue(rj.code, rj.location, rj.message, rj.rule);
+  if (failed) return {};
   // Trigger event.
   for (const auto& e : plan.events)
     if (!e.when || cond(*e.when, focus)) {

@@ -386,9 +386,9 @@ class Loader {
       while (j < text.size() && text[j] != '.' && text[j] != '[' && text[j] != '(') ++j;
       st.name = std::string(text.substr(i, j - i));
       if (st.name.empty()) return fail("empty element name at character " + std::to_string(i));
-      for (char c : st.name)
+      for (char c : st.name == "%focus" && out.steps.empty() ? std::string_view("focus") : std::string_view(st.name))
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || (c == '%' && &c == &st.name[0])))
+              c == '_'))
           return fail("unexpected character '" + std::string(1, c) + "'");
       if (j < text.size() && text[j] == '(') {
         if (st.name != "resolve") return fail("unknown function '" + st.name + "'");
@@ -1318,6 +1318,7 @@ class Loader {
       if (m.HasMember("structure") && m["structure"].IsString())
         plan.structure = m["structure"].GetString();
     }
+    if (doc.HasMember("reject")) compile_rejects("reject", doc["reject"], plan.rejects);
     if (!doc.HasMember("event") || !doc["event"].IsArray() || doc["event"].Empty()) {
       error("event", "a non-empty array of {when, value} choosing the trigger event is required");
     } else {

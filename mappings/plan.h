@@ -278,6 +278,7 @@ struct FhirToV2Plan {
   std::string message_code = "SIU";
   std::string structure = "SIU_S12";
   std::vector<EventRule> events;
+  std::vector<Reject> rejects;
   std::vector<SegmentRule> segments;
   FhirPath focus;  ///< how to find the focal resource in a Bundle (by resourceType)
 };

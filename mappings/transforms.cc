@@ -358,13 +358,16 @@ void Sha1::update(std::string_view data) noexcept {
 
 std::array<std::uint8_t, 20> Sha1::finish() noexcept {
   const std::uint64_t bits = len_ * 8;
-  const std::uint8_t pad = 0x80;
-  update(std::string_view(reinterpret_cast<const char*>(&pad), 1));
-  const std::uint8_t zero = 0;
-  while (used_ != 56) update(std::string_view(reinterpret_cast<const char*>(&zero), 1));
-  std::uint8_t lenb[8];
-  for (int i = 0; i < 8; ++i) lenb[i] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
-  update(std::string_view(reinterpret_cast<const char*>(lenb), 8));
+  buf_[used_++] = 0x80;
+  if (used_ > 56) {
+    std::memset(buf_ + used_, 0, 64 - used_);
+    block(buf_);
+    used_ = 0;
+  }
+  std::memset(buf_ + used_, 0, 56 - used_);
+  for (int i = 0; i < 8; ++i) buf_[56 + i] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
+  block(buf_);
+  used_ = 0;
   std::array<std::uint8_t, 20> out{};
   for (int i = 0; i < 5; ++i)
     for (int j = 0; j < 4; ++j) out[4 * i + j] = static_cast<std::uint8_t>(h_[i] >> (24 - 8 * j));

@@ -47,6 +47,13 @@ struct V2Run {
   std::vector<std::uint32_t> keys;   // segment ids by position - 1
   std::vector<std::uint32_t> first;  // by plan slot: first position, 0 when none
   std::vector<Uuid> seen;            // fullUrls already written
+  struct CachedId {
+    const ResourcePlan* resource;
+    std::uint32_t binding;  // segment position the resource's each is bound to (0: none)
+    bool conditional;
+    Uuid id;
+  };
+  std::vector<CachedId> ids;  // identities computed for this message
   Frame frames[kMaxFrames];
   int nframes = 0;
   ZoneDefault zone;
@@ -90,6 +97,7 @@ struct V2Run {
   bool value(const Node& n);
   void members(const Node& obj, int& count);
   bool identity(const ResourcePlan& rp, Uuid& u, std::string* url);
+  bool identity_uncached(const ResourcePlan& rp, Uuid& u, std::string* url);
   bool rejects(const std::vector<Reject>& list);
   void resource(const ResourcePlan& rp, int& entries);
 };

@@ -803,6 +803,26 @@ void V2Run::members(const Node& obj, int& count) {
 // ---- resources --------------------------------------------------------------------------
 
 bool V2Run::identity(const ResourcePlan& rp, Uuid& u, std::string* url) {
+  // Identities depend only on the resource and the segment its "each" is bound to; references
+  // ask for them again and again, so keep them for the message (the url is needed only once).
+  std::uint32_t binding = 0;
+  if (rp.each.kind == EachKind::segments) {
+    for (int i = nframes - 1; i >= 0 && binding == 0; --i)
+      if (frames[i].seg_key == rp.each.seg_key) binding = frames[i].seg_pos;
+    if (binding == 0) binding = first[rp.each.slot];
+  }
+  if (!url)
+    for (const auto& c : ids)
+      if (c.resource == &rp && c.binding == binding) {
+        u = c.id;
+        return c.conditional;
+      }
+  const bool conditional = identity_uncached(rp, u, url);
+  ids.push_back(CachedId{&rp, binding, conditional, u});
+  return conditional;
+}
+
+bool V2Run::identity_uncached(const ResourcePlan& rp, Uuid& u, std::string* url) {
   tmp_sys.clear();
   tmp_val.clear();
   bool found = false;
@@ -936,6 +956,7 @@ void V2Run::prepare() {
   latin1 = iequals(cs, "8859/1") || iequals(cs, "ISO-8859-1") || iequals(cs, "ISO IR100");
   event = msg.trigger_event();
   seen.clear();
+  ids.clear();
   nframes = 0;
   failed = false;
 }
