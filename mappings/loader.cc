@@ -386,7 +386,8 @@ class Loader {
       while (j < text.size() && text[j] != '.' && text[j] != '[' && text[j] != '(') ++j;
       st.name = std::string(text.substr(i, j - i));
       if (st.name.empty()) return fail("empty element name at character " + std::to_string(i));
-      for (char c : st.name == "%focus" && out.steps.empty() ? std::string_view("focus") : std::string_view(st.name))
+      for (char c : st.name == "%focus" && out.steps.empty() ? std::string_view("focus")
+                                                             : std::string_view(st.name))
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_'))
           return fail("unexpected character '" + std::string(1, c) + "'");

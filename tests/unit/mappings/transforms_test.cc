@@ -1,0 +1,148 @@
+#include "mappings/transforms.h"
+
+#include <gtest/gtest.h>
+
+#include "hl7v2/types.h"
+
+using namespace fcpgw;
+using namespace fcpgw::mappings;
+
+namespace {
+std::string fhir_date(std::string_view dtm, DateKind k, ZoneDefault z = {}) {
+  auto d = hl7v2::parse_dtm(dtm);
+  EXPECT_TRUE(d) << dtm;
+  std::string out;
+  if (!append_fhir_date(out, *d, k, z)) return "<none>";
+  return out;
+}
+}  // namespace
+
+TEST(EuropeLondon, LastSundays) {
+  EXPECT_EQ(last_sunday(2024, 3), 31);
+  EXPECT_EQ(last_sunday(2024, 10), 27);
+  EXPECT_EQ(last_sunday(2025, 3), 30);
+  EXPECT_EQ(last_sunday(2025, 10), 26);
+  EXPECT_EQ(weekday(1970, 1, 1), 4);  // Thursday
+}
+
+TEST(EuropeLondon, BothSidesOfTheSpringChange) {
+  EXPECT_EQ(london_offset_minutes(2024, 3, 30, 12, 0), 0);
+  EXPECT_EQ(london_offset_minutes(2024, 3, 31, 0, 59), 0);
+  EXPECT_EQ(london_offset_minutes(2024, 3, 31, 1, 30), 0);  // does not exist: read as GMT
+  EXPECT_EQ(london_offset_minutes(2024, 3, 31, 2, 0), 60);
+  EXPECT_EQ(london_offset_minutes(2024, 4, 1, 0, 0), 60);
+}
+
+TEST(EuropeLondon, BothSidesOfTheAutumnChange) {
+  EXPECT_EQ(london_offset_minutes(2024, 10, 26, 23, 0), 60);
+  EXPECT_EQ(london_offset_minutes(2024, 10, 27, 0, 59), 60);
+  EXPECT_EQ(london_offset_minutes(2024, 10, 27, 1, 30), 60);  // happens twice: first (BST)
+  EXPECT_EQ(london_offset_minutes(2024, 10, 27, 2, 0), 0);
+  EXPECT_EQ(london_offset_minutes(2024, 12, 25, 12, 0), 0);
+  EXPECT_EQ(london_offset_minutes(2024, 7, 1, 12, 0), 60);
+}
+
+TEST(DtmTransforms, OwnOffsetThenMessageOffsetThenLondon) {
+  EXPECT_EQ(fhir_date("20240612093000+0215", DateKind::instant), "2024-06-12T09:30:00+02:15");
+  ZoneDefault msh{-300, true};
+  EXPECT_EQ(fhir_date("20240612093000", DateKind::instant, msh), "2024-06-12T09:30:00-05:00");
+  EXPECT_EQ(fhir_date("20240612093000", DateKind::instant), "2024-06-12T09:30:00+01:00");
+  EXPECT_EQ(fhir_date("20241212093000", DateKind::instant), "2024-12-12T09:30:00+00:00");
+  ZoneDefault utc{std::nullopt, false};
+  EXPECT_EQ(fhir_date("20241212093000", DateKind::instant, utc), "2024-12-12T09:30:00Z");
+}
+
+TEST(DtmTransforms, PrecisionIsKept) {
+  EXPECT_EQ(fhir_date("1985", DateKind::date_time), "1985");
+  EXPECT_EQ(fhir_date("198502", DateKind::date), "1985-02");
+  EXPECT_EQ(fhir_date("19850214", DateKind::date_time), "1985-02-14");
+  EXPECT_EQ(fhir_date("198502141030", DateKind::date), "1985-02-14");
+  EXPECT_EQ(fhir_date("2024061209", DateKind::instant), "2024-06-12T09:00:00+01:00");
+  EXPECT_EQ(fhir_date("20240612093015.25+0000", DateKind::date_time),
+            "2024-06-12T09:30:15.25+00:00");
+  EXPECT_EQ(fhir_date("20240612", DateKind::instant), "<none>");  // an instant needs a time
+}
+
+TEST(DtmTransforms, AddMinutesAndBetween) {
+  auto d = *hl7v2::parse_dtm("20241231235000+0000");
+  auto e = add_minutes(d, 20);
+  EXPECT_EQ(e.year, 2025);
+  EXPECT_EQ(e.month, 1);
+  EXPECT_EQ(e.day, 1);
+  EXPECT_EQ(e.hour, 0);
+  EXPECT_EQ(e.minute, 10);
+  EXPECT_EQ(minutes_between(d, e, {}), 20);
+  auto f = parse_fhir_date("2024-06-12T09:30:00+01:00");
+  ASSERT_TRUE(f);
+  std::string v2;
+  append_v2_dtm(v2, *f);
+  EXPECT_EQ(v2, "20240612093000+0100");
+  EXPECT_FALSE(parse_fhir_date("2024-06-12T09:30:00"));  // no zone
+  EXPECT_FALSE(parse_fhir_date("2024-13-01"));
+}
+
+TEST(Durations, Units) {
+  EXPECT_EQ(duration_minutes("20", "min"), 20);
+  EXPECT_EQ(duration_minutes("20", "MIN"), 20);
+  EXPECT_EQ(duration_minutes("20", ""), 20);
+  EXPECT_EQ(duration_minutes("60", "s"), 1);
+  EXPECT_EQ(duration_minutes("1.5", "h"), 90);
+  EXPECT_EQ(duration_minutes("2", "hours"), 120);
+  EXPECT_FALSE(duration_minutes("20", "furlongs"));
+  EXPECT_FALSE(duration_minutes("-5", "min"));
+  EXPECT_FALSE(duration_minutes("abc", "min"));
+}
+
+TEST(Ids, Sha1KnownAnswer) {
+  Sha1 h;
+  h.update("abc");
+  auto d = h.finish();
+  std::string hex;
+  append_hex(hex, d.data(), d.size());
+  EXPECT_EQ(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+  Sha1 h2;
+  const std::string a(1000, 'a');
+  for (int i = 0; i < 1000; ++i) h2.update(a);
+  auto d2 = h2.finish();
+  hex.clear();
+  append_hex(hex, d2.data(), d2.size());
+  EXPECT_EQ(hex, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");  // one million 'a'
+}
+
+TEST(Ids, UuidV5KnownAnswer) {
+  // RFC 9562 appendix: DNS namespace, "www.example.com".
+  auto ns = parse_uuid("6ba7b810-9dad-11d1-80b4-00c04fd430c8");
+  ASSERT_TRUE(ns);
+  std::string s;
+  append_uuid(s, uuid_v5(*ns, "www.example.com"));
+  EXPECT_EQ(s, "2ed6657d-e927-568b-95e1-2665a8aea6a2");
+  EXPECT_FALSE(parse_uuid("not-a-uuid"));
+}
+
+TEST(Text, JsonEscapingAndUtf8) {
+  std::string out;
+  append_json_escaped(out, "a\"b\\c\n\x01 Zo\xC3\xAB");
+  EXPECT_EQ(out, "a\\\"b\\\\c\\n\\u0001 Zo\xC3\xAB");
+  out.clear();
+  append_json_escaped(out, "bad\xFF");
+  EXPECT_EQ(out, "bad\xEF\xBF\xBD");
+  out.clear();
+  append_json_escaped(out, "Zo\xEB", true);  // ISO-8859-1
+  EXPECT_EQ(out, "Zo\xC3\xAB");
+}
+
+TEST(Text, V2Unescape) {
+  hl7v2::Delimiters d;
+  std::string out;
+  append_v2_text(out, "a\\F\\b\\S\\c\\T\\d\\R\\e\\E\\f\\H\\g\\N\\\\.br\\h\\X41\\", d);
+  EXPECT_EQ(out, "a|b^c&d~e\\fg\nhA");
+  out.clear();
+  append_v2_text(out, "x\\Q\\y\\unterminated", d);
+  EXPECT_EQ(out, "x\\Q\\y\\unterminated");
+}
+
+TEST(Text, UrlEncoding) {
+  std::string out;
+  append_url_encoded(out, "https://a.b/c d|e&f");
+  EXPECT_EQ(out, "https://a.b/c%20d%7Ce%26f");
+}
