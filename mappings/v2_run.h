@@ -52,8 +52,10 @@ struct V2Run {
     std::uint32_t binding;  // segment position the resource's each is bound to (0: none)
     bool conditional;
     Uuid id;
+    std::string url;  // conditional-update url (kept: entries are reused across messages)
   };
-  std::vector<CachedId> ids;  // identities computed for this message
+  std::vector<CachedId> ids;  // identities computed for this message (first ids_used valid)
+  std::size_t ids_used = 0;
   Frame frames[kMaxFrames];
   int nframes = 0;
   ZoneDefault zone;

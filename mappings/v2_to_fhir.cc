@@ -811,15 +811,23 @@ bool V2Run::identity(const ResourcePlan& rp, Uuid& u, std::string* url) {
       if (frames[i].seg_key == rp.each.seg_key) binding = frames[i].seg_pos;
     if (binding == 0) binding = first[rp.each.slot];
   }
-  if (!url)
-    for (const auto& c : ids)
-      if (c.resource == &rp && c.binding == binding) {
-        u = c.id;
-        return c.conditional;
-      }
-  const bool conditional = identity_uncached(rp, u, url);
-  ids.push_back(CachedId{&rp, binding, conditional, u});
-  return conditional;
+  for (std::size_t i = 0; i < ids_used; ++i) {
+    const CachedId& c = ids[i];
+    if (c.resource == &rp && c.binding == binding) {
+      u = c.id;
+      if (url) url->append(c.url);
+      return c.conditional;
+    }
+  }
+  if (ids_used == ids.size()) ids.emplace_back();
+  CachedId& c = ids[ids_used++];
+  c.url.clear();
+  c.conditional = identity_uncached(rp, c.id, &c.url);
+  c.resource = &rp;
+  c.binding = binding;
+  u = c.id;
+  if (url) url->append(c.url);
+  return c.conditional;
 }
 
 bool V2Run::identity_uncached(const ResourcePlan& rp, Uuid& u, std::string* url) {
@@ -956,7 +964,7 @@ void V2Run::prepare() {
   latin1 = iequals(cs, "8859/1") || iequals(cs, "ISO-8859-1") || iequals(cs, "ISO IR100");
   event = msg.trigger_event();
   seen.clear();
-  ids.clear();
+  ids_used = 0;
   nframes = 0;
   failed = false;
 }
