@@ -244,6 +244,13 @@ bool for_each_v2_message(OpenedInput& in, std::size_t max, Reporter& rep, F&& on
   return true;
 }
 
+// JSON text without a leading UTF-8 BOM (RFC 8259 lets a parser ignore one; RapidJSON does not).
+std::string_view json_text(const std::string& bytes) {
+  std::string_view v(bytes);
+  if (v.starts_with("\xEF\xBB\xBF")) v.remove_prefix(3);
+  return v;
+}
+
 bool is_v2(InputFormat f) { return f == InputFormat::er7 || f == InputFormat::mllp; }
 
 // ---------------------------------------------------------------------------------------------
@@ -318,7 +325,7 @@ class Translator {
     const std::string name = in.file.name();
     fhir::Limits limits;
     limits.max_bytes = opt_.max_input;
-    auto doc = fhir::parse(in.head, limits);
+    auto doc = fhir::parse(json_text(in.head), limits);
     if (!doc) {
       rep_.error(name, doc.error().message);
       failed_ = true;
@@ -341,7 +348,7 @@ class Translator {
         failed_ = true;
         return;
       }
-      auto prev = fhir::parse(prev_in->head, limits);
+      auto prev = fhir::parse(json_text(prev_in->head), limits);
       if (!prev) {
         rep_.error(prev_in->file.name(), prev.error().message);
         failed_ = true;
@@ -553,7 +560,7 @@ class Validator {
     }
     fhir::Limits limits;
     limits.max_bytes = opt_.max_input;
-    const std::vector<fhir::Issue> issues = fhir::parse_and_validate(in.head, limits);
+    const std::vector<fhir::Issue> issues = fhir::parse_and_validate(json_text(in.head), limits);
     if (fhir::has_errors(issues)) errors_ = true;
     emit(fhir::operation_outcome(issues).root());
   }

@@ -225,5 +225,21 @@ TEST_F(CliTest, ValidateAcceptsAValidResource) {
   EXPECT_THAT(r.out, HasSubstr("OperationOutcome"));
 }
 
+TEST_F(CliTest, JsonWithUtf8BomIsRead) {
+  const std::string appt =
+      "\xEF\xBB\xBF"
+      R"({"resourceType":"Appointment","status":"booked",
+    "start":"2024-03-01T09:00:00Z","end":"2024-03-01T09:20:00Z",
+    "participant":[{"actor":{"display":"Physiotherapist"},"status":"accepted"}]})";
+  auto r = run({"validate", file("bom.json", appt)});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+}
+
+TEST_F(CliTest, TwoJsonDocumentsInOneFileAreMalformed) {
+  auto r = run({"validate", file("two.json", "{\"resourceType\":\"Basic\"}\n{}\n")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("line 2"));
+}
+
 }  // namespace
 }  // namespace fcpgw::gateway
