@@ -1,12 +1,16 @@
 #include "fhir/json.h"
 
 #include <rapidjson/error/en.h>
+#include <rapidjson/internal/dtoa.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
 #include <algorithm>
 #include <boost/throw_exception.hpp>
+#include <charconv>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <system_error>
@@ -15,9 +19,188 @@
 namespace fcpgw::fhir {
 namespace {
 
-constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
-                                 rapidjson::kParseValidateEncodingFlag |
-                                 rapidjson::kParseFullPrecisionFlag;
+// Input that is valid UTF-8 throughout (checked up front, fast) is parsed without RapidJSON's
+// per-character validation; anything else goes through the validating parser so that the
+// error (kind, offset) is RapidJSON's.
+constexpr unsigned kFastParseFlags =
+    rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+constexpr unsigned kParseFlags = kFastParseFlags | rapidjson::kParseValidateEncodingFlag;
+
+// True when `s` is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF).
+bool valid_utf8(std::string_view s) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    if (end - p >= 8) {
+      std::uint64_t block;
+      std::memcpy(&block, p, 8);
+      if ((block & 0x8080808080808080ULL) == 0) {
+        p += 8;
+        continue;
+      }
+    }
+    const unsigned c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int extra;
+    unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      extra = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      extra = 2;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      extra = 3;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (end - p <= extra || p[1] < lo || p[1] > hi) return false;
+    for (int k = 2; k <= extra; ++k)
+      if (p[k] < 0x80 || p[k] > 0xBF) return false;
+    p += extra + 1;
+  }
+  return true;
+}
+
+// Whether the text has a \u escape that may encode a surrogate (\uD800-\uDFFF).
+bool may_escape_surrogate(std::string_view s) noexcept {
+  for (std::size_t i = s.find('\\'); i != std::string_view::npos; i = s.find('\\', i + 2)) {
+    if (i + 2 < s.size() && s[i + 1] == 'u' && (s[i + 2] == 'd' || s[i + 2] == 'D')) return true;
+  }
+  return false;
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// RFC 8259 number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool number_grammar(std::string_view s) noexcept {
+  std::size_t i = 0, n = s.size();
+  if (i < n && s[i] == '-') ++i;
+  if (i >= n || !is_digit(s[i])) return false;
+  if (s[i] == '0') {
+    ++i;
+  } else {
+    while (i < n && is_digit(s[i])) ++i;
+  }
+  if (i < n && s[i] == '.') {
+    if (++i >= n || !is_digit(s[i])) return false;
+    while (i < n && is_digit(s[i])) ++i;
+  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+    if (i >= n || !is_digit(s[i])) return false;
+    while (i < n && is_digit(s[i])) ++i;
+  }
+  return i == n;
+}
+
+// Exact decimal value of a JSON number text: value = 0.digits x 10^exp, digits without
+// leading or trailing zeros; zero has no digits (and no sign).
+struct Decimal {
+  bool neg = false;
+  std::string digits;
+  long long exp = 0;
+  bool operator==(const Decimal&) const = default;
+};
+
+Decimal decimal_of(std::string_view s) {
+  Decimal d;
+  std::size_t i = 0;
+  if (i < s.size() && s[i] == '-') d.neg = true, ++i;
+  long long int_digits = 0, frac_zeros = 0;
+  bool seen = false;
+  for (; i < s.size() && is_digit(s[i]); ++i) {
+    if (!seen && s[i] == '0') continue;
+    seen = true;
+    d.digits += s[i];
+    ++int_digits;
+  }
+  if (i < s.size() && s[i] == '.') {
+    for (++i; i < s.size() && is_digit(s[i]); ++i) {
+      if (!seen && s[i] == '0') {
+        ++frac_zeros;
+        continue;
+      }
+      seen = true;
+      d.digits += s[i];
+    }
+  }
+  long long e = 0;
+  bool eneg = false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) eneg = s[i++] == '-';
+    for (; i < s.size() && is_digit(s[i]); ++i) e = std::min(e * 10 + (s[i] - '0'), 1LL << 50);
+  }
+  while (!d.digits.empty() && d.digits.back() == '0') d.digits.pop_back();
+  if (d.digits.empty()) return Decimal{};
+  d.exp = int_digits - frac_zeros + (eneg ? -e : e);
+  return d;
+}
+
+// How a JSON number text (grammar already checked) is stored.
+struct Number {
+  enum Kind { uint64, int64, real, raw, overflow } kind = raw;
+  std::uint64_t u = 0;
+  std::int64_t i = 0;
+  double d = 0;
+};
+
+// Parses `s` into the double nearest to it; underflow gives a signed zero, overflow false.
+bool to_double(std::string_view s, double& out) noexcept {
+  double d = 0;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), d);
+  if (r.ec == std::errc::result_out_of_range) {
+    if (decimal_of(s).exp > 0) return false;
+    out = s[0] == '-' ? -0.0 : 0.0;
+    return true;
+  }
+  if (r.ec != std::errc() || !std::isfinite(d)) return false;
+  out = d;
+  return true;
+}
+
+Number classify(std::string_view s) noexcept {
+  Number n;
+  const bool neg = s[0] == '-';
+  if (s.find_first_of(".eE") == std::string_view::npos) {
+    // Integer: exact when it fits 64 bits; "-0" is kept raw (the writer would print 0).
+    const std::size_t first = neg ? 1 : 0;
+    std::uint64_t u = 0;
+    bool fits = s.size() - first <= 20 && !(neg && s.size() == 2 && s[1] == '0');
+    for (std::size_t k = first; fits && k < s.size(); ++k)
+      fits = !__builtin_mul_overflow(u, 10u, &u) &&
+             !__builtin_add_overflow(u, static_cast<unsigned>(s[k] - '0'), &u);
+    if (fits && !neg) {
+      n.kind = Number::uint64;
+      n.u = u;
+      return n;
+    }
+    if (fits && u <= (1ULL << 63)) {
+      n.kind = Number::int64;
+      n.i = u == (1ULL << 63) ? INT64_MIN : -static_cast<std::int64_t>(u);
+      return n;
+    }
+    n.kind = to_double(s, n.d) ? Number::raw : Number::overflow;
+    return n;
+  }
+  if (!to_double(s, n.d)) {
+    n.kind = Number::overflow;
+    return n;
+  }
+  // Ordinary when the writer (RapidJSON's shortest round-trip dtoa) reproduces the text.
+  char buf[40];
+  const char* end = rapidjson::internal::dtoa(n.d, buf);
+  n.kind =
+      std::string_view(buf, static_cast<std::size_t>(end - buf)) == s ? Number::real : Number::raw;
+  return n;
+}
 
 // Forwards SAX events to the Document while counting nesting depth.
 struct DepthLimitedHandler {
@@ -28,21 +211,42 @@ struct DepthLimitedHandler {
   bool out_of_range = false;
   bool bad_surrogate = false;
 
+  bool check_surrogates = true;
+  std::string scratch{};
+
   bool Null() { return doc.Null(); }
   bool Bool(bool b) { return doc.Bool(b); }
-  bool Int(int i) { return doc.Int(i); }
-  bool Uint(unsigned u) { return doc.Uint(u); }
-  bool Int64(int64_t i) { return doc.Int64(i); }
-  bool Uint64(uint64_t u) { return doc.Uint64(u); }
-  bool Double(double d) {
-    if (!std::isfinite(d)) {  // RapidJSON's full-precision path can yield inf for 2e308
-      out_of_range = true;
-      return false;
+  // kParseNumbersAsStringsFlag: every number arrives here as its text.
+  bool Int(int) { return false; }
+  bool Uint(unsigned) { return false; }
+  bool Int64(int64_t) { return false; }
+  bool Uint64(uint64_t) { return false; }
+  bool Double(double) { return false; }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    const Number num = classify({s, n});
+    switch (num.kind) {
+      case Number::uint64:
+        return doc.Uint64(num.u);
+      case Number::int64:
+        return doc.Int64(num.i);
+      case Number::real:
+        return doc.Double(num.d);
+      case Number::raw: {
+        char buf[64];
+        char* p = buf;
+        if (n + 1 > sizeof buf) {
+          scratch.resize(n + 1);
+          p = scratch.data();
+        }
+        p[0] = kRawNumberMark;
+        std::memcpy(p + 1, s, n);
+        return doc.String(p, n + 1, true);
+      }
+      case Number::overflow:
+        break;
     }
-    return doc.Double(d);
-  }
-  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
-    return doc.RawNumber(s, n, copy);
+    out_of_range = true;
+    return false;
   }
   bool String(const char* s, rapidjson::SizeType n, bool copy) {
     return no_surrogate(s, n) && doc.String(s, n, copy);
@@ -53,6 +257,7 @@ struct DepthLimitedHandler {
   // The input bytes are validated as UTF-8, but RapidJSON 1.1.0 decodes a lone low surrogate
   // escape (\udc00-\udfff) into an encoded surrogate (ED B0..BF xx), which is not UTF-8.
   bool no_surrogate(const char* s, rapidjson::SizeType n) {
+    if (!check_surrogates) return true;
     const char* end = s + n;
     for (const char* p = s;
          (p = static_cast<const char*>(std::memchr(p, 0xED, static_cast<std::size_t>(end - p)))) !=
@@ -95,9 +300,13 @@ struct ParseGenerator {
 
   bool operator()(rapidjson::Document& doc) {
     rapidjson::MemoryStream stream(input.data(), input.size());
-    rapidjson::Reader reader;
+    thread_local rapidjson::Reader reader;  // keeps its scratch stack between parses
     DepthLimitedHandler handler{doc, max_depth};
-    result = reader.Parse<kParseFlags>(stream, handler);
+    handler.check_surrogates = may_escape_surrogate(input);
+    if (valid_utf8(input))
+      result = reader.Parse<kFastParseFlags>(stream, handler);
+    else
+      result = reader.Parse<kParseFlags>(stream, handler);
     too_deep = handler.too_deep;
     out_of_range = handler.out_of_range;
     bad_surrogate = handler.bad_surrogate;
@@ -282,14 +491,157 @@ boost::system::result<Document, ParseError> parse(std::string_view json, const L
   return out;
 }
 
+namespace {
+
+// Value::Accept, except that raw numbers are emitted verbatim as JSON numbers.
+template <typename Handler>
+bool emit(const rapidjson::Value& v, Handler& h) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType:
+      return h.Null();
+    case rapidjson::kFalseType:
+      return h.Bool(false);
+    case rapidjson::kTrueType:
+      return h.Bool(true);
+    case rapidjson::kObjectType:
+      if (!h.StartObject()) return false;
+      for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
+        if (!h.Key(m->name.GetString(), m->name.GetStringLength(), false)) return false;
+        if (!emit(m->value, h)) return false;
+      }
+      return h.EndObject(v.MemberCount());
+    case rapidjson::kArrayType:
+      if (!h.StartArray()) return false;
+      for (auto e = v.Begin(); e != v.End(); ++e)
+        if (!emit(*e, h)) return false;
+      return h.EndArray(v.Size());
+    case rapidjson::kStringType:
+      if (is_raw_number(v)) {
+        const auto t = raw_number_text(v);
+        return h.RawValue(t.data(), t.size(), rapidjson::kNumberType);
+      }
+      return h.String(v.GetString(), v.GetStringLength(), false);
+    case rapidjson::kNumberType:
+      if (v.IsDouble()) return h.Double(v.GetDouble());
+      if (v.IsInt()) return h.Int(v.GetInt());
+      if (v.IsUint()) return h.Uint(v.GetUint());
+      if (v.IsInt64()) return h.Int64(v.GetInt64());
+      return h.Uint64(v.GetUint64());
+  }
+  return false;
+}
+
+bool number_equal(const rapidjson::Value& a, const rapidjson::Value& b) {
+  if (a.IsNumber() && b.IsNumber()) {
+    if (a.IsDouble() && b.IsDouble()) return a.GetDouble() == b.GetDouble();
+    if (!a.IsDouble() && !b.IsDouble()) {
+      if (a.IsInt64() && b.IsInt64()) return a.GetInt64() == b.GetInt64();
+      if (a.IsUint64() && b.IsUint64()) return a.GetUint64() == b.GetUint64();
+      return false;
+    }
+  }
+  const std::string ta = number_text(a), tb = number_text(b);
+  return !ta.empty() && !tb.empty() && decimal_of(ta) == decimal_of(tb);
+}
+
+bool equal(const rapidjson::Value& a, const rapidjson::Value& b) {
+  const bool an = is_number(a), bn = is_number(b);
+  if (an || bn) return an && bn && number_equal(a, b);
+  if (a.GetType() != b.GetType()) return false;
+  switch (a.GetType()) {
+    case rapidjson::kObjectType: {
+      if (a.MemberCount() != b.MemberCount()) return false;
+      for (auto m = a.MemberBegin(); m != a.MemberEnd(); ++m) {
+        auto o = b.FindMember(m->name);
+        if (o == b.MemberEnd() || !equal(m->value, o->value)) return false;
+      }
+      return true;
+    }
+    case rapidjson::kArrayType: {
+      if (a.Size() != b.Size()) return false;
+      for (rapidjson::SizeType i = 0; i < a.Size(); ++i)
+        if (!equal(a[i], b[i])) return false;
+      return true;
+    }
+    case rapidjson::kStringType:
+      return a.GetStringLength() == b.GetStringLength() &&
+             std::memcmp(a.GetString(), b.GetString(), a.GetStringLength()) == 0;
+    default:  // null, true, false
+      return true;
+  }
+}
+
+}  // namespace
+
+bool is_raw_number(const rapidjson::Value& v) noexcept {
+  return v.IsString() && v.GetStringLength() >= 2 && v.GetString()[0] == kRawNumberMark &&
+         number_grammar({v.GetString() + 1, v.GetStringLength() - 1});
+}
+
+bool is_number(const rapidjson::Value& v) noexcept { return v.IsNumber() || is_raw_number(v); }
+
+std::string_view raw_number_text(const rapidjson::Value& v) noexcept {
+  if (!is_raw_number(v)) return {};
+  return {v.GetString() + 1, v.GetStringLength() - 1};
+}
+
+std::string number_text(const rapidjson::Value& v) {
+  if (!v.IsNumber()) return std::string(raw_number_text(v));
+  char buf[40];
+  char* end = buf;
+  if (v.IsDouble()) {
+    if (!std::isfinite(v.GetDouble())) return {};
+    end = rapidjson::internal::dtoa(v.GetDouble(), buf);
+  } else if (v.IsInt64()) {
+    end = std::to_chars(buf, buf + sizeof buf, v.GetInt64()).ptr;
+  } else {
+    end = std::to_chars(buf, buf + sizeof buf, v.GetUint64()).ptr;
+  }
+  return std::string(buf, end);
+}
+
+std::optional<double> number_value(const rapidjson::Value& v) noexcept {
+  if (v.IsNumber()) return v.GetDouble();
+  const auto t = raw_number_text(v);
+  double d = 0;
+  if (t.empty() || !to_double(t, d)) return std::nullopt;
+  return d;
+}
+
+bool set_number(rapidjson::Value& v, std::string_view text,
+                rapidjson::Document::AllocatorType& allocator) {
+  if (!number_grammar(text)) return false;
+  const Number num = classify(text);
+  switch (num.kind) {
+    case Number::uint64:
+      v.SetUint64(num.u);
+      return true;
+    case Number::int64:
+      v.SetInt64(num.i);
+      return true;
+    case Number::real:
+      v.SetDouble(num.d);
+      return true;
+    case Number::raw: {
+      std::string marked(1, kRawNumberMark);
+      marked += text;
+      v.SetString(marked.data(), static_cast<rapidjson::SizeType>(marked.size()), allocator);
+      return true;
+    }
+    case Number::overflow:
+      break;
+  }
+  return false;
+}
+
 bool Writer::write_into_buffer(const rapidjson::Value& value, Format format) {
   buffer_.Clear();
   if (format == Format::pretty) {
     pretty_.Reset(buffer_);
-    return value.Accept(pretty_);
+    return emit(value, pretty_);
   }
   compact_.Reset(buffer_);
-  return value.Accept(compact_);
+  return emit(value, compact_);
 }
 
 boost::system::result<std::string_view> Writer::write(const rapidjson::Value& value,
@@ -312,6 +664,12 @@ boost::system::result<std::string> to_json(const rapidjson::Value& value, Format
   return std::string(*r);
 }
 
-bool json_equal(const rapidjson::Value& a, const rapidjson::Value& b) noexcept { return a == b; }
+bool json_equal(const rapidjson::Value& a, const rapidjson::Value& b) noexcept {
+  try {
+    return equal(a, b);
+  } catch (...) {  // std::bad_alloc while comparing mixed numbers
+    return false;
+  }
+}
 
 }  // namespace fcpgw::fhir

@@ -6,8 +6,18 @@
 // rejects duplicate keys (FHIR JSON forbids them) and invalid UTF-8, and reports every
 // problem with the byte offset, line:column and, where it applies, the element path.
 //
-// Known limitation: decimals are held as IEEE doubles (parsed with full precision), so a
-// decimal such as 1.50 is written back as 1.5 (same value, trailing zero not kept).
+// Numbers keep their exact text (FHIR R4 JSON: a decimal's precision is significant, so 1.50
+// must stay 1.50, and integers may exceed 2^53). Representation:
+//  - a number whose text is exactly what the writer produces for its value (5, -3, 1.5,
+//    37.0, 0.001, 9007199254740993) is an ordinary RapidJSON number: IsNumber() is true;
+//  - any other number (1.50, 80.00, 0.00012000, 1e3, -0, 123456789012345678901234) is a
+//    "raw number": a string Value holding kRawNumberMark followed by the exact JSON text.
+//    The mark (byte 0xFF) never occurs in parsed text (strings are validated UTF-8), so a raw
+//    number is never confused with a JSON string.
+// Use is_number()/number_text()/number_value() to read numbers of either kind, and
+// set_number() to build one from text. Writer emits a raw number as a JSON number with its
+// text verbatim; json_equal() compares numbers by exact decimal value (1.50 == 1.5, 1 == 1.0,
+// 0.1 != 0.10000000000000001), so a round trip is equal in value AND identical in text.
 
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
@@ -16,6 +26,7 @@
 
 #include <boost/system/result.hpp>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -122,8 +133,36 @@ class Writer {
 boost::system::result<std::string> to_json(const rapidjson::Value& value,
                                            Format format = Format::compact);
 
-/// Deep JSON equality: objects compare as unordered member sets, arrays in order, numbers by
-/// value (1 == 1.0). Used by round-trip and golden tests.
+/// Deep JSON equality: objects compare as unordered member sets, arrays in order, numbers
+/// (ordinary or raw) by exact decimal value (1 == 1.0 == 1.00, -0 == 0), strings byte-wise; a
+/// number never equals a string. Used by round-trip and golden tests.
 bool json_equal(const rapidjson::Value& a, const rapidjson::Value& b) noexcept;
+
+/// First byte of a raw number's string storage (see the comment at the top of this file).
+inline constexpr char kRawNumberMark = '\xFF';
+
+/// True when `v` is a raw number (a number kept as its exact text).
+bool is_raw_number(const rapidjson::Value& v) noexcept;
+
+/// True when `v` is a JSON number of either kind (IsNumber() or is_raw_number()).
+bool is_number(const rapidjson::Value& v) noexcept;
+
+/// The exact JSON text of a raw number (without the mark); empty when `v` is not raw.
+std::string_view raw_number_text(const rapidjson::Value& v) noexcept;
+
+/// The JSON text the writer emits for a number of either kind ("1.50", "5", "37.0"); empty
+/// when `v` is not a number (or is a non-finite double).
+std::string number_text(const rapidjson::Value& v);
+
+/// The value of a number of either kind as a double (nearest; raw numbers below the double
+/// range give 0). nullopt when `v` is not a number.
+std::optional<double> number_value(const rapidjson::Value& v) noexcept;
+
+/// Makes `v` the JSON number written as `text` (RFC 8259 grammar, e.g. "1.50", "-3", "2e-3"),
+/// keeping the text exactly: an ordinary number when the writer would reproduce the text, a
+/// raw number otherwise. Returns false (and leaves `v` unchanged) when `text` is not a JSON
+/// number or its magnitude exceeds the double range.
+bool set_number(rapidjson::Value& v, std::string_view text,
+                rapidjson::Document::AllocatorType& allocator);
 
 }  // namespace fcpgw::fhir

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,17 @@ bool after(const When& a, const When& b) {
     if (a.key[i] != b.key[i]) return a.key[i] > b.key[i];
   }
   return false;
+}
+
+// A JSON number written as an integer (no fraction or exponent, R4 integer syntax) within
+// [lo, hi]. Raw numbers are integers only as "-0" (allowed by the integer regex) or beyond
+// 64 bits (out of every R4 range).
+bool integer_in(const Value& v, long long lo, long long hi, bool minus_zero) {
+  if (v.IsNumber()) {
+    if (v.IsDouble() || !v.IsInt64()) return false;
+    return v.GetInt64() >= lo && v.GetInt64() <= hi;
+  }
+  return minus_zero && raw_number_text(v) == "-0";
 }
 
 struct Segment {
@@ -405,24 +417,24 @@ class Validator {
         if (!v.IsBool()) add(Severity::error, IssueType::value, "expected a JSON boolean");
         return;
       case Primitive::integer:
-        if (!v.IsNumber() || !v.IsInt())
+        if (!integer_in(v, INT32_MIN, INT32_MAX, /*minus_zero=*/true))
           add(Severity::error, IssueType::value, "expected a JSON integer (32-bit)");
         return;
       case Primitive::unsignedInt:
-        if (!v.IsNumber() || !v.IsUint() || v.GetUint() > 2147483647u)
+        if (!integer_in(v, 0, INT32_MAX, /*minus_zero=*/false))
           add(Severity::error, IssueType::value, "expected an unsignedInt (0..2147483647)");
         return;
       case Primitive::positiveInt:
-        if (!v.IsNumber() || !v.IsUint() || v.GetUint() == 0 || v.GetUint() > 2147483647u)
+        if (!integer_in(v, 1, INT32_MAX, /*minus_zero=*/false))
           add(Severity::error, IssueType::value, "expected a positiveInt (1..2147483647)");
         return;
       case Primitive::decimal:
-        if (!v.IsNumber()) add(Severity::error, IssueType::value, "expected a JSON number");
+        if (!is_number(v)) add(Severity::error, IssueType::value, "expected a JSON number");
         return;
       default:
         break;
     }
-    if (!v.IsString()) {
+    if (!v.IsString() || is_raw_number(v)) {
       add(Severity::error, IssueType::value,
           "expected a JSON string of type " + std::string(to_string(p)));
       return;
@@ -689,7 +701,7 @@ class Validator {
       if (!cod || !cod->IsArray()) return;
       for (const Value& a : cod->GetArray())
         for (const Value& b : codings->GetArray())
-          if (a == b) {
+          if (json_equal(a, b)) {
             add(Severity::error, IssueType::invariant,
                 "obs-7: if a component code equals Observation.code, Observation.value[x] shall "
                 "not be present");

@@ -1,7 +1,8 @@
 // Every official R4 example (npm hl7.fhir.r4.examples 4.0.1) of a resource type the gateway
 // validates must parse, validate with no errors, and write back to equal JSON (compact and
-// pretty). Bundles may hold resources of any type: those outside our list are reported as
-// `information` (not validated) and do not count as errors.
+// pretty) in which every number keeps its exact text (80.00 stays 80.00, as FHIR requires). Bundles
+// may hold resources of any type: those outside our list are reported as `information` (not
+// validated) and do not count as errors.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +11,8 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "fhir/definitions.h"
 #include "fhir/json.h"
@@ -27,13 +30,35 @@ std::string read_file(const fs::path& p) {
   return s.str();
 }
 
+// The number tokens of a JSON text, in order (strings skipped).
+std::vector<std::string> number_tokens(std::string_view json) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < json.size();) {
+    const char c = json[i];
+    if (c == '"') {
+      for (++i; i < json.size() && json[i] != '"'; ++i)
+        if (json[i] == '\\') ++i;
+      ++i;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      const std::size_t start = i;
+      while (i < json.size() &&
+             std::string_view("+-.eE0123456789").find(json[i]) != std::string_view::npos)
+        ++i;
+      out.emplace_back(json.substr(start, i - start));
+    } else {
+      ++i;
+    }
+  }
+  return out;
+}
+
 fs::path examples_dir() { return fs::path(FCPGW_PEERS_DIR) / "node_modules/hl7.fhir.r4.examples"; }
 
 TEST(FhirExamples, RoundTripAndValidate) {
   const fs::path dir = examples_dir();
   if (!fs::exists(dir)) GTEST_SKIP() << "examples not installed: " << dir;
   std::map<std::string, int> per_type;
-  int checked = 0, failures = 0;
+  int checked = 0, failures = 0, numbers = 0, kept_as_text = 0;
   Writer writer;
   Limits limits;
   limits.max_bytes = 64u * 1024u * 1024u;  // two definitional Bundles are ~20 MB
@@ -60,19 +85,27 @@ TEST(FhirExamples, RoundTripAndValidate) {
         ++failures;
       }
     }
+    const auto tokens = number_tokens(text);
+    numbers += static_cast<int>(tokens.size());
     for (Format f : {Format::compact, Format::pretty}) {
       auto out = writer.write(doc->root(), f);
       ASSERT_TRUE(out) << name;
+      // Textual preservation: the same number tokens, byte for byte, in the same order.
+      EXPECT_EQ(number_tokens(*out), tokens) << name << (f == Format::pretty ? " (pretty)" : "");
       auto again = parse(*out, limits);
       ASSERT_TRUE(again) << name << ": " << again.error().message;
       EXPECT_TRUE(json_equal(doc->root(), again->root())) << name;
     }
+    for (const auto& t : tokens)
+      kept_as_text += t.find_first_of(".eE") != std::string::npos && t.back() == '0';
   }
   std::string summary;
   for (const auto& [t, n] : per_type) summary += t + "=" + std::to_string(n) + " ";
-  std::cout << "[ examples ] " << checked << " checked: " << summary << "\n";
+  std::cout << "[ examples ] " << checked << " checked, " << numbers << " numbers (" << kept_as_text
+            << " with trailing zeros): " << summary << "\n";
   EXPECT_GE(checked, 240);  // 245 examples of our types in 4.0.1
   EXPECT_EQ(failures, 0);
+  EXPECT_GT(kept_as_text, 0);  // the check above would catch a writer that drops zeros
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 
 using namespace fcpgw::fhir;
@@ -123,9 +124,111 @@ TEST(FhirJson, HugeNumbers) {
   ASSERT_FALSE(inf);
   EXPECT_EQ(inf.error().kind, ParseError::Kind::malformed);
   EXPECT_EQ(inf.error().offset, 5u);
-  auto d = parse(R"({"a":123456789012345678901234567890})");
+  auto d = parse(R"({"a":123456789012345678901234567890,"b":-1e-400})");
   ASSERT_TRUE(d);
-  EXPECT_TRUE(d->root()["a"].IsDouble());
+  EXPECT_TRUE(is_raw_number(d->root()["a"]));
+  EXPECT_EQ(raw_number_text(d->root()["a"]), "123456789012345678901234567890");
+  EXPECT_EQ(*to_json(d->root()), R"({"a":123456789012345678901234567890,"b":-1e-400})");
+  EXPECT_EQ(number_value(d->root()["b"]), 0.0);
+  EXPECT_NEAR(*number_value(d->root()["a"]), 1.2345678901234568e29, 1e14);
+}
+
+// FHIR R4 JSON: a number keeps its textual representation (precision of decimals, integers
+// beyond 2^53), while ordinary numbers stay RapidJSON numbers for code that reads them.
+TEST(FhirJson, NumbersKeepTheirText) {
+  constexpr std::string_view text =
+      R"({"a":[1.50,0.00012000,80.00,1e3,1E+3,-0,-0.0,0,5,-7,1.5,37.0,0.1,)"
+      R"(0.10000000000000001,9007199254740993,18446744073709551615,18446744073709551616,)"
+      R"(-9223372036854775808,-9223372036854775809,2.5e-7,1.7976931348623157e308]})";
+  auto d = parse(text);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(*to_json(d->root()), text);
+  const auto& a = d->root()["a"];
+  // ordinary numbers: the writer reproduces them
+  for (unsigned i : {6u, 7u, 8u, 9u, 10u, 11u, 12u, 14u, 15u, 17u, 19u, 20u}) {
+    EXPECT_TRUE(a[i].IsNumber()) << i;
+    EXPECT_TRUE(is_number(a[i])) << i;
+    EXPECT_FALSE(is_raw_number(a[i])) << i;
+  }
+  EXPECT_EQ(a[14].GetInt64(), 9007199254740993);  // exact beyond 2^53
+  EXPECT_EQ(a[15].GetUint64(), 18446744073709551615u);
+  EXPECT_EQ(a[17].GetInt64(), INT64_MIN);
+  // raw numbers: the text is the value
+  for (unsigned i : {0u, 1u, 2u, 3u, 4u, 5u, 13u, 16u, 18u}) {
+    EXPECT_FALSE(a[i].IsNumber()) << i;
+    EXPECT_TRUE(is_raw_number(a[i])) << i;
+    EXPECT_TRUE(is_number(a[i])) << i;
+  }
+  EXPECT_EQ(raw_number_text(a[0]), "1.50");
+  EXPECT_EQ(number_text(a[0]), "1.50");
+  EXPECT_EQ(number_text(a[11]), "37.0");
+  EXPECT_EQ(number_text(a[8]), "5");
+  EXPECT_EQ(number_value(a[1]), 0.00012);
+  EXPECT_EQ(number_value(a[3]), 1000.0);
+  EXPECT_EQ(number_text(d->root()), "");
+  EXPECT_EQ(number_value(d->root()), std::nullopt);
+  // the pretty writer keeps them too
+  auto p = to_json(d->root(), Format::pretty);
+  ASSERT_TRUE(p);
+  EXPECT_NE(p->find("0.00012000,"), std::string::npos);
+  EXPECT_NE(p->find("-9223372036854775809,"), std::string::npos);
+}
+
+TEST(FhirJson, NumbersCompareByExactValue) {
+  auto eq = [](std::string_view x, std::string_view y) {
+    auto a = parse("{\"n\":" + std::string(x) + "}");
+    auto b = parse("{\"n\":" + std::string(y) + "}");
+    EXPECT_TRUE(a && b) << x << " " << y;
+    return json_equal(a->root(), b->root()) && json_equal(b->root(), a->root());
+  };
+  EXPECT_TRUE(eq("1.50", "1.5"));
+  EXPECT_TRUE(eq("1.50", "1.500"));
+  EXPECT_TRUE(eq("1", "1.0"));
+  EXPECT_TRUE(eq("1", "1.00"));
+  EXPECT_TRUE(eq("1e3", "1000"));
+  EXPECT_TRUE(eq("0.00012000", "1.2e-4"));
+  EXPECT_TRUE(eq("-0", "0"));
+  EXPECT_TRUE(eq("-0.0", "0.00"));
+  EXPECT_TRUE(eq("123456789012345678901234567890", "1.2345678901234567890123456789e29"));
+  EXPECT_FALSE(eq("1.50", "1.51"));
+  EXPECT_FALSE(eq("-1.5", "1.50"));
+  EXPECT_FALSE(eq("0.1", "0.10000000000000001"));
+  EXPECT_FALSE(eq("9007199254740993", "9007199254740992"));
+  EXPECT_FALSE(eq("18446744073709551616", "18446744073709551615"));
+  EXPECT_FALSE(eq("1.50", "\"1.50\""));  // a number is never a string
+  EXPECT_FALSE(eq("1", "true"));
+}
+
+TEST(FhirJson, SetNumber) {
+  Document d;
+  rapidjson::Value v;
+  ASSERT_TRUE(set_number(v, "72.50", d.allocator()));
+  EXPECT_TRUE(is_raw_number(v));
+  d.root().AddMember("a", v, d.allocator());
+  rapidjson::Value w;
+  ASSERT_TRUE(set_number(w, "72", d.allocator()));
+  EXPECT_TRUE(w.IsInt());
+  d.root().AddMember("b", w, d.allocator());
+  rapidjson::Value x(true);
+  for (std::string_view bad : {"", "-", "01", "1.", ".5", "1e", "+1", "1 ", "NaN", "1e400"}) {
+    EXPECT_FALSE(set_number(x, bad, d.allocator())) << bad;
+    EXPECT_TRUE(x.IsTrue());
+  }
+  EXPECT_EQ(*to_json(d.root()), R"({"a":72.50,"b":72})");
+  // A copy into another document keeps the text.
+  Document e;
+  e.root().CopyFrom(d.root(), e.allocator());
+  EXPECT_EQ(*to_json(e.root()), R"({"a":72.50,"b":72})");
+  // A string that merely starts with the mark but is not a number stays a string (and, not
+  // being UTF-8, cannot be written in compact form).
+  Document f;
+  f.root().AddMember("s",
+                     rapidjson::Value("\xFF"
+                                      "abc",
+                                      f.allocator()),
+                     f.allocator());
+  EXPECT_FALSE(is_number(f.root()["s"]));
+  EXPECT_FALSE(to_json(f.root()));
 }
 
 TEST(FhirJson, WriteCompactAndPretty) {

@@ -104,6 +104,32 @@ TEST(FhirValidation, PrimitiveTypes) {
       V{"error value Patient.photo[0].data"});
 }
 
+TEST(FhirValidation, NumbersKeptAsTextStillValidate) {
+  constexpr auto obs = R"({"resourceType":"Observation","status":"final","code":{"text":"x"},)";
+  for (std::string_view ok : {"1.50", "0.00012000", "1e3", "-0", "12345678901234567890123"})
+    EXPECT_EQ(summary(std::string(obs) + R"("valueQuantity":{"value":)" + std::string(ok) + "}}"),
+              V{})
+        << ok;
+  EXPECT_EQ(summary(std::string(obs) + R"("valueInteger":-0})"), V{});
+  for (std::string_view bad : {"1.0", "1.00", "1e2", "2147483648", "99999999999999999999999"})
+    EXPECT_EQ(summary(std::string(obs) + R"("valueInteger":)" + std::string(bad) + "}"),
+              V{"error value Observation.valueInteger"})
+        << bad;
+  EXPECT_EQ(summary(std::string(obs) + R"("valueInteger":-2147483648})"), V{});
+  EXPECT_EQ(summary(appt_with(R"("minutesDuration":2147483647)")), V{});
+  for (std::string_view bad : {"-0", "1.0", "5e1", "2147483648", "18446744073709551616"})
+    EXPECT_EQ(summary(appt_with(R"("minutesDuration":)" + std::string(bad))),
+              V{"error value Appointment.minutesDuration"})
+        << bad;
+  EXPECT_EQ(summary(appt_with(R"("priority":0)")), V{});
+  EXPECT_EQ(summary(appt_with(R"("priority":-0)")), V{"error value Appointment.priority"});
+  // a number where a string is expected, whatever its text
+  EXPECT_EQ(summary(std::string(obs) + R"("valueString":1.50})"),
+            V{"error value Observation.valueString"});
+  EXPECT_EQ(summary(std::string(obs) + R"("valueString":15})"),
+            V{"error value Observation.valueString"});
+}
+
 TEST(FhirValidation, ChoiceTypes) {
   constexpr auto obs = R"({"resourceType":"Observation","status":"final","code":{"text":"x"},)";
   EXPECT_EQ(summary(std::string(obs) + R"("valueString":"a"})"), V{});
