@@ -59,7 +59,9 @@ export function parseWithPythonHl7(er7) {
     '    except Exception:',
     '        return str(f) if i == 0 else ""',
     't = msh[9]',
-    'print(json.dumps({"segments": [str(s[0]) for s in m], "msh9": [comp(t, 0), comp(t, 1), comp(t, 2)], "msh10": str(msh[10]), "version": str(msh[12])}))',
+    'pid = [s for s in m if str(s[0]) == "PID"]',
+    'pid3 = str(pid[0][3]) if pid and len(pid[0]) > 3 else ""',
+    'print(json.dumps({"segments": [str(s[0]) for s in m], "msh9": [comp(t, 0), comp(t, 1), comp(t, 2)], "msh10": str(msh[10]), "version": str(msh[12]), "pid3": pid3}))',
   ].join('\n');
   const r = spawnSync(PYTHON, ['-c', script], { input: er7, timeout: 30_000 });
   if (r.error) throw r.error;
@@ -149,7 +151,7 @@ export function appointmentMessages() {
     if (!fs.existsSync(dir)) continue;
     const names = fs.readdirSync(dir);
     for (const f of names) {
-      if (!f.endsWith('.hl7')) continue;
+      if (!f.endsWith('.hl7') || f.endsWith('.expected.hl7')) continue; // *.expected.hl7: FHIR -> v2 outputs
       if (!/\|SIU\^/.test(fs.readFileSync(path.join(dir, f), 'latin1').slice(0, 1024))) continue;
       // A golden case whose expected output is not a Bundle (an error case) is not a valid input.
       const stem = f.slice(0, -'.hl7'.length);
