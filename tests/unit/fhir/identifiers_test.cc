@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+
 using namespace fcpgw::fhir;
 
 TEST(NhsNumber, ValidNumbers) {
@@ -18,13 +21,77 @@ TEST(NhsNumber, InvalidNumbers) {
   EXPECT_FALSE(nhs_number_valid("943-476-5919"));
   EXPECT_FALSE(nhs_number_valid("94347659l9"));
   EXPECT_FALSE(nhs_number_valid(""));
-  // check digit 10: digits 1-9 sum % 11 == 1 -> invalid whatever the last digit
-  // 1000000010: 1*10 = 10, 10 % 11 = 10 -> 11-10 = 1 (valid with last 1); craft sum%11==1:
-  // 0000000010? sum = 1*2 = 2. Use 1000000060: 10 + 6*2 = 22 -> 0 -> check 11 -> 0.
-  EXPECT_TRUE(nhs_number_valid("1000000060"));
-  // sum = 10 + 2*... pick "100000001x": 10 + 1*2 = 12, 12 % 11 = 1 -> 10 -> invalid for all x
-  for (char last = '0'; last <= '9'; ++last)
-    EXPECT_FALSE(nhs_number_valid(std::string("100000001") + last)) << last;
+}
+
+// DOMAIN.md §2.4, steps 1-5, written out independently of the library: the check value for
+// the first nine digits, or -1 when step 4 makes every number with that prefix invalid.
+int reference_check_digit(const std::string& prefix) {
+  int sum = 0;
+  for (int i = 0; i < 9; ++i) sum += (prefix[static_cast<std::size_t>(i)] - '0') * (10 - i);
+  const int result = 11 - (sum % 11);
+  if (result == 11) return 0;
+  if (result == 10) return -1;
+  return result;
+}
+
+std::string nine_digits(unsigned n) {
+  std::string s = std::to_string(n);
+  return std::string(9 - s.size(), '0') + s;
+}
+
+TEST(NhsNumber, CheckValueTenIsInvalidForEveryFinalDigit) {
+  // Search prefixes until 11 - (sum mod 11) == 10 (sum mod 11 == 1), starting from an
+  // arbitrary realistic one rather than a hand-picked number.
+  std::string prefix;
+  for (unsigned n = 943476591; n < 943476591 + 1000; ++n) {
+    const std::string p = nine_digits(n);
+    int sum = 0;
+    for (int i = 0; i < 9; ++i) sum += (p[static_cast<std::size_t>(i)] - '0') * (10 - i);
+    if (11 - sum % 11 == 10) {
+      prefix = p;
+      break;
+    }
+  }
+  ASSERT_FALSE(prefix.empty());
+  ASSERT_EQ(reference_check_digit(prefix), -1);
+  for (char last = '0'; last <= '9'; ++last) {
+    EXPECT_FALSE(nhs_number_valid(prefix + last)) << prefix << last;
+    EXPECT_FALSE(normalize_nhs_number(prefix + last)) << prefix << last;
+  }
+  // The neighbouring prefixes are not all invalid: the search found a real case.
+  int valid_neighbours = 0;
+  for (unsigned d = 1; d <= 3; ++d) {
+    const std::string p = nine_digits(static_cast<unsigned>(std::stoul(prefix)) + d);
+    const int check = reference_check_digit(p);
+    if (check < 0) continue;
+    EXPECT_TRUE(nhs_number_valid(p + static_cast<char>('0' + check))) << p;
+    ++valid_neighbours;
+  }
+  EXPECT_GT(valid_neighbours, 0);
+}
+
+// Every number §2.4 defines as valid passes, in plain and 3-3-4 form, and no other final
+// digit does; checked over a spread of prefixes covering every check value 0-10.
+TEST(NhsNumber, AgreesWithDomainRulesAcrossPrefixes) {
+  int seen[11] = {};
+  for (unsigned n = 0; n < 1000000000u; n += 999983u) {  // prime stride over all prefixes
+    const std::string p = nine_digits(n);
+    const int check = reference_check_digit(p);
+    ++seen[check < 0 ? 10 : check];
+    for (char last = '0'; last <= '9'; ++last) {
+      const bool expected = check >= 0 && last - '0' == check;
+      const std::string number = p + last;
+      EXPECT_EQ(nhs_number_valid(number), expected) << number;
+      EXPECT_EQ(normalize_nhs_number(number).has_value(), expected) << number;
+      const std::string spaced =
+          number.substr(0, 3) + " " + number.substr(3, 3) + " " + number.substr(6);
+      EXPECT_EQ(nhs_number_valid(spaced), expected) << spaced;
+    }
+  }
+  for (int c = 0; c <= 10; ++c) EXPECT_GT(seen[c], 0) << "check value " << c;
+  // Published examples (NHS Digital test numbers) and the corpus sample.
+  for (std::string_view valid : {"9434765919", "9000000009", "4010232137", "6597923189"})
+    EXPECT_TRUE(nhs_number_valid(valid)) << valid;
 }
 
 TEST(NhsNumber, Normalize) {
