@@ -16,6 +16,8 @@ namespace {
 #define FCPGW_ELEMENT_TYPES(...) constexpr std::uint16_t kElementTypes[] = {__VA_ARGS__};
 #define FCPGW_VALUE_SETS(...) constexpr ValueSetDef kValueSets[] = {__VA_ARGS__};
 #define FCPGW_CODES(...) constexpr std::string_view kCodes[] = {__VA_ARGS__};
+#define FCPGW_SYSTEMS(...) constexpr std::string_view kSystems[] = {__VA_ARGS__};
+#define FCPGW_CODE_SYSTEMS(...) constexpr std::uint16_t kCodeSystems[] = {__VA_ARGS__};
 #define FCPGW_SUPPORTED_RESOURCES(...) constexpr std::string_view kSupported[] = {__VA_ARGS__};
 #define FCPGW_ALL_RESOURCES(...) constexpr std::string_view kAllResources[] = {__VA_ARGS__};
 #include "fhir/generated/r4_definitions.inc"
@@ -25,7 +27,10 @@ namespace {
 #undef FCPGW_ELEMENT_TYPES
 #undef FCPGW_VALUE_SETS
 #undef FCPGW_CODES
+#undef FCPGW_SYSTEMS
+#undef FCPGW_CODE_SYSTEMS
 #undef FCPGW_SUPPORTED_RESOURCES
+static_assert(std::size(kCodeSystems) == std::size(kCodes), "one code system per code");
 #undef FCPGW_ALL_RESOURCES
 
 std::string capitalize(std::string_view s) {
@@ -41,6 +46,8 @@ Tables build() {
   t.element_types = kElementTypes;
   t.value_sets = kValueSets;
   t.codes = kCodes;
+  t.code_systems = kCodeSystems;
+  t.systems = kSystems;
   const auto n = static_cast<std::uint16_t>(std::size(kTypes));
   t.members.resize(n);
   t.primitive.resize(n);
@@ -116,6 +123,19 @@ bool value_set_has(const Tables& t, std::int16_t vs, std::string_view code) noex
   auto first = t.codes.begin() + v.first_code;
   auto last = first + v.code_count;
   return std::binary_search(first, last, code);
+}
+
+CodingMatch value_set_match(const Tables& t, std::int16_t vs, std::string_view system,
+                            std::string_view code) noexcept {
+  const ValueSetDef& v = t.value_sets[static_cast<std::size_t>(vs)];
+  if (v.code_count == kNotEnumerable) return CodingMatch::in_value_set;
+  const auto first = t.codes.begin() + v.first_code;
+  const auto [lo, hi] = std::equal_range(first, first + v.code_count, code);
+  if (lo == hi) return CodingMatch::not_in_value_set;
+  for (auto it = lo; it != hi; ++it)
+    if (t.systems[t.code_systems[static_cast<std::size_t>(it - t.codes.begin())]] == system)
+      return CodingMatch::in_value_set;
+  return CodingMatch::wrong_system;
 }
 
 }  // namespace detail

@@ -52,6 +52,8 @@ struct Tables {
   std::span<const std::uint16_t> element_types;
   std::span<const ValueSetDef> value_sets;
   std::span<const std::string_view> codes;
+  std::span<const std::uint16_t> code_systems;      // per code: index into systems
+  std::span<const std::string_view> systems;        // code system URLs
   std::vector<std::vector<Member>> members;         // per type, sorted by json_name
   std::vector<std::optional<Primitive>> primitive;  // per type
   std::unordered_map<std::string_view, std::uint16_t> type_by_name;
@@ -74,5 +76,11 @@ std::uint16_t type_index(std::string_view name) noexcept;
 
 /// Required value set membership by index.
 bool value_set_has(const Tables& t, std::int16_t vs, std::string_view code) noexcept;
+
+/// Membership of a (system, code) pair: in the value set, the code is in it but only from
+/// other code systems, or the code is not in it. Non-enumerable value sets match anything.
+enum class CodingMatch : std::uint8_t { in_value_set, wrong_system, not_in_value_set };
+CodingMatch value_set_match(const Tables& t, std::int16_t vs, std::string_view system,
+                            std::string_view code) noexcept;
 
 }  // namespace fcpgw::fhir::detail

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <climits>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -388,27 +389,53 @@ class Validator {
       add(Severity::error, IssueType::required, "a contained resource must have an id", "id");
   }
 
+  // Required binding on a Coding or CodeableConcept: some coding must carry a (system, code)
+  // of the value set. A code of the value set under another system is an error; a coding
+  // without a system is matched by code alone and gets a warning.
   void check_coded_binding(const Value& v, std::uint16_t ty, const ElementDef& e) {
     if (!v.IsObject()) return;
     const auto& vsd = t_.value_sets[static_cast<std::size_t>(e.value_set)];
     if (vsd.code_count == detail::kNotEnumerable) return;
-    auto ok = [&](const Value& coding) {
-      const auto code = str_member(coding, "code");
-      return !code.empty() && detail::value_set_has(t_, e.value_set, code);
+    bool any_code = false, found = false, wrong_system = false;
+    auto check = [&](const Value& coding, std::string_view where) {
+      const Value* code = member(coding, "code");
+      if (!code || !code->IsString() || is_raw_number(*code)) return;
+      any_code = true;
+      const Value* system = member(coding, "system");
+      if (!system || !system->IsString()) {
+        if (detail::value_set_has(t_, e.value_set, sv(*code))) found = true;
+        if (!system)
+          add(Severity::warning, IssueType::code_invalid,
+              "a Coding in the required value set " + std::string(vsd.url) +
+                  " should have a system",
+              where);
+        return;
+      }
+      switch (detail::value_set_match(t_, e.value_set, sv(*system), sv(*code))) {
+        case detail::CodingMatch::in_value_set:
+          found = true;
+          break;
+        case detail::CodingMatch::wrong_system:
+          wrong_system = true;
+          break;
+        case detail::CodingMatch::not_in_value_set:
+          break;
+      }
     };
-    bool any_code = false, found = false;
     if (ty == t_.coding) {
-      any_code = has(v, "code");
-      found = ok(v);
+      check(v, {});
     } else if (const Value* codings = member(v, "coding"); codings && codings->IsArray()) {
-      for (const Value& c : codings->GetArray()) {
-        any_code = any_code || has(c, "code");
-        found = found || ok(c);
+      char where[32];
+      for (rapidjson::SizeType i = 0; i < codings->Size(); ++i) {
+        const int n = std::snprintf(where, sizeof where, "coding[%u]", i);
+        check((*codings)[i], std::string_view(where, static_cast<std::size_t>(n)));
       }
     }
     if (any_code && !found)
       add(Severity::error, IssueType::code_invalid,
-          "no code from the required value set " + std::string(vsd.url));
+          wrong_system ? "code is from the wrong code system for the required value set " +
+                             std::string(vsd.url)
+                       : "no code from the required value set " + std::string(vsd.url));
   }
 
   void validate_primitive(const Value& v, Primitive p, const ElementDef& e) {

@@ -11,7 +11,9 @@
 // become types named by their path; contentReference is resolved), one row per element with
 // min, max, allowed types (all of a choice's types) and, for required bindings, the value set
 // with its codes expanded (CodeSystem contents, nested concepts, included value sets,
-// excludes). Value sets that cannot be enumerated (external systems, filters) are emitted
+// excludes), each code with the code system it is drawn from (FCPGW_CODE_SYSTEMS, parallel
+// to FCPGW_CODES, indexes FCPGW_SYSTEMS; "" when the value set names no system; codes are
+// sorted by code then system within a value set). Value sets that cannot be enumerated (external systems, filters) are emitted
 // without codes and are not checked.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -46,15 +48,16 @@ for (const f of ['valuesets.json', 'v3-codesystems.json']) {
     if (r.resourceType === 'CodeSystem') codeSystems.set(r.url, r);
   }
 }
-function allCodes(concepts, out) {
-  for (const c of concepts ?? []) { out.add(c.code); allCodes(c.concept, out); }
+// Expansions are lists of [system, code] (system may be '' when a value set names none).
+function allCodes(system, concepts, out) {
+  for (const c of concepts ?? []) { out.set(`${system}|${c.code}`, [system, c.code]); allCodes(system, c.concept, out); }
 }
 function expand(url, seen = new Set()) {
   if (seen.has(url)) return null;
   seen.add(url);
   const vs = valueSets.get(url);
   if (!vs || !vs.compose) return null;
-  const codes = new Set();
+  const codes = new Map();  // "system|code" -> [system, code]
   for (const inc of vs.compose.include) {
     if (inc.filter) return null;
     if (inc.valueSet) {
@@ -62,20 +65,25 @@ function expand(url, seen = new Set()) {
       for (const u of inc.valueSet) {
         const sub = expand(u.split('|')[0], seen);
         if (!sub) return null;
-        sub.forEach((c) => codes.add(c));
+        sub.forEach(([sys, code]) => codes.set(`${sys}|${code}`, [sys, code]));
       }
       continue;
     }
-    if (inc.concept) { inc.concept.forEach((c) => codes.add(c.code)); continue; }
+    const system = inc.system ?? '';
+    if (inc.concept) { inc.concept.forEach((c) => codes.set(`${system}|${c.code}`, [system, c.code])); continue; }
     const cs = codeSystems.get(inc.system);
     if (!cs || cs.content !== 'complete') return null;
-    allCodes(cs.concept, codes);
+    allCodes(system, cs.concept, codes);
   }
   for (const exc of vs.compose.exclude ?? []) {
     if (!exc.concept) return null;
-    exc.concept.forEach((c) => codes.delete(c.code));
+    for (const c of exc.concept) {
+      for (const [k, [sys, code]] of codes) {
+        if (code === c.code && (!exc.system || exc.system === sys)) codes.delete(k);
+      }
+    }
   }
-  return codes.size ? [...codes] : null;
+  return codes.size ? [...codes.values()] : null;
 }
 
 // ---- types ----
@@ -161,11 +169,20 @@ for (const t of types) for (const e of t.elements) for (const ty of e.types) {
 const vsList = [...requiredVs.keys()].sort();
 const vsIndex = new Map(vsList.map((u, i) => [u, i]));
 const codes = [];
+const codeSystemRefs = [];  // per code: index into systems (the code system it is drawn from)
+const systems = [...new Set([...requiredVs.values()].filter((c) => c)
+  .flatMap((c) => c.map(([sys]) => sys)))].sort();
+const systemIndex = new Map(systems.map((u, i) => [u, i]));
+const byCodeThenSystem = (a, b) =>
+  (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 const vsRows = vsList.map((u) => {
   const c = requiredVs.get(u);
   if (!c) return `{"${u}", 0, kNotEnumerable}`;
   const row = `{"${u}", ${codes.length}, ${c.length}}`;
-  codes.push(...[...c].sort());
+  for (const [sys, code] of [...c].sort(byCodeThenSystem)) {
+    codes.push(code);
+    codeSystemRefs.push(systemIndex.get(sys));
+  }
   return row;
 });
 const elementRows = [];
@@ -203,6 +220,12 @@ out.push(`)`);
 out.push(`FCPGW_CODES(`);
 for (let i = 0; i < codes.length; i += 8) out.push('  ' + codes.slice(i, i + 8).map(q).join(', ') + ',');
 out.push(`)`);
+out.push(`FCPGW_SYSTEMS(`);
+systems.forEach((u) => out.push(`  ${q(u)},`));
+out.push(`)`);
+out.push(`FCPGW_CODE_SYSTEMS(`);
+for (let i = 0; i < codeSystemRefs.length; i += 24) out.push('  ' + codeSystemRefs.slice(i, i + 24).join(',') + ',');
+out.push(`)`);
 out.push(`FCPGW_SUPPORTED_RESOURCES(`);
 out.push('  ' + RESOURCES.map(q).join(', ') + ',');
 out.push(`)`);
@@ -211,4 +234,5 @@ for (let i = 0; i < allResourceTypes.length; i += 6) out.push('  ' + allResource
 out.push(`)`);
 process.stdout.write(out.join('\n') + '\n');
 process.stderr.write(`${types.length} types, ${elementRows.length} elements, ${vsList.length} required value sets ` +
-  `(${vsRows.filter((r) => r.includes('kNotEnumerable')).length} not enumerable), ${codes.length} codes\n`);
+  `(${vsRows.filter((r) => r.includes('kNotEnumerable')).length} not enumerable), ${codes.length} codes, ` +
+  `${systems.length} code systems\n`);

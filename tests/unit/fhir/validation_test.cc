@@ -5,6 +5,7 @@
 #include <string>
 
 #include "fhir/definitions.h"
+#include "fhir/definitions_detail.h"
 #include "fhir/json.h"
 
 using namespace fcpgw::fhir;
@@ -166,6 +167,78 @@ TEST(FhirValidation, RequiredBindings) {
   EXPECT_EQ(value_set_contains("http://hl7.org/fhir/ValueSet/appointmentstatus", "x"), false);
   EXPECT_EQ(value_set_contains("http://hl7.org/fhir/ValueSet/mimetypes", "text/plain"),
             std::nullopt);
+}
+
+TEST(FhirValidation, RequiredBindingsOnCodingsCheckTheSystem) {
+  constexpr std::string_view head =
+      R"({"resourceType":"Condition","subject":{"reference":"Patient/1"},"clinicalStatus":)";
+  auto cond = [&](std::string_view status) {
+    return std::string(head) + std::string(status) + "}";
+  };
+  constexpr auto kClin = "http://terminology.hl7.org/CodeSystem/condition-clinical";
+  const std::string good =
+      std::string(R"({"coding":[{"system":")") + kClin + R"(","code":"active"}]})";
+  EXPECT_EQ(summary(cond(good)), V{});
+  // right code, wrong system
+  EXPECT_EQ(summary(cond(R"({"coding":[{"system":"http://snomed.info/sct","code":"active"}]})")),
+            V{"error code-invalid Condition.clinicalStatus"});
+  EXPECT_TRUE(mentions(cond(R"({"coding":[{"system":"http://x","code":"active"}]})"),
+                       "code is from the wrong code system"));
+  // a wrong-system coding next to a right one is fine (another coding satisfies the binding)
+  EXPECT_EQ(summary(cond(std::string(R"({"coding":[{"system":"http://x","code":"active"},)") +
+                         R"({"system":")" + kClin + R"(","code":"recurrence"}]})")),
+            V{});
+  // no system: matched by code, with a warning on the coding
+  EXPECT_EQ(summary(cond(R"({"coding":[{"code":"active"}]})")),
+            V{"warning code-invalid Condition.clinicalStatus.coding[0]"});
+  EXPECT_EQ(summary(cond(R"({"coding":[{"code":"bogus"}]})")),
+            (V{"warning code-invalid Condition.clinicalStatus.coding[0]",
+               "error code-invalid Condition.clinicalStatus"}));
+  // right system, code not in the value set
+  EXPECT_EQ(
+      summary(cond(std::string(R"({"coding":[{"system":")") + kClin + R"(","code":"gone"}]})")),
+      V{"error code-invalid Condition.clinicalStatus"});
+  EXPECT_TRUE(
+      mentions(cond(std::string(R"({"coding":[{"system":")") + kClin + R"(","code":"gone"}]})"),
+               "no code from the required value set"));
+  // text only: nothing to check
+  EXPECT_EQ(summary(cond(R"({"text":"active"})")), V{});
+  // the same rules on the other required CodeableConcept binding of the supported types
+  EXPECT_EQ(summary(std::string(head) + good + R"(,"verificationStatus":{"coding":[{"system":")" +
+                    kClin + R"(","code":"confirmed"}]}})"),
+            V{"error code-invalid Condition.verificationStatus"});
+}
+
+// (system, code) lookup in the generated tables, including a value set drawn from several
+// code systems (all-types = data-types + resource-types + abstract-types).
+TEST(FhirDefinitions, ValueSetMatchBySystem) {
+  using fcpgw::fhir::detail::CodingMatch;
+  const auto& t = fcpgw::fhir::detail::tables();
+  std::int16_t all_types = -1, clinical = -1;
+  for (std::size_t i = 0; i < t.value_sets.size(); ++i) {
+    if (t.value_sets[i].url == "http://hl7.org/fhir/ValueSet/all-types")
+      all_types = static_cast<std::int16_t>(i);
+    if (t.value_sets[i].url == "http://hl7.org/fhir/ValueSet/condition-clinical")
+      clinical = static_cast<std::int16_t>(i);
+  }
+  ASSERT_GE(all_types, 0);
+  ASSERT_GE(clinical, 0);
+  auto match = [&](std::int16_t vs, std::string_view sys, std::string_view code) {
+    return fcpgw::fhir::detail::value_set_match(t, vs, sys, code);
+  };
+  EXPECT_EQ(match(all_types, "http://hl7.org/fhir/resource-types", "Patient"),
+            CodingMatch::in_value_set);
+  EXPECT_EQ(match(all_types, "http://hl7.org/fhir/data-types", "string"),
+            CodingMatch::in_value_set);
+  EXPECT_EQ(match(all_types, "http://hl7.org/fhir/data-types", "Patient"),
+            CodingMatch::wrong_system);
+  EXPECT_EQ(match(all_types, "http://hl7.org/fhir/resource-types", "Nope"),
+            CodingMatch::not_in_value_set);
+  EXPECT_EQ(
+      match(clinical, "http://terminology.hl7.org/CodeSystem/condition-clinical", "remission"),
+      CodingMatch::in_value_set);
+  EXPECT_EQ(match(clinical, "http://hl7.org/fhir/condition-clinical", "remission"),
+            CodingMatch::wrong_system);
 }
 
 TEST(FhirValidation, PrimitiveExtensions) {
