@@ -211,6 +211,12 @@ class Validator {
     if (!contained) scopes_.push_back(&scope);
     validate_object(res, ty);
     if (contained) check_contained(res);
+    if (opt_.narrative && !contained && type_name != "Bundle") {
+      const Value* text = member(res, "text");
+      if (!text || !has(*text, "div"))
+        add(Severity::warning, IssueType::invariant,
+            "dom-6: a resource should have narrative for robust management");
+    }
     invariants(type_name, res);
     if (!contained) {
       check_contained_refs(res);

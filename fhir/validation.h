@@ -60,6 +60,10 @@ bool has_errors(std::span<const Issue> issues) noexcept;
 struct ValidationOptions {
   bool uk_core = true;           ///< apply UK identifier checks (NHS number, ODS, GMC, ...)
   std::size_t max_issues = 200;  ///< stop collecting after this many (adds a too-costly issue)
+  /// dom-6 ("a resource should have narrative"): when true, a `warning`/`invariant` for each
+  /// DomainResource (not Bundle, not contained) without text.div. Off by default: the
+  /// gateway builds resources without narrative on purpose.
+  bool narrative = false;
 };
 
 /// Validates one resource (root object with resourceType). Appends issues to `out`.

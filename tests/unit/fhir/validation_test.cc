@@ -241,6 +241,33 @@ TEST(FhirDefinitions, ValueSetMatchBySystem) {
             CodingMatch::wrong_system);
 }
 
+TEST(FhirValidation, Dom6NarrativeOnlyWhenAsked) {
+  constexpr std::string_view bare = R"({"resourceType":"Patient","active":true})";
+  EXPECT_EQ(summary(bare), V{});  // off by default
+  ValidationOptions opt;
+  opt.narrative = true;
+  auto with = [&](std::string_view json) {
+    auto d = parse(json);
+    EXPECT_TRUE(d);
+    V out;
+    for (const Issue& i : validate(d->root(), opt))
+      if (i.severity != Severity::information)
+        out.push_back(std::string(to_string(i.severity)) + " " + std::string(to_string(i.type)) +
+                      " " + i.path + (i.message.starts_with("dom-6") ? " dom-6" : ""));
+    return out;
+  };
+  EXPECT_EQ(with(bare), V{"warning invariant Patient dom-6"});
+  EXPECT_EQ(with(R"({"resourceType":"Patient","text":{"status":"generated",)"
+                 R"("div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"}})"),
+            V{});
+  // Bundles are not DomainResources; their entries are; contained resources are not checked.
+  EXPECT_EQ(with(R"({"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":)"
+                 R"("urn:uuid:1","resource":{"resourceType":"Patient","active":true,)"
+                 R"("contained":[{"resourceType":"Organization","id":"o","name":"x"}],)"
+                 R"("managingOrganization":{"reference":"#o"}}}]})"),
+            V{"warning invariant Bundle.entry[0].resource.ofType(Patient) dom-6"});
+}
+
 TEST(FhirValidation, PrimitiveExtensions) {
   EXPECT_EQ(
       summary(R"({"resourceType":"Patient","birthDate":"1970-01-01","_birthDate":)"
