@@ -74,6 +74,12 @@ void FhirRun::eval_steps(const std::vector<FhirStep>& steps, std::size_t i, cons
       return;
   } else if (i == 0 && st.name == "%focus") {
     next = focus;
+  } else if (i == 0 && st.name == "%bundle") {
+    next = bundle;
+    if (!next) return;
+  } else if (i == 0 && st.name == "%message-time") {
+    if (!message_time.IsString()) return;
+    next = &message_time;
   } else {
     if (!v->IsObject()) return;
     const auto it = v->FindMember(rapidjson::StringRef(st.name.data(), st.name.size()));
@@ -114,6 +120,11 @@ std::vector<const Value*> FhirRun::eval(const FhirPath& p, const Value* root) co
 
 bool FhirRun::text(const FhirPath& p, const Value* root, std::string& dst) const {
   for (const Value* v : eval(p, root)) {
+    // Numbers first: a decimal whose text must be kept (1.50) is held as a raw-number string.
+    if (fhir::is_number(*v)) {
+      dst.append(fhir::number_text(*v));
+      return true;
+    }
     if (v->IsString()) {
       if (v->GetStringLength() == 0) continue;
       dst.append(v->GetString(), v->GetStringLength());
@@ -121,11 +132,6 @@ bool FhirRun::text(const FhirPath& p, const Value* root, std::string& dst) const
     }
     if (v->IsBool()) {
       dst.append(v->GetBool() ? "true" : "false");
-      return true;
-    }
-    if (v->IsNumber()) {
-      auto j = fhir::to_json(*v);
-      if (j) dst.append(*j);
       return true;
     }
   }
@@ -208,6 +214,12 @@ bool FhirRun::render(const Template& t, const Value* root, std::string& dst) {
     }
     if (part.var == 1) {
       dst.append(control_id);
+      continue;
+    }
+    if (part.var == 2) {
+      char buf[12];
+      const auto w = std::to_chars(buf, buf + sizeof buf, seq);
+      dst.append(buf, w.ptr);
       continue;
     }
     if (part.source < 0) continue;
@@ -408,8 +420,10 @@ std::string FhirRun::run(const FhirToV2Plan& plan) {
       if (c.empty()) continue;
       root = c.front();
     }
+    seq = 0;
     auto one = [&](const Value* item) {
       if (s.when && !cond(*s.when, item)) return;
+      ++seq;
       b.segment(s.id);
       next_rep.clear();
       fields(b, s.fields, item, 0, 0);
