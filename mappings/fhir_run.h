@@ -20,6 +20,7 @@ struct FhirRun {
   const rapidjson::Value* bundle = nullptr;    ///< the Bundle, when the input is one
   const rapidjson::Value* focus = nullptr;     ///< the focal resource (Appointment)
   const rapidjson::Value* previous = nullptr;  ///< earlier version of the focal resource
+  rapidjson::Value message_time;               ///< `%message-time` (Options), null when not given
   std::string_view focus_type;
   std::vector<Issue> issues;
   bool failed = false;

@@ -216,12 +216,6 @@ bool FhirRun::render(const Template& t, const Value* root, std::string& dst) {
       dst.append(control_id);
       continue;
     }
-    if (part.var == 2) {
-      char buf[12];
-      const auto w = std::to_chars(buf, buf + sizeof buf, seq);
-      dst.append(buf, w.ptr);
-      continue;
-    }
     if (part.source < 0) continue;
     std::string v;
     if (!text(t.sources[static_cast<std::size_t>(part.source)].fhir, root, v)) return false;
@@ -420,10 +414,8 @@ std::string FhirRun::run(const FhirToV2Plan& plan) {
       if (c.empty()) continue;
       root = c.front();
     }
-    seq = 0;
     auto one = [&](const Value* item) {
       if (s.when && !cond(*s.when, item)) return;
-      ++seq;
       b.segment(s.id);
       next_rep.clear();
       fields(b, s.fields, item, 0, 0);
