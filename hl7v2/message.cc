@@ -329,10 +329,16 @@ struct MessageParser {
       std::size_t offset = msh.raw().data() - m.buf_.data() + msh.raw().size();
       const std::string_view f = msh.field(field);
       if (!f.empty()) offset = static_cast<std::size_t>(f.data() - m.buf_.data());
+      // Built by appending: `"." + std::to_string(n)` (operator+ that inserts at the front of a
+      // temporary) trips a known GCC 12 -Wrestrict false positive at -O3 (GCC bug 105329).
+      std::string text = field_name("MSH", field);
+      if (component != 0) {
+        text.push_back('.');
+        text.append(std::to_string(component));
+      }
+      text.append(": ").append(what).append(" is required");
       ParseError e =
-          error(ParseErrc::missing_required_field, 1, "MSH", field, offset,
-                field_name("MSH", field) + (component != 0 ? "." + std::to_string(component) : "") +
-                    ": " + what + " is required");
+          error(ParseErrc::missing_required_field, 1, "MSH", field, offset, std::move(text));
       e.component = component;
       return e;
     };

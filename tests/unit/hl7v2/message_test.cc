@@ -45,7 +45,8 @@ TEST(Message, AcceptsAllThreeTerminators) {
 TEST(Message, MixedTerminatorsAndNoFinalTerminator) {
   std::string s = sample("\r");
   s.pop_back();
-  s.replace(s.find("\rPID"), 1, "\n");
+  // In place: replace() with a one-character literal trips a GCC 12 -Wrestrict false positive.
+  s[s.find("\rPID")] = '\n';
   const Message m = must_parse(s);
   EXPECT_EQ(m.segment_count(), 6u);
   EXPECT_EQ(m.segment(6).field(3), "P1^Jones^Ann");
