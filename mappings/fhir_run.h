@@ -28,6 +28,9 @@ struct FhirRun {
   std::string control_id;
   std::map<std::uint32_t, std::uint32_t> next_rep;  // field -> last repetition written
   std::size_t writes = 0;
+  std::map<std::string, std::uint32_t> set_ids;  // segment id -> segments written (`{$set-id}`)
+  std::uint32_t set_id = 0;                      // of the segment being written
+  std::string line;                              // `{$line}` inside an each over lines
 
   const rapidjson::Value* resolve_reference(const rapidjson::Value& ref) const;
   void eval_steps(const std::vector<FhirStep>& steps, std::size_t i, const rapidjson::Value* v,
@@ -42,6 +45,13 @@ struct FhirRun {
                std::string_view rule);
   void issue(std::string_view code, const std::string& where, std::string_view message,
              std::string_view rule);
+  /// The items of an `each` (FHIR items), filtered by its `where`, only the first with `first`.
+  std::vector<const rapidjson::Value*> items(const Each& e, const rapidjson::Value* root);
+  /// Element path of a value inside the input (`Bundle.entry[2].resource.component[1]`).
+  std::string locate(const rapidjson::Value* v) const;
+  /// The mapping that takes `resource` (by type; one whose `when` holds beats one without).
+  const Mapping* pick(const rapidjson::Value& resource);
+  void checks(const std::vector<Reject>& list);
   void fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rules,
               const rapidjson::Value* root, std::uint32_t rep_field, std::uint32_t rep);
   std::string run(const FhirToV2Plan& plan);

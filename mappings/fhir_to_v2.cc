@@ -174,6 +174,17 @@ bool FhirRun::cond(const Condition& c, const Value* root) {
       return !cond(c.children[0], root);
     case CondKind::previous:
       return (previous != nullptr) == (c.values[0] == "present");
+    case CondKind::exists:
+      for (const Value* item : items(*c.over, root))
+        if (cond(c.children[0], item)) return true;
+      return false;
+    case CondKind::later: {
+      std::string a, b;
+      if (!text(c.source.fhir, root, a) || !text(c.other.fhir, root, b)) return false;
+      const auto da = parse_fhir_date(a);
+      const auto db = parse_fhir_date(b);
+      return da && db && dtm_later(*da, *db, c.months, c.days, ZoneDefault{0, false});
+    }
     case CondKind::changed: {
       if (!previous) return false;
       for (const auto& p : c.changed) {
@@ -214,6 +225,15 @@ bool FhirRun::render(const Template& t, const Value* root, std::string& dst) {
     }
     if (part.var == 1) {
       dst.append(control_id);
+      continue;
+    }
+    if (part.var == 2) {
+      dst.append(std::to_string(set_id));
+      continue;
+    }
+    if (part.var == 3) {
+      if (line.empty()) return false;
+      dst.append(line);
       continue;
     }
     if (part.source < 0) continue;
@@ -280,6 +300,13 @@ bool FhirRun::scalar(Tf tf, std::string_view v, std::string& dst, const std::str
       if (!fhir::ods_code_valid(v)) return false;
       dst.append(v);
       return true;
+    case Tf::mime_ed_type:
+      if (trim(v).empty()) return false;
+      dst.append(mime_to_ed_type(trim(v)));
+      return true;
+    case Tf::mime_ed_subtype:
+      append_mime_ed_subtype(dst, trim(v));
+      return !dst.empty();
     default:
       return false;
   }
@@ -357,7 +384,7 @@ void FhirRun::fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rul
         if (wrote) next = k;
       };
       if (r.each.kind == EachKind::fhir_items) {
-        for (const Value* item : eval(r.each.fhir, root)) one(item);
+        for (const Value* item : items(r.each, root)) one(item);
       } else {
         one(root);
       }
@@ -382,9 +409,100 @@ void FhirRun::fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rul
   }
 }
 
+std::vector<const Value*> FhirRun::items(const Each& e, const Value* root) {
+  std::vector<const Value*> all = eval(e.fhir, root);
+  if (!e.where && !e.first) return all;
+  std::vector<const Value*> out;
+  for (const Value* v : all) {
+    if (e.where && !cond(*e.where, v)) continue;
+    out.push_back(v);
+    if (e.first) break;
+  }
+  return out;
+}
+
+namespace {
+
+bool find_path(const Value& at, const Value* target, std::string& path) {
+  if (&at == target) return true;
+  const std::size_t mark = path.size();
+  if (at.IsObject()) {
+    for (auto it = at.MemberBegin(); it != at.MemberEnd(); ++it) {
+      path.push_back('.');
+      path.append(it->name.GetString(), it->name.GetStringLength());
+      if (find_path(it->value, target, path)) return true;
+      path.resize(mark);
+    }
+  } else if (at.IsArray()) {
+    for (rapidjson::SizeType i = 0; i < at.Size(); ++i) {
+      path.append("[" + std::to_string(i) + "]");
+      if (find_path(at[i], target, path)) return true;
+      path.resize(mark);
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string FhirRun::locate(const Value* v) const {
+  std::string path;
+  if (input->HasMember("resourceType") && (*input)["resourceType"].IsString())
+    path = (*input)["resourceType"].GetString();
+  if (!find_path(*input, v, path)) return {};
+  return path;
+}
+
+const Mapping* FhirRun::pick(const Value& resource) {
+  if (!resource.IsObject() || !resource.HasMember("resourceType") ||
+      !resource["resourceType"].IsString())
+    return nullptr;
+  const std::string_view type(resource["resourceType"].GetString(),
+                              resource["resourceType"].GetStringLength());
+  const Mapping* fallback = nullptr;
+  const Value* saved = focus;
+  focus = &resource;
+  const Mapping* found = nullptr;
+  for (const auto& m : plan.mappings) {
+    if (m->v2_to_fhir) continue;
+    bool accepts = false;
+    for (const auto& a : m->reverse.accepts) accepts = accepts || a == type;
+    if (!accepts) continue;
+    if (!m->when) {
+      if (!fallback) fallback = m.get();
+    } else if (cond(*m->when, &resource)) {
+      found = m.get();
+      break;
+    }
+  }
+  focus = saved;
+  return found ? found : fallback;
+}
+
+void FhirRun::checks(const std::vector<Reject>& list) {
+  for (const auto& rj : list) {
+    auto one = [&](const Value* item) {
+      if (!cond(*rj.when, item)) return;
+      std::string loc;
+      if (rj.location_is_path) {
+        // The item's path, then the location relative to it.
+        loc = locate(item);
+        if (!loc.empty()) loc += "." + rj.location;
+      } else if (!rj.location.empty()) {
+        loc = std::string(focus_type) + "." + rj.location;
+      }
+      if (rj.severity == Severity::error) failed = true;
+      issues.push_back(Issue{rj.severity, std::move(loc), rj.code, rj.message, rj.rule});
+    };
+    if (rj.each.kind == EachKind::fhir_items)
+      for (const Value* item : items(rj.each, focus)) one(item);
+    else
+      one(focus);
+  }
+}
+
 std::string FhirRun::run(const FhirToV2Plan& plan) {
-  for (const auto& rj : plan.rejects)
-    if (cond(*rj.when, focus)) issue(rj.code, rj.location, rj.message, rj.rule);
+  checks(plan.rejects);
   if (failed) return {};
   // Trigger event.
   for (const auto& e : plan.events)
@@ -417,11 +535,38 @@ std::string FhirRun::run(const FhirToV2Plan& plan) {
     auto one = [&](const Value* item) {
       if (s.when && !cond(*s.when, item)) return;
       b.segment(s.id);
+      set_id = ++set_ids[s.id];
       next_rep.clear();
       fields(b, s.fields, item, 0, 0);
     };
-    if (s.each.kind == EachKind::fhir_items) {
-      for (const Value* item : eval(s.each.fhir, root)) one(item);
+    if (s.each.kind == EachKind::fhir_items && s.each.lines) {
+      // One segment per line of the text values (base64-decoded first when asked).
+      for (const Value* item : items(s.each, root)) {
+        if (!item->IsString()) continue;
+        std::string text(item->GetString(), item->GetStringLength());
+        if (s.each.decode_base64) {
+          auto d = decode_base64(text);
+          if (!d) {
+            failed = true;
+            issues.push_back(Issue{Severity::error, locate(item), "value",
+                                   "attachment data is not valid base64", s.rule});
+            continue;
+          }
+          text = std::move(*d);
+        }
+        std::size_t i = 0;
+        while (i <= text.size()) {
+          std::size_t e = text.find('\n', i);
+          if (e == std::string::npos) e = text.size();
+          line = text.substr(i, e - i);
+          if (!line.empty() && line.back() == '\r') line.pop_back();
+          if (!(e == text.size() && line.empty() && i > 0)) one(item);
+          i = e + 1;
+        }
+        line.clear();
+      }
+    } else if (s.each.kind == EachKind::fhir_items) {
+      for (const Value* item : items(s.each, root)) one(item);
     } else {
       one(root);
     }

@@ -53,6 +53,12 @@ const std::vector<TransformInfo>& transform_catalogue() {
        {},
        {"v2-coding-system-to-uri"}},
       {"ce-coding", Tf::ce_coding, true, false, true, false, {}, {"v2-coding-system-to-uri"}},
+      {"base64", Tf::base64, false, false, true, false, {}, {}},
+      {"base64-encode", Tf::base64_encode, false, false, true, false, {}, {}},
+      {"ed-content-type", Tf::ed_content_type, false, false, true, false, {}, {}},
+      {"formatted-text", Tf::formatted_text, false, false, true, false, {}, {}},
+      {"mime-ed-type", Tf::mime_ed_type, false, false, false, true, {}, {}},
+      {"mime-ed-subtype", Tf::mime_ed_subtype, false, false, false, true, {}, {}},
       {"fhir-dtm", Tf::fhir_dtm, false, false, false, true, {}, {}},
       {"minutes-between", Tf::minutes_between, false, false, false, true, {"end"}, {}},
   };
@@ -257,9 +263,10 @@ class Loader {
     auto m = std::make_unique<Mapping>();
     m->info.file = f.name;
     m->info.name = doc["mapping"].IsString() ? doc["mapping"].GetString() : "";
-    check_keys(doc, "",
-               {"mapping", "direction", "description", "accepts", "constants", "bundle",
-                "resources", "reject", "message", "event", "segments", "comment"});
+    check_keys(
+        doc, "",
+        {"mapping", "direction", "description", "accepts", "constants", "bundle", "resources",
+         "reject", "checks", "message", "event", "segments", "when", "comment"});
     if (doc.HasMember("description") && doc["description"].IsString())
       m->info.description = doc["description"].GetString();
     const std::string dir = doc.HasMember("direction") && doc["direction"].IsString()
@@ -286,6 +293,7 @@ class Loader {
           error("accepts", "'" + a + "' is not MESSAGE^EVENT (e.g. SIU^S12)");
       }
       m->forward.accepts = m->info.accepts;
+      m->when = maybe_when("when", doc);
       compile_forward(doc, m->forward);
     } else if (dir == "fhir-to-v2") {
       m->v2_to_fhir = false;
@@ -293,6 +301,9 @@ class Loader {
         if (!fhir::is_r4_resource_type(a))
           error("accepts", "'" + a + "' is not an R4 resource type");
       m->reverse.accepts = m->info.accepts;
+      reverse_ = true;
+      m->when = maybe_when("when", doc);
+      reverse_ = false;
       compile_reverse(doc, m->reverse);
     } else {
       error("direction", "must be \"v2-to-fhir\" or \"fhir-to-v2\"");
@@ -386,8 +397,9 @@ class Loader {
       while (j < text.size() && text[j] != '.' && text[j] != '[' && text[j] != '(') ++j;
       st.name = std::string(text.substr(i, j - i));
       if (st.name.empty()) return fail("empty element name at character " + std::to_string(i));
-      for (char c : st.name == "%focus" && out.steps.empty() ? std::string_view("focus")
-                                                             : std::string_view(st.name))
+      const bool root_var = out.steps.empty() && (st.name == "%focus" || st.name == "%bundle" ||
+                                                  st.name == "%message-time");
+      for (char c : root_var ? std::string_view() : std::string_view(st.name))
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_'))
           return fail("unexpected character '" + std::string(1, c) + "'");
@@ -484,11 +496,14 @@ class Loader {
         part.literal = std::move(lit);
         lit.clear();
         if (is_var) {
-          if (!reverse_ || (hole != "$event" && hole != "$control-id")) {
-            error(rule, "unknown variable '" + std::string(hole) + "'");
+          static constexpr std::string_view kVars[] = {"$event", "$control-id", "$set-id", "$line"};
+          const auto* v = std::find(std::begin(kVars), std::end(kVars), hole);
+          if (!reverse_ || v == std::end(kVars)) {
+            error(rule, "unknown variable '" + std::string(hole) +
+                            "' ($event, $control-id, $set-id, $line; FHIR -> v2 only)");
             return false;
           }
-          part.var = hole == "$event" ? 0 : 1;
+          part.var = static_cast<int>(v - std::begin(kVars));
         } else {
           Source s;
           if (!compile_source(rule, hole, s)) return false;
@@ -533,7 +548,7 @@ class Loader {
     if (!v.IsObject() || v.MemberCount() != 1) {
       error(rule,
             "condition must be an object with exactly one of present, absent, equals, in, "
-            "valid, all, any, not, previous, changed");
+            "valid, exists, later, all, any, not, previous, changed");
       return false;
     }
     const auto it = v.MemberBegin();
@@ -585,6 +600,46 @@ class Loader {
                             "' (nhs-number, ods-code, hcpc, gmc, gmp, oid, dtm)");
             return false;
           }
+        }
+      }
+      return true;
+    }
+    if (k == "exists") {
+      // {"exists": [each, condition]}: some segment / FHIR item for which the condition holds.
+      out.kind = CondKind::exists;
+      if (!a.IsArray() || a.Size() != 2) {
+        error(rule, "condition 'exists': expected [each, condition]");
+        return false;
+      }
+      out.over = std::make_shared<Each>();
+      if (!compile_each(rule, a[0], *out.over)) return false;
+      out.children.emplace_back();
+      return compile_condition(rule, a[1], out.children.back());
+    }
+    if (k == "later") {
+      // {"later": [a, b]} or {"later": [a, b, {"months": n, "days": n}]}: a is after b (+ n).
+      out.kind = CondKind::later;
+      if (!a.IsArray() || a.Size() < 2 || a.Size() > 3 || !a[0].IsString() || !a[1].IsString()) {
+        error(rule, "condition 'later': expected [path, path] or [path, path, {months, days}]");
+        return false;
+      }
+      if (!compile_source(rule, a[0].GetString(), out.source) ||
+          !compile_source(rule, a[1].GetString(), out.other))
+        return false;
+      if (a.Size() == 3) {
+        const Value& by = a[2];
+        check_keys(by, rule, {"months", "days"});
+        if (!by.IsObject()) {
+          error(rule, "condition 'later': third item must be {\"months\": n, \"days\": n}");
+          return false;
+        }
+        for (auto it = by.MemberBegin(); it != by.MemberEnd(); ++it) {
+          if (!it->value.IsInt() || it->value.GetInt() < 0 || it->value.GetInt() > 1200) {
+            error(rule, "condition 'later': months/days must be whole numbers 0..1200");
+            return false;
+          }
+          (std::string_view(it->name.GetString()) == "months" ? out.months : out.days) =
+              it->value.GetInt();
         }
       }
       return true;
@@ -646,6 +701,31 @@ class Loader {
   // -- each --
   bool compile_each(const std::string& rule, const Value& v, Each& out) {
     if (reverse_) {
+      if (v.IsObject()) {
+        // {"items": path, "where": cond, "first": true} or {"lines": path, "decode": "base64"}
+        check_keys(v, rule + ".each", {"items", "lines", "decode", "where", "first"});
+        const bool lines = v.HasMember("lines");
+        const char* key = lines ? "lines" : "items";
+        if (!v.HasMember(key) || !v[key].IsString()) {
+          error(rule,
+                "each: expected {\"items\": path, \"where\": condition, \"first\": true} or "
+                "{\"lines\": path, \"decode\": \"base64\"}");
+          return false;
+        }
+        out.kind = EachKind::fhir_items;
+        out.text = v[key].GetString();
+        out.lines = lines;
+        if (v.HasMember("decode")) {
+          if (!lines || !v["decode"].IsString() ||
+              std::string_view(v["decode"].GetString()) != "base64") {
+            error(rule, "each.decode: only \"base64\", with \"lines\"");
+            return false;
+          }
+          out.decode_base64 = true;
+        }
+        if (!compile_each_filter(rule, v, out)) return false;
+        return compile_fhir(rule, out.text, out.fhir);
+      }
       if (!v.IsString()) {
         error(rule, "each: expected a FHIR path");
         return false;
@@ -675,14 +755,30 @@ class Loader {
       out.slot = out.field.slot;
       return true;
     }
+    if (v.IsObject() && !v.HasMember("after")) {
+      // {"segment": "OBX", "where": condition, "first": true}
+      check_keys(v, rule + ".each", {"segment", "where", "first"});
+      if (!v.HasMember("segment") || !v["segment"].IsString() ||
+          !check_segment(rule, v["segment"].GetString(), "each.segment")) {
+        if (!v.HasMember("segment") || !v["segment"].IsString())
+          error(rule, "each: expected {\"segment\": \"OBX\", \"where\": condition}");
+        return false;
+      }
+      out.kind = EachKind::segments;
+      out.text = v["segment"].GetString();
+      out.seg_key = pack_id(out.text);
+      out.slot = slot_of(out.seg_key);
+      return compile_each_filter(rule, v, out);
+    }
     if (v.IsObject()) {
-      check_keys(v, rule + ".each", {"segment", "after", "skip"});
+      check_keys(v, rule + ".each", {"segment", "after", "skip", "where", "first"});
       if (!v.HasMember("segment") || !v["segment"].IsString() || !v.HasMember("after") ||
           !v["after"].IsString()) {
         error(rule,
               "each: expected {\"segment\": \"NTE\", \"after\": \"SCH\", \"skip\": [\"TQ1\"]}");
         return false;
       }
+      if (!compile_each_filter(rule, v, out)) return false;
       const std::string_view s = v["segment"].GetString();
       const std::string_view a = v["after"].GetString();
       if (!check_segment(rule, s, "each.segment") || !check_segment(rule, a, "each.after"))
@@ -707,6 +803,23 @@ class Loader {
     }
     error(rule, "each: expected a segment id, a field path or {segment, after, skip}");
     return false;
+  }
+
+  // "where" and "first" of an object-form each.
+  bool compile_each_filter(const std::string& rule, const Value& v, Each& out) {
+    if (v.HasMember("first")) {
+      if (!v["first"].IsBool()) {
+        error(rule, "each.first: expected true or false");
+        return false;
+      }
+      out.first = v["first"].GetBool();
+    }
+    if (v.HasMember("where")) {
+      auto c = std::make_shared<Condition>();
+      if (!compile_condition(rule + ".each.where", v["where"], *c)) return false;
+      out.where = std::move(c);
+    }
+    return true;
   }
 
   // -- producers --
@@ -862,10 +975,11 @@ class Loader {
   void compile_forward(const Value& doc, V2ToFhirPlan& plan) {
     if (doc.HasMember("bundle")) {
       const Value& b = doc["bundle"];
-      check_keys(b, "bundle", {"type"});
+      check_keys(b, "bundle", {"type", "set", "comment"});
       if (b.HasMember("type") && b["type"].IsString()) plan.bundle_type = b["type"].GetString();
-      if (plan.bundle_type != "transaction" && plan.bundle_type != "batch")
-        error("bundle.type", "must be \"transaction\" or \"batch\"");
+      if (plan.bundle_type != "transaction" && plan.bundle_type != "batch" &&
+          plan.bundle_type != "document" && plan.bundle_type != "collection")
+        error("bundle.type", "must be \"transaction\", \"batch\", \"document\" or \"collection\"");
     }
     if (!doc.HasMember("resources") || !doc["resources"].IsArray() || doc["resources"].Empty()) {
       error("resources", "a non-empty array of resources is required");
@@ -881,12 +995,20 @@ class Loader {
           error("resources[" + std::to_string(i) + "]",
                 "duplicate resource key '" + resource_keys_[i] + "'");
     if (doc.HasMember("reject")) compile_rejects("reject", doc["reject"], plan.rejects);
+    if (doc.HasMember("checks")) compile_rejects("checks", doc["checks"], plan.rejects);
     std::size_t i = 0;
     for (const auto& r : doc["resources"].GetArray()) {
       const std::string rule = "resources[" + std::to_string(i++) + "]";
       plan.resources.emplace_back();
       compile_resource(rule, r, plan.resources.back());
     }
+    // Bundle-level members (identifier, timestamp: a document needs both, bdl-9/bdl-10).
+    plan.bundle_body.kind = NodeKind::object;
+    if (doc.HasMember("bundle") && doc["bundle"].HasMember("set"))
+      compile_set("bundle.set", doc["bundle"]["set"], plan.bundle_body, "Bundle");
+    for (const auto& c : plan.bundle_body.children)
+      if (c.member == "type" || c.member == "entry")
+        error("bundle.set", "Bundle." + c.member + " is written by the engine");
   }
 
   void compile_rejects(const std::string& rule, const Value& v, std::vector<Reject>& out) {
@@ -897,9 +1019,22 @@ class Loader {
     std::size_t i = 0;
     for (const auto& x : v.GetArray()) {
       const std::string r = rule + "[" + std::to_string(i++) + "]";
-      check_keys(x, r, {"when", "code", "location", "message", "comment"});
+      check_keys(x, r, {"when", "each", "severity", "code", "location", "message", "comment"});
       Reject rj;
       rj.rule = rule_id(r);
+      if (x.HasMember("each") && !compile_each(r + ".each", x["each"], rj.each)) continue;
+      if (x.HasMember("severity")) {
+        const std::string_view sv =
+            x["severity"].IsString() ? x["severity"].GetString() : std::string_view();
+        if (sv == "error")
+          rj.severity = Severity::error;
+        else if (sv == "warning")
+          rj.severity = Severity::warning;
+        else if (sv == "information")
+          rj.severity = Severity::information;
+        else
+          error(r, "severity: expected \"error\", \"warning\" or \"information\"");
+      }
       rj.when = maybe_when(r, x);
       if (!rj.when) {
         error(r, "reject needs a \"when\" condition");
@@ -908,6 +1043,12 @@ class Loader {
       rj.code = x.HasMember("code") && x["code"].IsString() ? x["code"].GetString() : "207";
       rj.location =
           x.HasMember("location") && x["location"].IsString() ? x["location"].GetString() : "";
+      // With "each", a path location is resolved per item (`OBX[3]-5`, `Bundle.entry[2]...`).
+      if (rj.each.kind != EachKind::none && !rj.location.empty() &&
+          (reverse_ || is_v2_path_text(rj.location))) {
+        rj.location_is_path = compile_source(r, rj.location, rj.location_path);
+        if (!rj.location_is_path) continue;
+      }
       rj.message =
           x.HasMember("message") && x["message"].IsString() ? x["message"].GetString() : "";
       if (rj.message.empty()) error(r, "reject needs a \"message\"");
@@ -921,9 +1062,9 @@ class Loader {
       error(rule, "expected an object");
       return;
     }
-    check_keys(
-        r, rule,
-        {"key", "resourceType", "profile", "when", "each", "identity", "reject", "set", "comment"});
+    check_keys(r, rule,
+               {"key", "resourceType", "profile", "when", "each", "identity", "reject", "request",
+                "set", "comment"});
     rp.rule = rule_id(rule);
     rp.key = r.HasMember("key") && r["key"].IsString() ? r["key"].GetString() : "";
     if (rp.key.empty()) error(rule, "resource needs a \"key\"");
@@ -937,6 +1078,15 @@ class Loader {
     rp.head_frag = "{\"resourceType\":" + quoted(rp.type);
     rp.type_frag = rp.type;
     rp.when = maybe_when(rule, r);
+    if (r.HasMember("request")) {
+      const std::string_view rq = r["request"].IsString() ? r["request"].GetString() : "";
+      if (rq == "create")
+        rp.create = true;
+      else if (rq != "update")
+        error(rule + ".request",
+              "expected \"update\" (conditional update, the default) or \"create\" "
+              "(conditional create)");
+    }
     if (r.HasMember("each")) {
       compile_each(rule + ".each", r["each"], rp.each);
       if (rp.each.kind != EachKind::segments && rp.each.kind != EachKind::none)
@@ -1132,7 +1282,9 @@ class Loader {
     }
     const bool has_each = x.HasMember("each");
     const bool has_join = x.HasMember("join");
-    if (has_each && !has_join && !steps.back().append) {
+    const bool each_first = has_each && x["each"].IsObject() && x["each"].HasMember("first") &&
+                            x["each"]["first"].IsTrue();
+    if (has_each && !has_join && !each_first && !steps.back().append) {
       error(rid,
             "a rule with \"each\" must end its path with [+] (or join the values with \"join\")");
       return;
@@ -1320,6 +1472,7 @@ class Loader {
         plan.structure = m["structure"].GetString();
     }
     if (doc.HasMember("reject")) compile_rejects("reject", doc["reject"], plan.rejects);
+    if (doc.HasMember("checks")) compile_rejects("checks", doc["checks"], plan.rejects);
     if (!doc.HasMember("event") || !doc["event"].IsArray() || doc["event"].Empty()) {
       error("event", "a non-empty array of {when, value} choosing the trigger event is required");
     } else {
@@ -1532,6 +1685,7 @@ boost::system::result<std::shared_ptr<const Plan>, std::vector<LoadError>> build
       const auto& a = *plan->mappings[i];
       const auto& b = *plan->mappings[j];
       if (a.v2_to_fhir != b.v2_to_fhir) continue;
+      if (a.when || b.when) continue;  // chosen by content: the one whose `when` holds
       for (const auto& x : a.info.accepts)
         for (const auto& y : b.info.accepts)
           if (x == y)

@@ -92,11 +92,17 @@ enum class CondKind : std::uint8_t {
   not_,
   previous,
   changed,
+  exists,  ///< some item of `over` (segments or FHIR items) satisfies children[0]
+  later,   ///< source is later than `other` (+ months/days), both valid dates
   always
 };
+struct Each;
 struct Condition {
   CondKind kind = CondKind::always;
   Source source;
+  Source other;                     ///< later: the value compared against
+  int months = 0, days = 0;         ///< later: added to `other` before comparing
+  std::shared_ptr<Each> over;       ///< exists: what to iterate
   std::vector<std::string> values;  ///< equals/in values; valid: checker name; changed: paths
   std::vector<FhirPath> changed;
   std::vector<Condition> children;
@@ -141,9 +147,15 @@ enum class Tf : std::uint8_t {
   xcn_identifier,
   ce_codeable_concept,
   ce_coding,
+  base64,           ///< checks base64 (RFC 4648 alphabet); invalid -> warning, absent
+  base64_encode,    ///< text -> base64
+  ed_content_type,  ///< ED (OBX-5): ED.2 type of data + ED.3 subtype -> MIME type
+  formatted_text,   ///< FT: \.br\ -> line break, other formatting commands dropped
   // reverse direction (FHIR -> v2)
   fhir_dtm,         ///< FHIR date/dateTime/instant -> v2 DTM keeping the offset
   minutes_between,  ///< args: end (FHIR path) -> minutes from this value to end
+  mime_ed_type,     ///< MIME type -> ED.2 type of data (application -> AP, image -> IM, ...)
+  mime_ed_subtype,  ///< MIME type -> ED.3 subtype (upper case: application/pdf -> PDF)
 };
 struct TransformInfo {
   std::string_view name;
@@ -169,6 +181,14 @@ struct Each {
   V2Ref field;  ///< field_reps: the field (repetitions iterated)
   FhirPath fhir;
   std::string text;
+  /// segments: keep only the segments for which this holds (evaluated with the segment bound).
+  std::shared_ptr<const Condition> where;
+  /// Bind only the first item that passes `where` (a rule with it writes a single element).
+  bool first = false;
+  /// fhir_items: iterate over the lines of the text values instead (`{$line}`), base64-decoded
+  /// first when `decode_base64`.
+  bool lines = false;
+  bool decode_base64 = false;
 };
 
 /// A value producer: `from` (first present source), optional transform / code table / else.
@@ -220,6 +240,10 @@ struct Identity {
 
 struct Reject {
   std::unique_ptr<Condition> when;
+  Severity severity = Severity::error;  ///< checks may warn or inform without rejecting
+  Each each;                            ///< optional: one check per item (segment / FHIR item)
+  Source location_path;                 ///< when `location` is a path: resolved per item
+  bool location_is_path = false;
   std::string code;
   std::string location;
   std::string message;
@@ -237,13 +261,18 @@ struct ResourcePlan {
   Node body;              ///< object node: the resource's members (after resourceType)
   std::string head_frag;  ///< `{"resourceType":"X"` precomputed
   std::string type_frag;  ///< `X` for urls
+  bool create = false;    ///< conditional create (POST + ifNoneExist) instead of update (PUT)
 };
 
 struct V2ToFhirPlan {
   std::vector<std::string> accepts;  ///< "SIU^S12"
   std::vector<ResourcePlan> resources;
   std::string bundle_type = "transaction";
+  Node bundle_body;  ///< Bundle members from "bundle.set" (identifier, timestamp)
   std::vector<Reject> rejects;
+  bool entries_have_requests() const noexcept {
+    return bundle_type == "transaction" || bundle_type == "batch";
+  }
 };
 
 // ---- FHIR -> v2 plan --------------------------------------------------------------------
@@ -285,6 +314,10 @@ struct FhirToV2Plan {
 
 struct Mapping {
   MappingInfo info;
+  /// Selection by content: the mapping applies only when this holds (forward: on the v2
+  /// message; reverse: on the focal resource). A mapping with a `when` that holds is preferred
+  /// to one without for the same message type / resource type.
+  std::unique_ptr<Condition> when;
   bool v2_to_fhir = true;
   V2ToFhirPlan forward;
   FhirToV2Plan reverse;

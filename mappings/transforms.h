@@ -63,6 +63,12 @@ std::optional<std::int64_t> minutes_between(const hl7v2::Dtm& a, const hl7v2::Dt
 /// (offset kept; `Z` is +0). nullopt when malformed.
 std::optional<hl7v2::Dtm> parse_fhir_date(std::string_view text) noexcept;
 
+/// True when `a` is later than `b` plus `months` calendar months and `days` days (a day of
+/// month past the end of the month becomes its last day). Compared as instants when both have
+/// a time of day, otherwise as dates.
+bool dtm_later(const hl7v2::Dtm& a, const hl7v2::Dtm& b, int months, int days,
+               const ZoneDefault& z) noexcept;
+
 /// Appends a Dtm as v2 DTM text (`YYYYMMDDHHMMSS[.S...]+ZZZZ`, to its precision).
 void append_v2_dtm(std::string& out, const hl7v2::Dtm& d);
 
@@ -112,6 +118,22 @@ void append_json_escaped(std::string& out, std::string_view s, bool latin1 = fal
 /// Decodes v2 escapes of `raw` (as hl7v2::unescape_append, but `\H\` `\N\` highlight markers are
 /// dropped and `\.br\` becomes a line feed, as suits FHIR text) and appends the text.
 void append_v2_text(std::string& out, std::string_view raw, const hl7v2::Delimiters& d);
+
+/// Appends `s` in base64 (RFC 4648, with padding).
+void append_base64(std::string& out, std::string_view s);
+/// Decodes base64 (RFC 4648; whitespace ignored). nullopt when malformed.
+std::optional<std::string> decode_base64(std::string_view s);
+
+/// MIME type from an HL7 ED type of data (table 0191: AP, IM, AU, TEXT, ...; or a MIME top-level
+/// name) and data subtype (table 0291: PDF, JPEG, ...), e.g. AP + PDF -> application/pdf.
+bool append_mime_type(std::string& out, std::string_view type, std::string_view subtype);
+/// The reverse: MIME type -> ED.2 (AP, IM, AU, TEXT, VIDEO) and ED.3 (upper-case subtype).
+std::string_view mime_to_ed_type(std::string_view mime) noexcept;
+void append_mime_ed_subtype(std::string& out, std::string_view mime);
+
+/// Formatted text (FT) after unescaping: `\.br\` becomes a line break, other formatting
+/// commands (`\.sp\`, `\.in+4\`, `\H\`, `\N\` ...) are dropped.
+void append_formatted_text(std::string& out, std::string_view text);
 
 /// Appends `s` percent-encoded for a URL query value (RFC 3986 unreserved and `:/@` kept).
 void append_url_encoded(std::string& out, std::string_view s);

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "fhir/identifiers.h"
+#include "fhir/primitives.h"
 #include "hl7v2/message.h"
 #include "hl7v2/types.h"
 #include "mappings/plan.h"
@@ -17,6 +18,8 @@ namespace {
 bool is_null_value(std::string_view v) { return v == "\"\""; }
 
 }  // namespace
+
+static std::string_view first_component(std::string_view v, const hl7v2::Delimiters& d);
 
 // ---- value access -----------------------------------------------------------------------
 
@@ -166,6 +169,17 @@ bool V2Run::eval(const Condition& c) {
       return false;
     case CondKind::not_:
       return !eval(c.children[0]);
+    case CondKind::exists: {
+      bool found = false;
+      for_each(*c.over, [&] { found = found || eval(c.children[0]); });
+      return found;
+    }
+    case CondKind::later: {
+      const auto a = hl7v2::parse_dtm(first_component(resolve(c.source.v2).raw, d));
+      const auto b = hl7v2::parse_dtm(first_component(resolve(c.other.v2).raw, d));
+      if (!a || !b) return false;
+      return dtm_later(*a, *b, c.months, c.days, zone);
+    }
     case CondKind::previous:
     case CondKind::changed:
       return false;
@@ -187,8 +201,10 @@ void V2Run::for_each(const Each& e, F&& body) {
       for (std::size_t i = 0; i < n; ++i) {
         if (keys[i] != e.seg_key) continue;
         frames[nframes++] = Frame{e.seg_key, static_cast<std::uint32_t>(i + 1), 0, 0};
-        body();
+        const bool pass = !e.where || eval(*e.where);
+        if (pass) body();
         --nframes;
+        if (pass && e.first) return;
       }
       return;
     case EachKind::segments_after: {
@@ -203,8 +219,10 @@ void V2Run::for_each(const Each& e, F&& body) {
       for (std::size_t i = anchor; i < n; ++i) {
         if (keys[i] == e.seg_key) {
           frames[nframes++] = Frame{e.seg_key, static_cast<std::uint32_t>(i + 1), 0, 0};
-          body();
+          const bool pass = !e.where || eval(*e.where);
+          if (pass) body();
           --nframes;
+          if (pass && e.first) return;
           continue;
         }
         bool skip = false;
@@ -405,6 +423,33 @@ bool V2Run::scalar(Tf tf, std::string_view v, std::string& dst, const Resolved& 
       }
       return true;
     }
+    case Tf::base64: {
+      // Base64 data as sent (ED.5): checked, never re-encoded; line breaks are not allowed.
+      const auto t = trim(v);
+      if (t.empty()) return false;
+      if (!fhir::valid_base64(t)) {
+        issue(Severity::warning, location(r), "102",
+              "not valid base64 (RFC 4648 alphabet and padding); the data is left out", rule);
+        return false;
+      }
+      dst.append(t);
+      return true;
+    }
+    case Tf::base64_encode:
+      if (v.empty()) return false;
+      append_base64(dst, v);
+      return true;
+    case Tf::ed_content_type: {
+      // ED.2 type of data (table 0191: AP, IM, TEXT, AU, ...) or a MIME top-level type, and
+      // ED.3 data subtype (table 0291: PDF, JPEG, RTF, ...), as one MIME type.
+      const auto type = part(r, 2);
+      const auto sub = part(r, 3);
+      if (type.empty() && sub.empty()) return false;
+      return append_mime_type(dst, type, sub);
+    }
+    case Tf::formatted_text:
+      append_formatted_text(dst, v);
+      return !dst.empty();
     default:
       return false;
   }
@@ -723,6 +768,13 @@ bool V2Run::value(const Node& n) {
           }
         });
         if (!any) return false;
+        if (p.transform != Tf::none) {
+          // A scalar transform of the joined text (e.g. base64-encode of TX lines).
+          tmp_b.clear();
+          if (!scalar(p.transform, tmp_join, tmp_b, Resolved{}, &p, n.rule)) return false;
+          json_plain(tmp_b);
+          return true;
+        }
         json_plain(tmp_join);
         return true;
       }
@@ -789,6 +841,23 @@ bool V2Run::value(const Node& n) {
 
 void V2Run::members(const Node& obj, int& count) {
   for (const auto& c : obj.children) {
+    if (c.each.first && c.each.kind != EachKind::none) {
+      // A single element from the first item that passes the each's `where` and the `when`.
+      bool written = false;
+      for_each(c.each, [&] {
+        if (written || (c.when && !eval(*c.when))) return;
+        const std::size_t mark = out.size();
+        if (count) out.push_back(',');
+        out.append(c.key_frag);
+        if (value(c)) {
+          ++count;
+          written = true;
+        } else {
+          out.resize(mark);
+        }
+      });
+      continue;
+    }
     if (c.when && !eval(*c.when)) continue;
     const std::size_t mark = out.size();
     if (count) out.push_back(',');
@@ -896,11 +965,22 @@ bool V2Run::identity_uncached(const ResourcePlan& rp, Uuid& u, std::string* url)
 
 bool V2Run::rejects(const std::vector<Reject>& list) {
   bool ok = true;
-  for (const auto& rj : list)
-    if (eval(*rj.when)) {
-      issue(Severity::error, rj.location, rj.code, rj.message, rj.rule);
-      ok = false;
-    }
+  for (const auto& rj : list) {
+    auto one = [&] {
+      if (!eval(*rj.when)) return;
+      std::string loc = rj.location;
+      if (rj.location_is_path) {
+        const Resolved r = resolve(rj.location_path.v2);
+        if (r.seg_pos != 0) loc = location(r);
+      }
+      issue(rj.severity, std::move(loc), rj.code, rj.message, rj.rule);
+      if (rj.severity == Severity::error) ok = false;
+    };
+    if (rj.each.kind != EachKind::none)
+      for_each(rj.each, one);
+    else
+      one();
+  }
   return ok;
 }
 
@@ -920,6 +1000,19 @@ void V2Run::resource(const ResourcePlan& rp, int& entries) {
   out.append(rp.head_frag);
   int count = 1;
   members(rp.body, count);
+  if (!mapping.forward.entries_have_requests()) {
+    out.append("}}");  // document / collection: fullUrl and resource only
+    return;
+  }
+  if (rp.create && conditional) {
+    // Conditional create: POST Type with ifNoneExist on the business identifier.
+    out.append("},\"request\":{\"method\":\"POST\",\"url\":");
+    json_plain(rp.type_frag);
+    out.append(",\"ifNoneExist\":");
+    json_plain(std::string_view(tmp_url).substr(rp.type_frag.size() + 1));
+    out.append("}}");
+    return;
+  }
   out.append("},\"request\":{\"method\":\"");
   out.append(conditional ? "PUT" : "POST");
   out.append("\",\"url\":");
@@ -930,7 +1023,10 @@ void V2Run::resource(const ResourcePlan& rp, int& entries) {
 void V2Run::run() {
   const V2ToFhirPlan& fp = mapping.forward;
   rejects(fp.rejects);
-  out.append("{\"resourceType\":\"Bundle\",\"type\":\"");
+  out.append("{\"resourceType\":\"Bundle\"");
+  int bundle_members = 1;
+  members(fp.bundle_body, bundle_members);
+  out.append(",\"type\":\"");
   out.append(fp.bundle_type);
   out.append("\",\"entry\":[");
   int entries = 0;
