@@ -4,8 +4,10 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <exception>
 #include <new>
 #include <optional>
@@ -36,6 +38,7 @@ struct Options {
   std::string to;  // "", "fhir" or "v2"
   std::optional<std::string> mappings;
   std::optional<std::string> previous;
+  std::string bundle;  // "", "transaction" or "message"
   bool pretty = false;
   bool ndjson = false;
   bool lf = false;
@@ -278,10 +281,32 @@ std::optional<mappings::Engine> load_engine(const Options& opt, Reporter& rep, i
 // ---------------------------------------------------------------------------------------------
 // translate
 
+// The current time as a FHIR instant in UTC with an explicit offset (the message time for
+// FHIR -> v2 when the resource carries none).
+std::string utc_now() {
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  const auto days = std::chrono::floor<std::chrono::days>(now);
+  const std::chrono::year_month_day ymd(days);
+  const std::chrono::hh_mm_ss hms(now - days);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d+00:00", int(ymd.year()),
+                unsigned(ymd.month()), unsigned(ymd.day()), int(hms.hours().count()),
+                int(hms.minutes().count()), int(hms.seconds().count()));
+  return buf;
+}
+
+mappings::Options engine_options(const Options& opt) {
+  mappings::Options o;
+  if (opt.bundle == "transaction") o.bundle = mappings::Options::Bundle::transaction;
+  if (opt.bundle == "message") o.bundle = mappings::Options::Bundle::message;
+  o.message_time = utc_now();
+  return o;
+}
+
 class Translator {
  public:
   Translator(const Options& opt, const mappings::Engine& engine, std::ostream& out, Reporter& rep)
-      : opt_(opt), engine_(engine), out_(out), rep_(rep) {}
+      : opt_(opt), engine_(engine), out_(out), rep_(rep), options_(engine_options(opt)) {}
 
   bool failed() const { return failed_; }
 
@@ -305,7 +330,7 @@ class Translator {
         failed_ = true;
         return;
       }
-      if (!engine_.v2_to_fhir(*msg, t)) {
+      if (!engine_.v2_to_fhir(*msg, t, options_)) {
         report_engine_issues(rep_, where, t.issues, false);
         if (t.issues.empty()) rep_.error(where, "message not translated");
         failed_ = true;
@@ -356,7 +381,7 @@ class Translator {
       }
       previous = std::move(*prev);
     }
-    auto t = engine_.fhir_to_v2(doc->root(), previous ? &previous->root() : nullptr);
+    auto t = engine_.fhir_to_v2(doc->root(), previous ? &previous->root() : nullptr, options_);
     if (!t) {
       report_engine_issues(rep_, name, t.error(), false);
       if (t.error().empty()) rep_.error(name, "resource not translated");
@@ -399,6 +424,7 @@ class Translator {
   const mappings::Engine& engine_;
   std::ostream& out_;
   Reporter& rep_;
+  const mappings::Options options_;
   fhir::Writer writer_;
   std::size_t outputs_ = 0;
   bool failed_ = false;
@@ -417,6 +443,10 @@ int cmd_translate(const Options& opt, std::ostream& out, Reporter& rep) {
   }
   if (opt.previous && opt.files.size() > 1) {
     rep.line("--previous applies to a single FHIR input: give one FILE");
+    return code(Exit::bad_input);
+  }
+  if (!opt.bundle.empty() && opt.to == "v2") {
+    rep.line("--bundle applies to v2 -> FHIR translation only");
     return code(Exit::bad_input);
   }
   if (opt.previous && opt.to == "fhir") {
@@ -446,6 +476,11 @@ int cmd_translate(const Options& opt, std::ostream& out, Reporter& rep) {
                 std::string("holds ") + std::string(to_string(in->det.format)) +
                     ", which cannot be translated to " + (direction == "fhir" ? "FHIR" : "v2") +
                     (opt.to.empty() ? " like the inputs before it (give inputs of one kind)" : ""));
+      any_failed = true;
+      continue;
+    }
+    if (found == "v2" && !opt.bundle.empty()) {
+      rep.error(in->file.name(), "--bundle applies to v2 -> FHIR translation only");
       any_failed = true;
       continue;
     }
@@ -695,6 +730,12 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     translate->add_option("--previous", opt.previous,
                           "Earlier version of the Appointment (FHIR -> v2: chooses the "
                           "trigger event, e.g. S13 when the time changed)");
+    translate
+        ->add_option("--bundle", opt.bundle,
+                     "v2 -> FHIR output shape: transaction (conditional create/update "
+                     "entries) or message (FHIR messaging: MessageHeader first, as NHS "
+                     "BaRS); default: transaction")
+        ->check(CLI::IsMember({"transaction", "message"}));
     translate->add_flag("--ndjson", opt.ndjson,
                         "One compact JSON document per line (the default for FHIR output)");
     translate->add_flag("--lf", opt.lf,

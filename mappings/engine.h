@@ -92,6 +92,23 @@ struct MappingInfo {
   std::size_t rules = 0;             ///< number of compiled rules
 };
 
+/// Per-call choices that are not part of a mapping (they depend on the destination or on the
+/// moment of sending), so that one mapping file set serves every destination.
+struct Options {
+  /// v2 -> FHIR: the shape of the output Bundle. `transaction` is the mapping's own
+  /// `bundle.type` (a transaction of conditional updates for the v2 mappings); `message` writes
+  /// a FHIR message instead (Bundle.type message, first entry the MessageHeader built from the
+  /// mapping's `bundle.message-header`, entries without `request`), as NHS BaRS-style
+  /// receivers want. A mapping without `bundle.message-header` rejects `message` (207).
+  enum class Bundle : std::uint8_t { transaction, message };
+  Bundle bundle = Bundle::transaction;
+  /// FHIR -> v2: the message time (a FHIR instant or dateTime with offset, e.g.
+  /// "2025-03-14T09:30:00+00:00") that mapping files read as `%message-time`. MSH-7 uses it
+  /// only when the resource has neither meta.lastUpdated nor created. The gateway passes the
+  /// current time; tests pass a fixed one. It does not enter MSH-10, so a retry repeats it.
+  std::string message_time;
+};
+
 struct Plan;  // compiled mappings (internal)
 
 class Engine {
@@ -111,6 +128,9 @@ class Engine {
   /// the fast path for high-volume callers and benchmarks. Returns false when the message is
   /// rejected; `out.issues` then holds the errors (and `out.output` is empty).
   bool v2_to_fhir(const hl7v2::Message& message, Translation& out) const;
+  bool v2_to_fhir(const hl7v2::Message& message, Translation& out, const Options& options) const;
+  boost::system::result<Translation, std::vector<Issue>> v2_to_fhir(const hl7v2::Message& message,
+                                                                    const Options& options) const;
 
   /// FHIR -> v2. `resource_or_bundle` is an Appointment, or a Bundle holding it with its
   /// Patient and participants (references resolved by urn:uuid fullUrl, relative
@@ -118,6 +138,11 @@ class Engine {
   /// Appointment, used to choose the trigger event (e.g. S13 when start/end changed).
   boost::system::result<Translation, std::vector<Issue>> fhir_to_v2(
       const rapidjson::Value& resource_or_bundle, const rapidjson::Value* previous = nullptr) const;
+  /// Same, with options (the message time for MSH-7, see Options::message_time). In a message
+  /// Bundle the focal resource is the MessageHeader's focus.
+  boost::system::result<Translation, std::vector<Issue>> fhir_to_v2(
+      const rapidjson::Value& resource_or_bundle, const rapidjson::Value* previous,
+      const Options& options) const;
 
   /// The loaded mappings.
   std::span<const MappingInfo> mappings() const noexcept;

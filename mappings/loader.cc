@@ -975,7 +975,7 @@ class Loader {
   void compile_forward(const Value& doc, V2ToFhirPlan& plan) {
     if (doc.HasMember("bundle")) {
       const Value& b = doc["bundle"];
-      check_keys(b, "bundle", {"type", "set", "comment"});
+      check_keys(b, "bundle", {"type", "set", "message-header", "comment"});
       if (b.HasMember("type") && b["type"].IsString()) plan.bundle_type = b["type"].GetString();
       if (plan.bundle_type != "transaction" && plan.bundle_type != "batch" &&
           plan.bundle_type != "document" && plan.bundle_type != "collection")
@@ -1009,6 +1009,17 @@ class Loader {
     for (const auto& c : plan.bundle_body.children)
       if (c.member == "type" || c.member == "entry")
         error("bundle.set", "Bundle." + c.member + " is written by the engine");
+    // The MessageHeader of the FHIR message shape (Options::Bundle::message): the same
+    // resources follow it, without requests.
+    if (doc.HasMember("bundle") && doc["bundle"].HasMember("message-header")) {
+      plan.message_header = std::make_unique<ResourcePlan>();
+      compile_resource("bundle.message-header", doc["bundle"]["message-header"],
+                       *plan.message_header);
+      if (plan.message_header->type != "MessageHeader")
+        error("bundle.message-header", "resourceType must be MessageHeader");
+      if (plan.message_header->each.kind != EachKind::none)
+        error("bundle.message-header", "a MessageHeader is written once (no \"each\")");
+    }
   }
 
   void compile_rejects(const std::string& rule, const Value& v, std::vector<Reject>& out) {

@@ -270,6 +270,9 @@ struct V2ToFhirPlan {
   std::string bundle_type = "transaction";
   Node bundle_body;  ///< Bundle members from "bundle.set" (identifier, timestamp)
   std::vector<Reject> rejects;
+  /// `bundle.message-header`: written first when the output is a FHIR message
+  /// (Options::Bundle::message); the entries then carry no request.
+  std::unique_ptr<ResourcePlan> message_header;
   bool entries_have_requests() const noexcept {
     return bundle_type == "transaction" || bundle_type == "batch";
   }

@@ -62,6 +62,7 @@ struct V2Run {
   std::string_view event;
   bool latin1 = false;
   bool failed = false;
+  bool message_shape = false;  ///< FHIR message: MessageHeader first, no entry requests
   // scratch buffers (reused)
   std::string tmp_a, tmp_b, tmp_text, tmp_hole, tmp_hole2, tmp_render, tmp_join, tmp_sys, tmp_val,
       tmp_name, tmp_url;

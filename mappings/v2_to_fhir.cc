@@ -620,7 +620,9 @@ bool V2Run::cx_system_value(const Resolved& r, std::string& sys, std::string& va
     append_url_encoded(sys, aa_ns.empty() ? sending_facility() : aa_ns);
     sys.push_back('/');
     std::string_view t = type.empty() ? std::string_view("id") : type;
-    for (char c : t) sys.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+    std::string lower;
+    for (char c : t) lower.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+    append_url_encoded(sys, lower);  // a malformed CX-5 (spaces) must still give a valid uri
   }
   text_into(val, id);
   return true;
@@ -784,6 +786,7 @@ bool V2Run::value(const Node& n) {
       const ResourcePlan& target =
           mapping.forward.resources[static_cast<std::size_t>(n.ref_target)];
       if (target.when && !eval(*target.when)) return false;
+      if (target.each.where && !eval(*target.each.where)) return false;  // not built here
       if (target.each.kind == EachKind::segments) {
         bool bound = false;
         for (int i = 0; i < nframes; ++i) bound = bound || frames[i].seg_key == target.each.seg_key;
@@ -1000,8 +1003,8 @@ void V2Run::resource(const ResourcePlan& rp, int& entries) {
   out.append(rp.head_frag);
   int count = 1;
   members(rp.body, count);
-  if (!mapping.forward.entries_have_requests()) {
-    out.append("}}");  // document / collection: fullUrl and resource only
+  if (!mapping.forward.entries_have_requests() || message_shape) {
+    out.append("}}");  // document / collection / message: fullUrl and resource only
     return;
   }
   if (rp.create && conditional) {
@@ -1023,13 +1026,19 @@ void V2Run::resource(const ResourcePlan& rp, int& entries) {
 void V2Run::run() {
   const V2ToFhirPlan& fp = mapping.forward;
   rejects(fp.rejects);
+  if (message_shape && !fp.message_header) {
+    issue(Severity::error, "MSH-9", "207",
+          "this mapping has no FHIR message shape (bundle.message-header)", {});
+    return;
+  }
   out.append("{\"resourceType\":\"Bundle\"");
   int bundle_members = 1;
   members(fp.bundle_body, bundle_members);
   out.append(",\"type\":\"");
-  out.append(fp.bundle_type);
+  out.append(message_shape ? std::string_view("message") : std::string_view(fp.bundle_type));
   out.append("\",\"entry\":[");
   int entries = 0;
+  if (message_shape) resource(*fp.message_header, entries);  // bdl-12: MessageHeader first
   for (const auto& rp : fp.resources) {
     if (rp.each.kind != EachKind::none)
       for_each(rp.each, [&] { resource(rp, entries); });
