@@ -20,7 +20,7 @@ inline std::optional<std::size_t> segment_field_count(std::string_view id) noexc
       {"GT1", 57}, {"IN1", 53}, {"IN2", 72}, {"IN3", 28}, {"MRG", 7},  {"MSA", 6},  {"MSH", 25},
       {"NK1", 39}, {"NTE", 4},  {"OBR", 50}, {"OBX", 25}, {"ORC", 31}, {"PD1", 21}, {"PID", 39},
       {"PR1", 20}, {"PRD", 9},  {"PRT", 24}, {"PV1", 52}, {"PV2", 49}, {"RF1", 11}, {"RGS", 3},
-      {"ROL", 12}, {"SCH", 27}, {"SFT", 6},  {"SPM", 30}, {"TQ1", 14}, {"TQ2", 10}, {"TXA", 23},
+      {"ROL", 12}, {"SCH", 27}, {"SFT", 6},  {"SPM", 30}, {"TQ1", 14}, {"TQ2", 10}, {"TXA", 28},
       {"ARV", 6},  {"UAC", 2},
   };
   for (const auto& e : kSegments)
