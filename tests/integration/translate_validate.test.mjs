@@ -117,3 +117,49 @@ for (const file of fhirExamples) {
     assert.equal(ndjson(back.stdout)[0].resourceType, 'Bundle');
   });
 }
+
+// Referrals: the corpus REF messages and the golden referral inputs (REF and RRI), as a
+// transaction and as a FHIR message Bundle, through both validators; the golden FHIR referral
+// inputs back to v2, read by python3-hl7.
+const REFERRALS = path.join(SOURCE_DIR, 'mappings', 'golden', 'referrals');
+const referralInputs = [
+  ...fs.readdirSync(path.join(CORPUS_DIR, 'v2')).filter((f) => f.startsWith('ms_REF-')).map((f) => path.join(CORPUS_DIR, 'v2', f)),
+  ...(fs.existsSync(REFERRALS)
+    ? fs.readdirSync(REFERRALS)
+        .filter((f) => f.endsWith('.hl7') && !f.endsWith('.expected.hl7') && fs.existsSync(path.join(REFERRALS, `${f.slice(0, -4)}.expected.json`)))
+        .map((f) => path.join(REFERRALS, f))
+    : []),
+];
+for (const file of referralInputs) {
+  const isRef = /\|REF\^/.test(fs.readFileSync(file, 'latin1').slice(0, 1024));
+  for (const shape of isRef ? ['transaction', 'message'] : ['transaction']) {
+    test(`v2 -> FHIR (${shape}): ${path.basename(file)} passes Medplum and the R4 schema`, () => {
+      const r = fcpgw(['translate', '--bundle', shape, file]);
+      assert.equal(r.status, 0, r.stderr);
+      const docs = ndjson(r.stdout);
+      assert.equal(docs.length, 1);
+      const bundle = docs[0];
+      assert.equal(bundle.type, shape);
+      if (shape === 'message') assert.equal(bundle.entry[0].resource.resourceType, 'MessageHeader');
+      const problems = validateFhir(bundle).filter(isError);
+      assert.deepEqual(problems, [], JSON.stringify(problems.slice(0, 5)));
+      const types = bundle.entry.map((e) => e.resource.resourceType);
+      assert.ok(types.includes('Task'), 'a Task in the Bundle');
+      if (isRef) assert.ok(types.includes('ServiceRequest'), 'a ServiceRequest in the Bundle');
+    });
+  }
+}
+const referralFhir = fs.existsSync(REFERRALS)
+  ? fs.readdirSync(REFERRALS).filter((f) => f.endsWith('.json') && f.split('.').length === 2).map((f) => f.slice(0, -5))
+  : [];
+for (const stem of referralFhir) {
+  test(`FHIR -> v2: golden referral ${stem} gives the expected MSH-9, read by python3-hl7`, () => {
+    const previous = path.join(REFERRALS, `${stem}.previous.json`);
+    const args = ['translate', '--to', 'v2', ...(fs.existsSync(previous) ? ['--previous', previous] : []), path.join(REFERRALS, `${stem}.json`)];
+    const r = fcpgw(args);
+    assert.equal(r.status, 0, r.stderr);
+    const got = parseWithPythonHl7(r.stdout);
+    const want = parseWithPythonHl7(fs.readFileSync(path.join(REFERRALS, `${stem}.expected.hl7`)));
+    assert.deepEqual(got.msh9, want.msh9);
+  });
+}
