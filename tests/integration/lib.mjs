@@ -168,3 +168,22 @@ export function appointmentMessages() {
   }
   return files.sort();
 }
+
+// MDM^T02 inputs (fit notes and clinical documents): the corpus T02 messages and the golden
+// v2 inputs of mappings/golden/{fitnotes,documents} whose expected output is a Bundle.
+export function documentMessages() {
+  const v2 = path.join(CORPUS_DIR, 'v2');
+  const files = fs
+    .readdirSync(v2)
+    .filter((f) => f.startsWith('ms_MDM-T02-') || f === 'v2tofhir_MDM-T02.hl7')
+    .map((f) => path.join(v2, f));
+  for (const family of ['fitnotes', 'documents']) {
+    const dir = path.join(SOURCE_DIR, 'mappings', 'golden', family);
+    if (!fs.existsSync(dir)) continue;
+    for (const f of fs.readdirSync(dir)) {
+      if (!f.endsWith('.hl7') || f.split('.').length !== 2) continue;
+      if (fs.existsSync(path.join(dir, `${f.slice(0, -4)}.expected.json`))) files.push(path.join(dir, f));
+    }
+  }
+  return files.sort();
+}

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CORPUS_DIR, SOURCE_DIR, appointmentMessages, fcpgw, ndjson, parseWithPythonHl7 } from './lib.mjs';
+import { CORPUS_DIR, SOURCE_DIR, appointmentMessages, documentMessages, fcpgw, ndjson, parseWithPythonHl7 } from './lib.mjs';
 import { isError, validateFhir } from '../peers/validate.mjs';
 
 // HL7 table 0278 (filler status) -> Appointment.status (DOMAIN.md 3.2), and the fallback by
@@ -161,5 +161,24 @@ for (const stem of referralFhir) {
     const got = parseWithPythonHl7(r.stdout);
     const want = parseWithPythonHl7(fs.readFileSync(path.join(REFERRALS, `${stem}.expected.hl7`)));
     assert.deepEqual(got.msh9, want.msh9);
+  });
+}
+
+// Fit notes (document Bundles) and clinical documents (DocumentReference transactions): every
+// MDM^T02 input must give a Bundle both validators accept.
+const mdmMessages = documentMessages();
+test('there are MDM^T02 messages to translate', () => assert.ok(mdmMessages.length >= 10, `found only ${mdmMessages.length}`));
+for (const file of mdmMessages) {
+  const name = path.relative(path.dirname(path.dirname(file)), file);
+  test(`v2 -> FHIR: ${name} (MDM^T02) translates to a Bundle both validators accept`, () => {
+    const r = fcpgw(['translate', file]);
+    assert.equal(r.status, 0, `exit ${r.status}; stderr:\n${r.stderr}`);
+    const docs = ndjson(r.stdout);
+    assert.equal(docs.length, 1);
+    const bundle = docs[0];
+    assert.ok(bundle.type === 'document' || bundle.type === 'transaction', bundle.type);
+    const problems = validateFhir(bundle).filter(isError);
+    assert.deepEqual(problems, [], `validator errors:\n${problems.map((p) => `${p.validator} ${p.path}: ${p.message}`).join('\n')}`);
+    if (bundle.type === 'document') assert.equal(bundle.entry[0].resource.resourceType, 'Composition');
   });
 }
