@@ -435,7 +435,8 @@ bool find_path(const Value& at, const Value* target, std::string& path) {
     }
   } else if (at.IsArray()) {
     for (rapidjson::SizeType i = 0; i < at.Size(); ++i) {
-      path.append("[" + std::to_string(i) + "]");
+      path.push_back('[');  // not "[" + ...: GCC 12 -Wrestrict false positive at -O3
+      path.append(std::to_string(i)).push_back(']');
       if (find_path(at[i], target, path)) return true;
       path.resize(mark);
     }

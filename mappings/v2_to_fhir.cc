@@ -81,11 +81,32 @@ std::string V2Run::location(const Resolved& r, int comp_override) const {
   loc.push_back(static_cast<char>(key >> 16));
   loc.push_back(static_cast<char>((key >> 8) & 0xFF));
   loc.push_back(static_cast<char>(key & 0xFF));
-  if (occ > 1) loc += "[" + std::to_string(occ) + "]";
-  loc += "-" + std::to_string(r.field) + "[" + std::to_string(r.rep) + "]";
+  // Appended piece by piece: `"[" + std::to_string(n)` (operator+ inserting at the front of a
+  // temporary) trips a GCC 12 -Wrestrict false positive at -O3.
+  const auto number = [&loc](std::size_t n) {
+    char buf[24];
+    const auto w = std::to_chars(buf, buf + sizeof buf, n);
+    loc.append(buf, w.ptr);
+  };
+  if (occ > 1) {
+    loc.push_back('[');
+    number(occ);
+    loc.push_back(']');
+  }
+  loc.push_back('-');
+  number(r.field);
+  loc.push_back('[');
+  number(r.rep);
+  loc.push_back(']');
   const int comp = comp_override >= 0 ? comp_override : r.comp;
-  if (comp > 0) loc += "." + std::to_string(comp);
-  if (comp_override < 0 && r.sub > 0) loc += "." + std::to_string(r.sub);
+  if (comp > 0) {
+    loc.push_back('.');
+    number(static_cast<std::size_t>(comp));
+  }
+  if (comp_override < 0 && r.sub > 0) {
+    loc.push_back('.');
+    number(r.sub);
+  }
   return loc;
 }
 
