@@ -1,0 +1,216 @@
+#include "hl7v2/diff.h"
+
+#include <algorithm>
+#include <string_view>
+
+namespace fcpgw::hl7v2 {
+
+namespace {
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  if (s.empty()) return out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t i = s.find(sep, start);
+    if (i == std::string_view::npos) {
+      out.push_back(s.substr(start));
+      return out;
+    }
+    out.push_back(s.substr(start, i - start));
+    start = i + 1;
+  }
+}
+
+std::string_view at(const std::vector<std::string_view>& v, std::size_t i) {
+  return i < v.size() ? v[i] : std::string_view{};
+}
+
+std::string shorten(std::string s, std::size_t max) {
+  if (s.size() <= max) return s;
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+  s += "...";
+  return s;
+}
+
+// A value for display: the text with escapes decoded, unless the two sides differ only in
+// how they escape it (then the raw ER7 shows the difference).
+void show(std::string_view raw_e, const Delimiters& de, std::string_view raw_g,
+          const Delimiters& dg, std::string& e, std::string& g) {
+  e = unescape(raw_e, de);
+  g = unescape(raw_g, dg);
+  if (e == g) {
+    e.assign(raw_e);
+    g.assign(raw_g);
+  }
+}
+
+struct SegRef {
+  Segment seg;
+  std::size_t occurrence = 1;
+  bool matched = false;
+};
+
+std::vector<SegRef> index(const Message& m) {
+  std::vector<SegRef> out;
+  for (std::size_t i = 1; i <= m.segment_count(); ++i) {
+    const Segment s = m.segment(i);
+    std::size_t occ = 1;
+    for (const auto& r : out) occ += r.seg.id() == s.id();
+    out.push_back({s, occ, false});
+  }
+  return out;
+}
+
+std::string label(const SegRef& r) {
+  std::string s(r.seg.id());
+  if (r.occurrence > 1) s += "[" + std::to_string(r.occurrence) + "]";
+  return s;
+}
+
+class Differ {
+ public:
+  Differ(const Message& e, const Message& g, const DiffOptions& o, std::vector<Difference>& out)
+      : e_(e), g_(g), opt_(o), out_(out), de_(e.delimiters()), dg_(g.delimiters()) {}
+
+  void run() {
+    auto es = index(e_);
+    auto gs = index(g_);
+    for (auto& er : es) {
+      if (full()) return;
+      auto it = std::find_if(gs.begin(), gs.end(), [&](const SegRef& gr) {
+        return !gr.matched && gr.seg.id() == er.seg.id() && gr.occurrence == er.occurrence;
+      });
+      if (it == gs.end()) {
+        add(Difference::Kind::missing, label(er), quoted(er.seg.raw()), {});
+        continue;
+      }
+      it->matched = er.matched = true;
+      segment(er, it->seg);
+    }
+    for (const auto& gr : gs) {
+      if (full()) return;
+      if (!gr.matched) add(Difference::Kind::added, label(gr), {}, quoted(gr.seg.raw()));
+    }
+    std::string ids_e, ids_g;
+    for (const auto& r : es)
+      if (r.matched) ids_e += (ids_e.empty() ? "" : " ") + std::string(r.seg.id());
+    for (const auto& r : gs)
+      if (r.matched) ids_g += (ids_g.empty() ? "" : " ") + std::string(r.seg.id());
+    if (ids_e != ids_g && !full()) add(Difference::Kind::order, {}, ids_e, ids_g);
+  }
+
+ private:
+  bool full() const { return out_.size() >= opt_.max_differences; }
+
+  std::string quoted(std::string_view raw) const {
+    return "\"" + shorten(std::string(raw), opt_.max_value_chars) + "\"";
+  }
+
+  void add(Difference::Kind k, std::string loc, std::string e, std::string g) {
+    if (full()) return;
+    out_.push_back(Difference{k, std::move(loc), std::move(e), std::move(g)});
+  }
+
+  void changed(std::string loc, std::string_view raw_e, std::string_view raw_g) {
+    std::string e, g;
+    show(raw_e, de_, raw_g, dg_, e, g);
+    add(Difference::Kind::changed, std::move(loc), quoted(e), quoted(g));
+  }
+
+  void segment(const SegRef& er, const Segment& g) {
+    const Segment& e = er.seg;
+    const std::string seg = label(er);
+    const bool msh = e.id() == "MSH";
+    const std::size_t n = std::max(e.field_count(), g.field_count());
+    for (std::size_t f = 1; f <= n && !full(); ++f) {
+      const std::string_view fe = e.field(f);
+      const std::string_view fg = g.field(f);
+      if (fe == fg) continue;
+      const std::string floc = seg + "-" + std::to_string(f);
+      if (msh && f <= 2) {  // the separator and the encoding characters: compared whole
+        changed(floc, fe, fg);
+        continue;
+      }
+      const auto re = split(fe, de_.repetition);
+      const auto rg = split(fg, dg_.repetition);
+      for (std::size_t r = 0; r < std::max(re.size(), rg.size()) && !full(); ++r) {
+        const std::string rloc = floc + "[" + std::to_string(r + 1) + "]";
+        if (r >= rg.size()) {
+          add(Difference::Kind::missing, rloc, quoted(unescape(re[r], de_)), {});
+          continue;
+        }
+        if (r >= re.size()) {
+          add(Difference::Kind::added, rloc, {}, quoted(unescape(rg[r], dg_)));
+          continue;
+        }
+        if (re[r] == rg[r]) continue;
+        components(rloc, re[r], rg[r]);
+      }
+    }
+  }
+
+  void components(const std::string& loc, std::string_view e, std::string_view g) {
+    const auto ce = split(e, de_.component);
+    const auto cg = split(g, dg_.component);
+    if (ce.size() <= 1 && cg.size() <= 1) {
+      subcomponents(loc, e, g);
+      return;
+    }
+    for (std::size_t c = 0; c < std::max(ce.size(), cg.size()) && !full(); ++c) {
+      const std::string_view a = at(ce, c);
+      const std::string_view b = at(cg, c);
+      if (a == b) continue;
+      subcomponents(loc + "." + std::to_string(c + 1), a, b);
+    }
+  }
+
+  void subcomponents(const std::string& loc, std::string_view e, std::string_view g) {
+    const auto se = split(e, de_.subcomponent);
+    const auto sg = split(g, dg_.subcomponent);
+    if (se.size() <= 1 && sg.size() <= 1) {
+      changed(loc, e, g);
+      return;
+    }
+    for (std::size_t s = 0; s < std::max(se.size(), sg.size()) && !full(); ++s) {
+      const std::string_view a = at(se, s);
+      const std::string_view b = at(sg, s);
+      if (a != b) changed(loc + "." + std::to_string(s + 1), a, b);
+    }
+  }
+
+  const Message& e_;
+  const Message& g_;
+  const DiffOptions& opt_;
+  std::vector<Difference>& out_;
+  const Delimiters& de_;
+  const Delimiters& dg_;
+};
+
+}  // namespace
+
+std::vector<Difference> diff(const Message& expected, const Message& got,
+                             const DiffOptions& options) {
+  std::vector<Difference> out;
+  if (options.max_differences == 0) return out;
+  Differ(expected, got, options, out).run();
+  return out;
+}
+
+std::string to_string(const Difference& d) {
+  switch (d.kind) {
+    case Difference::Kind::added:
+      return "+ " + d.location + ": " + d.got;
+    case Difference::Kind::missing:
+      return "- " + d.location + ": " + d.expected;
+    case Difference::Kind::order:
+      return "segment order: expected " + d.expected + ", got " + d.got;
+    case Difference::Kind::changed:
+      break;
+  }
+  return d.location + ": expected " + d.expected + ", got " + d.got;
+}
+
+}  // namespace fcpgw::hl7v2
