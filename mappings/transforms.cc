@@ -2,6 +2,13 @@
 
 #include <charconv>
 #include <cstring>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+#define FCPGW_SHA1_X86 1
+#else
+#define FCPGW_SHA1_X86 0
+#endif
 
 namespace fcpgw::mappings {
 
@@ -293,31 +300,123 @@ static inline std::uint32_t rol(std::uint32_t x, int n) { return (x << n) | (x >
 Sha1::Sha1() noexcept
     : h_{0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u, 0xC3D2E1F0u}, buf_{} {}
 
-void Sha1::block(const std::uint8_t* p) noexcept {
-  std::uint32_t w[80];
-  for (int i = 0; i < 16; ++i)
-    w[i] = (std::uint32_t{p[4 * i]} << 24) | (std::uint32_t{p[4 * i + 1]} << 16) |
-           (std::uint32_t{p[4 * i + 2]} << 8) | std::uint32_t{p[4 * i + 3]};
-  for (int i = 16; i < 80; ++i) w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-  std::uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4];
-  auto round = [&](std::uint32_t f, std::uint32_t k, std::uint32_t wi) {
-    const std::uint32_t t = rol(a, 5) + f + e + k + wi;
-    e = d;
-    d = c;
-    c = rol(b, 30);
-    b = a;
-    a = t;
-  };
-  for (int i = 0; i < 20; ++i) round((b & c) | (~b & d), 0x5A827999u, w[i]);
-  for (int i = 20; i < 40; ++i) round(b ^ c ^ d, 0x6ED9EBA1u, w[i]);
-  for (int i = 40; i < 60; ++i) round((b & c) | (b & d) | (c & d), 0x8F1BBCDCu, w[i]);
-  for (int i = 60; i < 80; ++i) round(b ^ c ^ d, 0xCA62C1D6u, w[i]);
-  h_[0] += a;
-  h_[1] += b;
-  h_[2] += c;
-  h_[3] += d;
-  h_[4] += e;
+namespace sha1_detail {
+
+#if FCPGW_SHA1_X86
+// The x86 SHA extensions: four rounds per SHA1RNDS4, the schedule by SHA1MSG1/SHA1MSG2.
+// Lanes hold words in reverse (lane 3 = A, lane 3 of the E vector = E), hence the byte
+// reversal of each 16-byte chunk of the block and the 0x1B shuffle of the state.
+#define FCPGW_SHA_TARGET __attribute__((target("sha,ssse3,sse4.1")))
+
+struct ShaNiBlock {
+  __m128i w[4];    // w[g % 4]: schedule words 4g..4g+3 of the current group g
+  __m128i abcd;    // working state
+  __m128i before;  // abcd four rounds back: its A, rotated by 30, is the next group's E
+  __m128i e0;      // E of the block's input state (lane 3)
+};
+
+// Schedule words of group g (from the block, else from groups g-4..g-1) added into E.
+FCPGW_SHA_TARGET static inline __m128i sha_ni_group(ShaNiBlock& s, int g, const std::uint8_t* p,
+                                                    __m128i reverse) {
+  __m128i x;
+  if (g < 4) {
+    x = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * g)), reverse);
+  } else {
+    x = _mm_sha1msg1_epu32(s.w[g & 3], s.w[(g + 1) & 3]);
+    x = _mm_xor_si128(x, s.w[(g + 2) & 3]);
+    x = _mm_sha1msg2_epu32(x, s.w[(g + 3) & 3]);
+  }
+  s.w[g & 3] = x;
+  const __m128i e = g == 0 ? _mm_add_epi32(s.e0, x) : _mm_sha1nexte_epu32(s.before, x);
+  s.before = s.abcd;
+  return e;
 }
+
+FCPGW_SHA_TARGET void compress_hardware(std::uint32_t h[5], const std::uint8_t* p,
+                                        std::size_t blocks) noexcept {
+  const __m128i reverse = _mm_set_epi64x(0x0001020304050607LL, 0x08090a0b0c0d0e0fLL);
+  ShaNiBlock s;
+  s.abcd = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h)), 0x1B);
+  s.e0 = _mm_set_epi32(static_cast<int>(h[4]), 0, 0, 0);
+  for (; blocks > 0; --blocks, p += 64) {
+    const __m128i abcd_in = s.abcd;
+    s.before = s.abcd;
+    // The round function selector is an immediate: one loop per 20 rounds.
+    for (int g = 0; g < 5; ++g)
+      s.abcd = _mm_sha1rnds4_epu32(s.abcd, sha_ni_group(s, g, p, reverse), 0);
+    for (int g = 5; g < 10; ++g)
+      s.abcd = _mm_sha1rnds4_epu32(s.abcd, sha_ni_group(s, g, p, reverse), 1);
+    for (int g = 10; g < 15; ++g)
+      s.abcd = _mm_sha1rnds4_epu32(s.abcd, sha_ni_group(s, g, p, reverse), 2);
+    for (int g = 15; g < 20; ++g)
+      s.abcd = _mm_sha1rnds4_epu32(s.abcd, sha_ni_group(s, g, p, reverse), 3);
+    s.e0 = _mm_sha1nexte_epu32(s.before, s.e0);
+    s.abcd = _mm_add_epi32(s.abcd, abcd_in);
+  }
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(h), _mm_shuffle_epi32(s.abcd, 0x1B));
+  h[4] = static_cast<std::uint32_t>(_mm_extract_epi32(s.e0, 3));
+}
+#undef FCPGW_SHA_TARGET
+
+static bool detect_hardware() noexcept {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  const bool ssse3 = (c & (1u << 9)) != 0;
+  const bool sse41 = (c & (1u << 19)) != 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  const bool sha = (b & (1u << 29)) != 0;
+  return ssse3 && sse41 && sha;
+}
+#else
+void compress_hardware(std::uint32_t h[5], const std::uint8_t* p, std::size_t blocks) noexcept {
+  compress_portable(h, p, blocks);
+}
+static bool detect_hardware() noexcept { return false; }
+#endif
+
+bool hardware() noexcept {
+  static const bool available = detect_hardware();
+  return available;
+}
+
+void compress_portable(std::uint32_t h[5], const std::uint8_t* p, std::size_t blocks) noexcept {
+  for (; blocks > 0; --blocks, p += 64) {
+    std::uint32_t w[80];
+    for (int i = 0; i < 16; ++i)
+      w[i] = (std::uint32_t{p[4 * i]} << 24) | (std::uint32_t{p[4 * i + 1]} << 16) |
+             (std::uint32_t{p[4 * i + 2]} << 8) | std::uint32_t{p[4 * i + 3]};
+    for (int i = 16; i < 80; ++i) w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+    auto round = [&](std::uint32_t f, std::uint32_t k, std::uint32_t wi) {
+      const std::uint32_t t = rol(a, 5) + f + e + k + wi;
+      e = d;
+      d = c;
+      c = rol(b, 30);
+      b = a;
+      a = t;
+    };
+    for (int i = 0; i < 20; ++i) round((b & c) | (~b & d), 0x5A827999u, w[i]);
+    for (int i = 20; i < 40; ++i) round(b ^ c ^ d, 0x6ED9EBA1u, w[i]);
+    for (int i = 40; i < 60; ++i) round((b & c) | (b & d) | (c & d), 0x8F1BBCDCu, w[i]);
+    for (int i = 60; i < 80; ++i) round(b ^ c ^ d, 0xCA62C1D6u, w[i]);
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+  }
+}
+
+void compress(std::uint32_t h[5], const std::uint8_t* p, std::size_t blocks) noexcept {
+  if (hardware())
+    compress_hardware(h, p, blocks);
+  else
+    compress_portable(h, p, blocks);
+}
+
+}  // namespace sha1_detail
+
+void Sha1::block(const std::uint8_t* p) noexcept { sha1_detail::compress(h_, p, 1); }
 
 void Sha1::update(std::string_view data) noexcept {
   const auto* p = reinterpret_cast<const std::uint8_t*>(data.data());
@@ -334,10 +433,10 @@ void Sha1::update(std::string_view data) noexcept {
       used_ = 0;
     }
   }
-  while (n >= 64) {
-    block(p);
-    p += 64;
-    n -= 64;
+  if (n >= 64) {
+    sha1_detail::compress(h_, p, n / 64);
+    p += n & ~std::size_t{63};
+    n &= 63;
   }
   if (n > 0) {
     std::memcpy(buf_, p, n);

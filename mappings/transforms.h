@@ -97,6 +97,17 @@ class Sha1 {
   std::size_t used_ = 0;
 };
 
+/// The SHA-1 compression function behind Sha1, over `blocks` consecutive 64-byte blocks:
+/// the x86 SHA extensions when the CPU has them (checked once), else portable C++. Both are
+/// exposed so that tests can hold them to the same answers.
+namespace sha1_detail {
+bool hardware() noexcept;
+void compress(std::uint32_t h[5], const std::uint8_t* p, std::size_t blocks) noexcept;
+void compress_portable(std::uint32_t h[5], const std::uint8_t* p, std::size_t blocks) noexcept;
+/// Same as compress_portable() where the extensions are missing.
+void compress_hardware(std::uint32_t h[5], const std::uint8_t* p, std::size_t blocks) noexcept;
+}  // namespace sha1_detail
+
 using Uuid = std::array<std::uint8_t, 16>;
 /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (hex, any case).
 std::optional<Uuid> parse_uuid(std::string_view text) noexcept;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "hl7v2/types.h"
 
 using namespace fcpgw;
@@ -117,6 +119,39 @@ TEST(Ids, UuidV5KnownAnswer) {
   append_uuid(s, uuid_v5(*ns, "www.example.com"));
   EXPECT_EQ(s, "2ed6657d-e927-568b-95e1-2665a8aea6a2");
   EXPECT_FALSE(parse_uuid("not-a-uuid"));
+}
+
+TEST(Ids, Sha1HardwareAndPortableAgree) {
+  // The block function runs on the x86 SHA extensions where the CPU has them: it must give the
+  // portable function's answer for every state and block (on other CPUs both are portable).
+  std::uint64_t seed = 0x9E3779B97F4A7C15u;
+  auto next = [&seed] {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return seed;
+  };
+  for (int round = 0; round < 500; ++round) {
+    std::uint8_t data[64 * 3];
+    for (auto& b : data) b = static_cast<std::uint8_t>(next());
+    std::uint32_t a[5];
+    for (auto& w : a) w = static_cast<std::uint32_t>(next());
+    std::uint32_t b[5];
+    std::copy(a, a + 5, b);
+    const std::size_t blocks = 1 + round % 3;
+    sha1_detail::compress_portable(a, data, blocks);
+    sha1_detail::compress_hardware(b, data, blocks);
+    ASSERT_TRUE(std::equal(a, a + 5, b)) << "round " << round;
+  }
+  // Long input through update(): whole blocks go to the block function several at a time.
+  Sha1 h;
+  const std::string text(64 * 7 + 13, 'x');
+  h.update(text.substr(0, 5));
+  h.update(text.substr(5));
+  std::string hex;
+  const auto d = h.finish();
+  append_hex(hex, d.data(), d.size());
+  EXPECT_EQ(hex, "47127436e8f6929b42e996270763f52dcc42ab26");
 }
 
 TEST(Text, JsonEscapingAndUtf8) {
