@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <new>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 
 #include "fhir/json.h"
 #include "fhir/validation.h"
+#include "gateway/golden_cases.h"
 #include "gateway/input.h"
 #include "gateway/mapping_files.h"
 #include "hl7v2/message.h"
@@ -44,6 +46,10 @@ struct Options {
   bool lf = false;
   bool quiet = false;
   std::size_t max_input = kDefaultMaxInput;
+  // mappings test
+  std::optional<std::string> golden_dir;
+  std::string filter;
+  bool verbose = false;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -692,6 +698,57 @@ int cmd_validate(const Options& opt, std::ostream& out, Reporter& rep) {
   return code(v.found_errors() ? Exit::validation_failed : Exit::ok);
 }
 
+// ---------------------------------------------------------------------------------------------
+// mappings test
+
+int cmd_mappings_test(const Options& opt, std::ostream& out, Reporter& rep) {
+  const MappingsLocation loc = locate_mappings(opt.mappings);
+  const std::filesystem::path dir = opt.golden_dir ? std::filesystem::path(*opt.golden_dir)
+                                                   : std::filesystem::path(loc.dir) / "golden";
+  auto cases = discover_golden_cases(dir);
+  if (!cases) {
+    rep.line(cases.error() + (opt.golden_dir ? "" : " (give the folder of cases as DIR)"));
+    return code(Exit::bad_input);
+  }
+  std::vector<GoldenCase> selected;
+  for (auto& c : *cases)
+    if (c.name.find(opt.filter) != std::string::npos) selected.push_back(std::move(c));
+  if (selected.empty()) {
+    rep.line(opt.filter.empty()
+                 ? "no golden cases under '" + dir.string() +
+                       "' (expected <name>.hl7 or <name>.json with <name>.expected.json, "
+                       "<name>.expected.hl7 or <name>.expected-error.json)"
+                 : "no golden case under '" + dir.string() + "' matches --filter '" + opt.filter +
+                       "'");
+    return code(Exit::bad_input);
+  }
+  int exit_code = 0;
+  auto engine = load_engine(opt, rep, exit_code);
+  if (!engine) return exit_code;
+  std::size_t passed = 0;
+  std::size_t failed = 0;
+  for (const GoldenCase& c : selected) {
+    const GoldenResult r = run_golden_case(*engine, c);
+    std::string what = r.direction;
+    if (!r.mapping.empty()) what += ", " + r.mapping;
+    if (r.passed) {
+      ++passed;
+      if (opt.verbose) out << "ok   " << r.name << " (" << what << ")\n";
+      continue;
+    }
+    ++failed;
+    out << "FAIL " << r.name << " (" << what << ")\n";
+    for (const std::string& line : r.failures) out << "     " << line << '\n';
+  }
+  out << passed << " passed, " << failed << " failed\n";
+  out.flush();
+  if (!out) {
+    rep.line("cannot write the output");
+    return code(Exit::internal);
+  }
+  return code(failed == 0 ? Exit::ok : Exit::cases_failed);
+}
+
 }  // namespace
 
 std::string_view version() noexcept { return FCPGW_VERSION; }
@@ -752,6 +809,23 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     add_common(validate);
     validate->add_option("FILE", opt.files, "Input files, '-' for standard input")->required();
 
+    CLI::App* mappings_cmd =
+        app.add_subcommand("mappings", "Work with mapping files (see 'fcpgw mappings test')");
+    mappings_cmd->require_subcommand(1);
+    CLI::App* mappings_test = mappings_cmd->add_subcommand(
+        "test",
+        "Run the golden cases under DIR (default: the 'golden' folder of the mappings "
+        "directory) and print a readable difference for each failing case. Exit 0 when all "
+        "pass, 1 when any fails, 2 for usage errors.");
+    mappings_test->add_option("--mappings", opt.mappings,
+                              "Directory of mapping files (default: $FCPGW_MAPPINGS_DIR, else "
+                              "the bundled mappings)");
+    mappings_test->add_option("--filter", opt.filter,
+                              "Run only the cases whose name (path under DIR) contains this");
+    mappings_test->add_flag("-v,--verbose", opt.verbose, "List the cases that pass too");
+    mappings_test->add_option("DIR", opt.golden_dir,
+                              "Folder of golden cases (searched recursively)");
+
     CLI::App* help = app.add_subcommand("help", "Show this help");
 
     std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
@@ -778,6 +852,7 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     }
     if (translate->parsed()) return cmd_translate(opt, out, rep);
     if (validate->parsed()) return cmd_validate(opt, out, rep);
+    if (mappings_test->parsed()) return cmd_mappings_test(opt, out, rep);
     err << app.help();
     return code(Exit::bad_input);
   } catch (const std::bad_alloc&) {

@@ -13,6 +13,7 @@ namespace fcpgw::gateway {
 enum class Exit : int {
   ok = 0,                 ///< success
   validation_failed = 1,  ///< `validate` found error or fatal issues
+  cases_failed = 1,       ///< `mappings test`: a golden case failed
   bad_input = 2,          ///< bad input, bad usage or a bad mapping file
   internal = 3,           ///< internal or environment failure (e.g. out of memory, write error)
 };
