@@ -63,6 +63,29 @@ struct V2Run {
   bool latin1 = false;
   bool failed = false;
   bool message_shape = false;  ///< FHIR message: MessageHeader first, no entry requests
+  // Split repetitions: where the components of each (segment, field, repetition) read start
+  // and end, found on its first read in the message (rules read PID-5.1, PID-5.2, ... and
+  // transforms read CX/XCN parts one by one). Direct-mapped; a collision only costs a rescan.
+  static constexpr std::size_t kSplitSlots = 64;
+  static constexpr std::size_t kSplitComponents = 24;
+  struct SplitRep {
+    std::uint32_t seg_pos;  // 0: slot unused in this message
+    std::uint32_t rep;
+    std::uint16_t field;
+    std::uint16_t count;                  // components recorded in `end` (>= 1)
+    bool more;                            // the repetition has more components than recorded
+    std::uint32_t begin;                  // offset of the repetition in the message
+    std::uint16_t end[kSplitComponents];  // end of component k + 1, from `begin`
+  };
+  mutable SplitRep split[kSplitSlots];
+  /// Component `comp` (0: the whole repetition) of a repetition, raw, as
+  /// hl7v2::Segment::component() gives it.
+  std::string_view component(std::uint32_t seg_pos, std::uint16_t field, std::uint32_t rep,
+                             std::size_t comp) const noexcept;
+  /// As hl7v2::Segment::subcomponent() (sub 0: the whole component).
+  std::string_view subcomponent(std::uint32_t seg_pos, std::uint16_t field, std::uint32_t rep,
+                                std::size_t comp, std::size_t sub) const noexcept;
+
   // scratch buffers (reused)
   std::string tmp_a, tmp_b, tmp_text, tmp_hole, tmp_hole2, tmp_render, tmp_join, tmp_sys, tmp_val,
       tmp_name, tmp_url;

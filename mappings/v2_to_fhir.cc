@@ -23,6 +23,56 @@ static std::string_view first_component(std::string_view v, const hl7v2::Delimit
 
 // ---- value access -----------------------------------------------------------------------
 
+std::string_view V2Run::component(std::uint32_t seg_pos, std::uint16_t field, std::uint32_t rep,
+                                  std::size_t comp) const noexcept {
+  const hl7v2::Segment s = msg.segment(seg_pos);
+  // MSH-1 and MSH-2 hold the delimiters themselves: the segment's own rules apply.
+  if (field <= 2 && keys[seg_pos - 1] == pack_id("MSH")) return s.component(field, rep, comp);
+  SplitRep& e = split[(seg_pos * 37u + field * 11u + rep) % kSplitSlots];
+  const char* const base = msg.raw().data();
+  if (e.seg_pos != seg_pos || e.field != field || e.rep != rep) {
+    const std::string_view r = s.repetition(field, rep);
+    if (r.size() > 0xFFFF) return comp == 0 ? r : hl7v2::nth_part(r, d.component, comp);
+    e.seg_pos = seg_pos;
+    e.field = field;
+    e.rep = rep;
+    e.begin = r.empty() ? 0 : static_cast<std::uint32_t>(r.data() - base);
+    e.count = 0;
+    e.more = false;
+    const char sep = d.component;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      if (r[i] != sep) continue;
+      if (e.count + 1 == kSplitComponents) {
+        e.more = true;
+        break;
+      }
+      e.end[e.count++] = static_cast<std::uint16_t>(i);
+    }
+    if (!e.more) e.end[e.count++] = static_cast<std::uint16_t>(r.size());
+  }
+  if (comp == 0) {
+    if (!e.more) return std::string_view(base + e.begin, e.end[e.count - 1]);
+    return s.repetition(field, rep);
+  }
+  if (comp <= e.count) {
+    const std::size_t b = comp == 1 ? 0 : e.end[comp - 2] + 1u;
+    return std::string_view(base + e.begin + b, e.end[comp - 1] - b);
+  }
+  if (!e.more) return {};
+  // Past the recorded components: carry on from the last one.
+  const std::string_view r = s.repetition(field, rep);
+  return hl7v2::nth_part(r.substr(e.end[e.count - 1] + 1u), d.component, comp - e.count);
+}
+
+std::string_view V2Run::subcomponent(std::uint32_t seg_pos, std::uint16_t field, std::uint32_t rep,
+                                     std::size_t comp, std::size_t sub) const noexcept {
+  if (field <= 2 && keys[seg_pos - 1] == pack_id("MSH"))
+    return msg.segment(seg_pos).subcomponent(field, rep, comp, sub);
+  const std::string_view c = component(seg_pos, field, rep, comp);
+  if (sub == 0 || comp == 0) return c;
+  return hl7v2::nth_part(c, d.subcomponent, sub);
+}
+
 Resolved V2Run::resolve(const V2Ref& r) const noexcept {
   Resolved out;
   out.field = r.field;
@@ -38,14 +88,7 @@ Resolved V2Run::resolve(const V2Ref& r) const noexcept {
   }
   if (out.seg_pos == 0) out.seg_pos = first[r.slot];
   if (out.seg_pos == 0) return out;
-  const hl7v2::Segment s = msg.segment(out.seg_pos);
-  std::string_view v;
-  if (r.component == 0)
-    v = s.repetition(r.field, out.rep);
-  else if (r.subcomponent == 0)
-    v = s.component(r.field, out.rep, r.component);
-  else
-    v = s.subcomponent(r.field, out.rep, r.component, r.subcomponent);
+  std::string_view v = subcomponent(out.seg_pos, r.field, out.rep, r.component, r.subcomponent);
   v = trim(v);
   if (is_null_value(v)) v = {};
   out.raw = v;
@@ -54,12 +97,11 @@ Resolved V2Run::resolve(const V2Ref& r) const noexcept {
 
 std::string_view V2Run::part(const Resolved& r, std::size_t k) const noexcept {
   if (r.seg_pos == 0) return {};
-  const hl7v2::Segment s = msg.segment(r.seg_pos);
   std::string_view v;
   if (r.comp == 0)
-    v = s.component(r.field, r.rep, k);
+    v = component(r.seg_pos, r.field, r.rep, k);
   else if (r.sub == 0)
-    v = s.subcomponent(r.field, r.rep, r.comp, k);
+    v = subcomponent(r.seg_pos, r.field, r.rep, r.comp, k);
   else
     v = k == 1 ? r.raw : std::string_view{};
   v = trim(v);
@@ -68,7 +110,7 @@ std::string_view V2Run::part(const Resolved& r, std::size_t k) const noexcept {
 
 std::string_view V2Run::subpart(const Resolved& r, std::size_t k, std::size_t sub) const noexcept {
   if (r.seg_pos == 0 || r.comp != 0) return sub == 1 ? part(r, k) : std::string_view{};
-  const auto v = trim(msg.segment(r.seg_pos).subcomponent(r.field, r.rep, k, sub));
+  const auto v = trim(subcomponent(r.seg_pos, r.field, r.rep, k, sub));
   return is_null_value(v) ? std::string_view{} : v;
 }
 
@@ -1089,6 +1131,7 @@ void V2Run::prepare() {
   const auto cs = trim(msg.segment(1).repetition(18, 1));
   latin1 = iequals(cs, "8859/1") || iequals(cs, "ISO-8859-1") || iequals(cs, "ISO IR100");
   event = msg.trigger_event();
+  for (auto& e : split) e.seg_pos = 0;
   seen.clear();
   ids_used = 0;
   nframes = 0;
