@@ -1,0 +1,271 @@
+// The golden case runner behind `fcpgw mappings test`: case discovery, readable differences,
+// expected issues, options, and the command's exit codes. Temporary folders, no sockets.
+#include "gateway/golden_cases.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gateway/cli.h"
+#include "gateway/mapping_files.h"
+
+namespace fcpgw::gateway {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+const fs::path kGolden = fs::path(FCPGW_SOURCE_DIR) / "mappings" / "golden" / "appointments";
+
+const mappings::Engine& engine() {
+  static const mappings::Engine e = [] {
+    std::vector<mappings::SourceFile> files;
+    if (auto problem = read_mapping_sources(std::string(FCPGW_SOURCE_DIR) + "/mappings", files))
+      throw std::runtime_error(*problem);
+    return mappings::Engine::load(files).value();
+  }();
+  return e;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string replace_once(std::string s, const std::string& from, const std::string& to) {
+  const auto at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) s.replace(at, from.size(), to);
+  return s;
+}
+
+class GoldenCasesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("fcpgw-golden-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void write(const std::string& name, const std::string& content) {
+    const fs::path p = dir_ / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << content;
+  }
+  void copy_case(const std::string& from, const std::string& to,
+                 std::initializer_list<const char*> suffixes) {
+    for (const char* s : suffixes) write(to + s, slurp(kGolden / (from + s)));
+  }
+  std::vector<GoldenResult> run_all() {
+    auto cases = discover_golden_cases(dir_);
+    EXPECT_TRUE(cases) << (cases ? "" : cases.error());
+    std::vector<GoldenResult> out;
+    if (cases)
+      for (const auto& c : *cases) out.push_back(run_golden_case(engine(), c));
+    return out;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(GoldenCasesTest, DiscoversCasesRecursivelyByBaseName) {
+  write("a/one.hl7", "x");
+  write("a/one.expected.json", "{}");
+  write("b/c/two.json", "{}");
+  write("b/c/two.previous.json", "{}");
+  write("b/c/two.expected.hl7", "x");
+  write("b/c/two.options.json", "{}");
+  write("three.json", "{}");
+  write("three.expected-error.json", "[]");
+  write("README.md", "not a case");
+  write(".hidden/four.hl7", "x");
+  auto cases = discover_golden_cases(dir_);
+  ASSERT_TRUE(cases);
+  ASSERT_EQ(cases->size(), 3u);
+  EXPECT_EQ((*cases)[0].name, "a/one");
+  EXPECT_EQ((*cases)[0].direction, GoldenCase::Direction::v2_to_fhir);
+  EXPECT_TRUE((*cases)[0].expected);
+  EXPECT_EQ((*cases)[1].name, "b/c/two");
+  EXPECT_EQ((*cases)[1].direction, GoldenCase::Direction::fhir_to_v2);
+  EXPECT_TRUE((*cases)[1].previous && (*cases)[1].options && (*cases)[1].expected);
+  EXPECT_EQ((*cases)[2].name, "three");
+  EXPECT_TRUE((*cases)[2].expected_error);
+  for (const auto& c : *cases) EXPECT_EQ(c.problem, "") << c.name;
+}
+
+TEST_F(GoldenCasesTest, LayoutProblemsFailTheCase) {
+  write("orphan.expected.json", "{}");
+  write("no_expected.hl7", "x");
+  write("both.hl7", "x");
+  write("both.json", "{}");
+  write("wrong_way.hl7", "x");
+  write("wrong_way.expected.hl7", "x");
+  write("two_answers.json", "{}");
+  write("two_answers.expected.hl7", "x");
+  write("two_answers.expected-error.json", "[]");
+  auto results = run_all();
+  ASSERT_EQ(results.size(), 5u);
+  for (const auto& r : results) EXPECT_FALSE(r.passed) << r.name;
+  EXPECT_THAT(results[0].failures, ElementsAre(HasSubstr("give the two cases different names")));
+  EXPECT_THAT(results[1].failures, ElementsAre(HasSubstr("no_expected.expected.json")));
+  EXPECT_THAT(results[2].failures, ElementsAre(HasSubstr("orphan.expected.json has no input")));
+  EXPECT_THAT(results[3].failures,
+              ElementsAre(HasSubstr("a case either translates or is rejected")));
+  EXPECT_THAT(results[4].failures, ElementsAre(HasSubstr("expected output of a FHIR input")));
+}
+
+TEST_F(GoldenCasesTest, MissingFolderIsAnError) {
+  auto r = discover_golden_cases(dir_ / "nope");
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error(), HasSubstr("does not exist"));
+}
+
+TEST_F(GoldenCasesTest, PassingCasesBothWays) {
+  copy_case("s15_cancelled", "s15", {".hl7", ".expected.json"});
+  copy_case("fhir_modified", "mod", {".json", ".previous.json", ".expected.hl7"});
+  copy_case("bad_nhs_number", "bad", {".hl7", ".expected-error.json"});
+  for (const auto& r : run_all()) {
+    EXPECT_TRUE(r.passed) << r.name << ": " << ::testing::PrintToString(r.failures);
+    EXPECT_FALSE(r.mapping.empty() && r.name != "bad") << r.name;
+  }
+}
+
+TEST_F(GoldenCasesTest, JsonDifferencesNamePathsAndValues) {
+  write("s15.hl7", slurp(kGolden / "s15_cancelled.hl7"));
+  std::string want = slurp(kGolden / "s15_cancelled.expected.json");
+  want = replace_once(want, "\"cancelled\"", "\"booked\"");
+  write("s15.expected.json", want);
+  auto results = run_all();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0].passed);
+  EXPECT_THAT(results[0].failures,
+              Contains(R"(entry[0].resource.status: expected "booked", got "cancelled")"));
+}
+
+TEST_F(GoldenCasesTest, V2DifferencesNameSegmentAndField) {
+  copy_case("fhir_cancelled", "c", {".json"});
+  std::string want = slurp(kGolden / "fhir_cancelled.expected.hl7");
+  want += want.find('\r') != std::string::npos ? "NTE|9||extra\r" : "NTE|9||extra\n";
+  write("c.expected.hl7", want);
+  auto results = run_all();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0].passed);
+  ASSERT_FALSE(results[0].failures.empty());
+  EXPECT_THAT(results[0].failures[0], HasSubstr("- NTE"));
+  EXPECT_THAT(results[0].failures[0], HasSubstr("\"NTE|9||extra\""));
+}
+
+TEST_F(GoldenCasesTest, ExpectedIssuesMustBeFound) {
+  write("bad.hl7", slurp(kGolden / "bad_nhs_number.hl7"));
+  write("bad.expected-error.json", R"([{"location": "PID-3[1].1", "code": "101"}])");
+  write("ok.hl7", slurp(kGolden / "s15_cancelled.hl7"));
+  write("ok.expected-error.json", R"([{"location": "PID-3[1].1", "code": "102"}])");
+  write("typo.hl7", slurp(kGolden / "bad_nhs_number.hl7"));
+  write("typo.expected-error.json", R"([{"locaton": "PID-3[1].1"}])");
+  auto results = run_all();
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_THAT(results[0].failures, Contains("missing issue: error at PID-3[1].1 [101]"));
+  EXPECT_THAT(results[0].failures, Contains(HasSubstr("got error at PID-3[1].1 [102]")));
+  EXPECT_THAT(results[1].failures, ElementsAre("expected a rejection, but the message translated"));
+  EXPECT_THAT(results[2].failures, ElementsAre(HasSubstr("unknown key 'locaton'")));
+}
+
+TEST_F(GoldenCasesTest, ExpectedWarningsMustBeAmongTheIssues) {
+  copy_case("s15_cancelled", "s15", {".hl7", ".expected.json"});
+  write("s15.expected-warnings.json", R"([{"location": "SCH-11[1].4", "code": "102"}])");
+  auto results = run_all();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_THAT(results[0].failures, Contains("missing warning: warning at SCH-11[1].4 [102]"));
+}
+
+TEST_F(GoldenCasesTest, OptionsAreCheckedAndApplied) {
+  copy_case("s15_cancelled", "s15", {".hl7", ".expected.json"});
+  write("s15.options.json", R"({"bundle": "message"})");  // this mapping has no message shape
+  copy_case("s26_noshow", "s26", {".hl7", ".expected.json"});
+  write("s26.options.json", R"({"bundel": "message"})");
+  auto results = run_all();
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_FALSE(results[0].passed);
+  EXPECT_THAT(results[1].failures, ElementsAre(HasSubstr("unknown option 'bundel'")));
+}
+
+TEST_F(GoldenCasesTest, MessageTimeIsFixedUnlessTheCaseSetsIt) {
+  // Without meta.lastUpdated, MSH-7 is the message time: the fixed one, never the clock.
+  copy_case("fhir_booked_no_last_updated", "t", {".json", ".expected.hl7"});
+  auto results = run_all();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_TRUE(results[0].passed) << ::testing::PrintToString(results[0].failures);
+  write("t.options.json", R"({"message-time": "2030-01-01T00:00:00+00:00"})");
+  results = run_all();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_THAT(results[0].failures, Contains(HasSubstr("MSH-7[1]: expected")));
+}
+
+// ---- the command ----------------------------------------------------------------------------
+
+struct Cli {
+  int code;
+  std::string out, err;
+};
+Cli cli(std::vector<std::string> args) {
+  args.insert(args.begin(), "fcpgw");
+  std::ostringstream out, err;
+  const int code = run_cli(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+TEST_F(GoldenCasesTest, CommandExitCodesAndSummary) {
+  copy_case("s15_cancelled", "s15", {".hl7", ".expected.json"});
+  auto ok = cli({"mappings", "test", dir_.string()});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(ok.out, "1 passed, 0 failed\n");
+  auto verbose = cli({"mappings", "test", "--verbose", dir_.string()});
+  EXPECT_THAT(verbose.out, HasSubstr("ok   s15 (v2 -> FHIR, siu-to-fhir)\n"));
+
+  write("s15.expected.json",
+        replace_once(slurp(dir_ / "s15.expected.json"), "\"cancelled\"", "\"noshow\""));
+  copy_case("s26_noshow", "s26", {".hl7", ".expected.json"});
+  auto bad = cli({"mappings", "test", dir_.string()});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_THAT(bad.out, HasSubstr("FAIL s15 (v2 -> FHIR, siu-to-fhir)\n     "
+                                 "entry[0].resource.status: expected \"noshow\", got "
+                                 "\"cancelled\"\n"));
+  EXPECT_THAT(bad.out, HasSubstr("1 passed, 1 failed\n"));
+  auto filtered = cli({"mappings", "test", "--filter", "s26", dir_.string()});
+  EXPECT_EQ(filtered.code, 0);
+  EXPECT_EQ(filtered.out, "1 passed, 0 failed\n");
+
+  EXPECT_EQ(cli({"mappings", "test", "--filter", "zzz", dir_.string()}).code, 2);
+  EXPECT_EQ(cli({"mappings", "test", (dir_ / "missing").string()}).code, 2);
+  EXPECT_EQ(
+      cli({"mappings", "test", "--mappings", (dir_ / "missing").string(), dir_.string()}).code, 2);
+  EXPECT_EQ(cli({"mappings"}).code, 2);
+  fs::create_directories(dir_ / "empty");
+  auto none = cli({"mappings", "test", (dir_ / "empty").string()});
+  EXPECT_EQ(none.code, 2);
+  EXPECT_THAT(none.err, HasSubstr("no golden cases"));
+}
+
+TEST_F(GoldenCasesTest, BundledCasesAllPass) {
+  auto r = cli({"mappings", "test", "--filter", "appointments/"});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, ::testing::EndsWith(" passed, 0 failed\n"));
+  EXPECT_THAT(r.err, IsEmpty());
+}
+
+}  // namespace
+}  // namespace fcpgw::gateway
