@@ -1,7 +1,11 @@
 #include "mappings/transforms.h"
 
+#include <bit>
 #include <charconv>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
 #include <immintrin.h>
@@ -559,17 +563,58 @@ static std::size_t utf8_len(std::string_view s, std::size_t i) {
   return 0;
 }
 
+// Bit 7 of each byte of the result is set where `x` holds a byte that a JSON string cannot
+// carry verbatim without a closer look: a control character, '"', '\\' or a byte >= 0x80.
+// (Borrows can also set bits above a byte that is set rightly, never below one, so the lowest
+// set bit marks the first such byte and a zero result means there is none.)
+static inline std::uint64_t json_special_bytes(std::uint64_t x) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101u;
+  constexpr std::uint64_t high = 0x8080808080808080u;
+  const std::uint64_t q = x ^ (ones * '"');
+  const std::uint64_t b = x ^ (ones * '\\');
+  return (x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high;
+}
+
+// Length of the leading run of `p[0..n)` that goes into a JSON string as is: printable ASCII
+// other than '"' and '\\'.
+static std::size_t json_plain_run(const char* p, std::size_t n) noexcept {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(0x20);
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    // Signed compare: bytes >= 0x80 are negative, so below 0x20 as well.
+    const __m128i special =
+        _mm_or_si128(_mm_cmplt_epi8(v, space),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+    const int m = _mm_movemask_epi8(special);
+    if (m != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(m)));
+  }
+#endif
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t x;
+    std::memcpy(&x, p + i, 8);
+    if constexpr (std::endian::native == std::endian::big) x = __builtin_bswap64(x);
+    if (const std::uint64_t m = json_special_bytes(x)) return i + (std::countr_zero(m) >> 3);
+  }
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return i;
+  }
+  return n;
+}
+
 void append_json_escaped(std::string& out, std::string_view s, bool latin1) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::size_t run = 0;  // start of the pending run of bytes copied verbatim
   std::size_t i = 0;
   const std::size_t n = s.size();
   while (i < n) {
+    i += json_plain_run(s.data() + i, n - i);
+    if (i == n) break;
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-      ++i;
-      continue;
-    }
     if (c >= 0x80 && !latin1) {
       const std::size_t l = utf8_len(s, i);
       if (l != 0) {

@@ -166,6 +166,48 @@ TEST(Text, JsonEscapingAndUtf8) {
   EXPECT_EQ(out, "Zo\xC3\xAB");
 }
 
+TEST(Text, JsonEscapingAtEveryOffset) {
+  // Plain runs are skipped 16 and 8 bytes at a time: put each kind of byte that needs a closer
+  // look at every offset of a 40-byte string, and next to a second one.
+  struct Case {
+    std::string_view in;
+    std::string_view out;
+    bool latin1;
+  };
+  const Case cases[] = {
+      {"\"", "\\\"", false},
+      {"\\", "\\\\", false},
+      {"\n", "\\n", false},
+      {"\x01", "\\u0001", false},
+      {"\x1F", "\\u001f", false},
+      {"\x7F", "\x7F", false},
+      {" ", " ", false},
+      {"\xC3\xAB", "\xC3\xAB", false},
+      {"\xE2\x82\xAC", "\xE2\x82\xAC", false},
+      {"\xFF", "\xEF\xBF\xBD", false},
+      {"\xC3", "\xEF\xBF\xBD", false},
+      {"\xEB", "\xC3\xAB", true},
+  };
+  for (const auto& c : cases) {
+    for (std::size_t at = 0; at <= 40; ++at) {
+      for (std::size_t second : {std::size_t{0}, std::size_t{1}, std::size_t{9}}) {
+        std::string in(40, 'a');
+        std::string want(40, 'a');
+        if (second != 0 && at + second <= 40) {
+          in.insert(at + second, 1, '"');
+          want.insert(at + second, "\\\"");
+        }
+        in.insert(at, c.in);
+        want.insert(at, c.out);
+        std::string out = "x";
+        append_json_escaped(out, in, c.latin1);
+        ASSERT_EQ(out.substr(1), want)
+            << "case " << (&c - cases) << " at " << at << " second " << second;
+      }
+    }
+  }
+}
+
 TEST(Text, V2Unescape) {
   hl7v2::Delimiters d;
   std::string out;
