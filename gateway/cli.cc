@@ -17,6 +17,7 @@
 
 #include "fhir/json.h"
 #include "fhir/validation.h"
+#include "gateway/config.h"
 #include "gateway/golden_cases.h"
 #include "gateway/input.h"
 #include "gateway/mapping_files.h"
@@ -28,7 +29,6 @@ namespace fcpgw::gateway {
 namespace {
 
 constexpr std::size_t kChunk = 64 * 1024;
-constexpr std::size_t kDefaultMaxInput = 16u * 1024u * 1024u;
 
 int code(Exit e) { return static_cast<int>(e); }
 
@@ -45,7 +45,11 @@ struct Options {
   bool ndjson = false;
   bool lf = false;
   bool quiet = false;
-  std::size_t max_input = kDefaultMaxInput;
+  std::optional<std::string> config_file;  // --config
+  // The configuration in force: the file given with --config, else the built-in defaults
+  // (the same as config/default.json). Explicit flags win over it.
+  Config config = Config::defaults();
+  std::size_t max_input = 0;  // --max-input-bytes, else limits.input.max_bytes
   // mappings test
   std::optional<std::string> golden_dir;
   std::string filter;
@@ -265,18 +269,44 @@ bool is_v2(InputFormat f) { return f == InputFormat::er7 || f == InputFormat::ml
 // ---------------------------------------------------------------------------------------------
 // Mapping engine
 
+// A load error caused by a constant the configuration overrides, as a configuration error
+// naming its key: the engine reports an unknown name ("(configuration)", "constants.<name>")
+// and bad values of its own constants ("(constants)", "<name>").
+std::optional<ConfigError> constant_problem(const Config& config, const mappings::LoadError& e) {
+  std::string name;
+  std::string message;
+  if (e.file == "(configuration)" && e.rule.starts_with("constants.")) {
+    name = e.rule.substr(std::string_view("constants.").size());
+    message = "no mapping declares this constant";
+  } else if (e.file == "(constants)") {
+    name = e.rule;
+    message = e.message;
+  } else {
+    return std::nullopt;
+  }
+  for (const auto& [k, v] : config.constants().values) {
+    if (k == name) return ConfigError{config.source(), "mappings.constants." + name, message};
+  }
+  return std::nullopt;
+}
+
 std::optional<mappings::Engine> load_engine(const Options& opt, Reporter& rep, int& exit_code) {
-  const MappingsLocation loc = locate_mappings(opt.mappings);
+  const MappingsLocation loc =
+      locate_mappings(opt.mappings, opt.config.mappings_dir(), opt.config.source());
   std::vector<mappings::SourceFile> sources;
   if (auto problem = read_mapping_sources(loc.dir, sources)) {
     rep.line(*problem + " (from " + loc.origin + ")");
     exit_code = code(loc.origin == "built-in default" ? Exit::internal : Exit::bad_input);
     return std::nullopt;
   }
-  auto engine = mappings::Engine::load(sources);
+  auto engine = mappings::Engine::load(sources, opt.config.constants());
   if (!engine) {
     for (const mappings::LoadError& e : engine.error()) {
-      rep.line("mapping error: " + loc.dir + "/" + mappings::to_string(e));
+      if (auto problem = constant_problem(opt.config, e)) {
+        rep.line(to_string(*problem));
+      } else {
+        rep.line("mapping error: " + loc.dir + "/" + mappings::to_string(e));
+      }
     }
     exit_code = code(Exit::bad_input);
     return std::nullopt;
@@ -317,8 +347,7 @@ class Translator {
   bool failed() const { return failed_; }
 
   void v2_input(OpenedInput& in) {
-    hl7v2::Limits limits;
-    limits.max_message_bytes = opt_.max_input;
+    const hl7v2::Limits& limits = opt_.config.v2_limits();
     mappings::Translation t;
     const std::string name = in.file.name();
     const bool ok = for_each_v2_message(in, opt_.max_input, rep_, [&](RawMessage& m) {
@@ -354,8 +383,7 @@ class Translator {
       return;
     }
     const std::string name = in.file.name();
-    fhir::Limits limits;
-    limits.max_bytes = opt_.max_input;
+    const fhir::Limits& limits = opt_.config.fhir_limits();
     auto doc = fhir::parse(json_text(in.head), limits);
     if (!doc) {
       rep_.error(name, doc.error().message);
@@ -599,8 +627,7 @@ class Validator {
       failed_ = true;
       return;
     }
-    fhir::Limits limits;
-    limits.max_bytes = opt_.max_input;
+    const fhir::Limits& limits = opt_.config.fhir_limits();
     const std::vector<fhir::Issue> issues = fhir::parse_and_validate(json_text(in.head), limits);
     if (fhir::has_errors(issues)) errors_ = true;
     emit(fhir::operation_outcome(issues).root());
@@ -616,8 +643,7 @@ class Validator {
         return;
       }
     }
-    hl7v2::Limits limits;
-    limits.max_message_bytes = opt_.max_input;
+    const hl7v2::Limits& limits = opt_.config.v2_limits();
     mappings::Translation t;
     const bool ok = for_each_v2_message(in, opt_.max_input, rep_, [&](RawMessage& m) {
       OutcomeBuilder oo;
@@ -702,7 +728,8 @@ int cmd_validate(const Options& opt, std::ostream& out, Reporter& rep) {
 // mappings test
 
 int cmd_mappings_test(const Options& opt, std::ostream& out, Reporter& rep) {
-  const MappingsLocation loc = locate_mappings(opt.mappings);
+  const MappingsLocation loc =
+      locate_mappings(opt.mappings, opt.config.mappings_dir(), opt.config.source());
   const std::filesystem::path dir = opt.golden_dir ? std::filesystem::path(*opt.golden_dir)
                                                    : std::filesystem::path(loc.dir) / "golden";
   auto cases = discover_golden_cases(dir);
@@ -765,15 +792,21 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     app.require_subcommand(0, 1);
 
     Options opt;
+    auto add_config = [&](CLI::App* sub) {
+      sub->add_option("--config", opt.config_file,
+                      "Configuration file (JSON, see config/README.md): mappings directory, "
+                      "mapping constants, limits. Explicit options win over it");
+    };
     auto add_common = [&](CLI::App* sub) {
       sub->add_option("--max-input-bytes", opt.max_input,
                       "Largest message or JSON document accepted, in bytes (suffixes KiB, MiB "
-                      "allowed; default 16MiB)")
+                      "allowed; default: limits.input.max_bytes of the configuration, 16MiB)")
           ->transform(CLI::AsSizeValue(false))
           ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 31));
       sub->add_option("--mappings", opt.mappings,
-                      "Directory of mapping files (default: $FCPGW_MAPPINGS_DIR, else the "
-                      "bundled mappings)");
+                      "Directory of mapping files (default: mappings.dir of the configuration, "
+                      "else $FCPGW_MAPPINGS_DIR, else the bundled mappings)");
+      add_config(sub);
       sub->add_flag("--pretty", opt.pretty, "Indent JSON output (one input document only)");
     };
 
@@ -818,11 +851,13 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
         "directory) and print a readable difference for each failing case. Exit 0 when all "
         "pass, 1 when any fails, 2 for usage errors.");
     mappings_test->add_option("--mappings", opt.mappings,
-                              "Directory of mapping files (default: $FCPGW_MAPPINGS_DIR, else "
-                              "the bundled mappings)");
+                              "Directory of mapping files (default: mappings.dir of the "
+                              "configuration, else $FCPGW_MAPPINGS_DIR, else the bundled "
+                              "mappings)");
     mappings_test->add_option("--filter", opt.filter,
                               "Run only the cases whose name (path under DIR) contains this");
     mappings_test->add_flag("-v,--verbose", opt.verbose, "List the cases that pass too");
+    add_config(mappings_test);
     mappings_test->add_option("DIR", opt.golden_dir,
                               "Folder of golden cases (searched recursively)");
 
@@ -845,6 +880,18 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     if (help->parsed()) {
       out << app.get_formatter()->make_help(&app, "fcpgw", CLI::AppFormatMode::Normal);
       return code(Exit::ok);
+    }
+    // The configuration, loaded and checked once; a bad one stops here, naming the key.
+    if (opt.config_file) {
+      auto config = Config::load(*opt.config_file);
+      if (!config) {
+        for (const ConfigError& e : config.error()) rep.line(to_string(e));
+        return code(Exit::bad_input);
+      }
+      opt.config = std::move(*config);
+    }
+    if (translate->count("--max-input-bytes") + validate->count("--max-input-bytes") == 0) {
+      opt.max_input = opt.config.max_input_bytes();
     }
     if (opt.pretty && validate->parsed() && opt.files.size() > 1) {
       rep.line("--pretty writes a single document: give one FILE");

@@ -14,8 +14,11 @@ namespace {
 constexpr std::uintmax_t kMaxMappingFileBytes = 16u * 1024u * 1024u;
 }
 
-MappingsLocation locate_mappings(const std::optional<std::string>& flag) {
+MappingsLocation locate_mappings(const std::optional<std::string>& flag,
+                                 const std::optional<std::string>& configured,
+                                 const std::string& config_name) {
   if (flag) return {*flag, "--mappings"};
+  if (configured) return {*configured, "mappings.dir in " + config_name};
   if (const char* env = std::getenv("FCPGW_MAPPINGS_DIR"); env != nullptr && *env != '\0') {
     return {env, "FCPGW_MAPPINGS_DIR"};
   }
