@@ -263,6 +263,20 @@ void check_issues(const std::vector<IssueSpec>& want, const std::vector<mappings
   for (const auto& i : got) failures.push_back("  got " + issue_text(i));
 }
 
+// A successful translation reports exactly the warnings the case lists (none without a
+// `.expected-warnings.json`): every listed one must be there, and no other.
+void check_warnings(const std::vector<IssueSpec>& want, const std::vector<mappings::Issue>& got,
+                    std::vector<std::string>& failures) {
+  check_issues(want, got, "warning", failures);
+  for (const auto& i : got) {
+    if (i.severity != mappings::Severity::warning) continue;
+    if (std::any_of(want.begin(), want.end(), [&](const auto& w) { return w.matches(i); }))
+      continue;
+    failures.push_back("unexpected " + issue_text(i) +
+                       " (list the warnings a case must give in <name>.expected-warnings.json)");
+  }
+}
+
 bool read_options(const GoldenCase& c, const GoldenRunOptions& run, mappings::Options& o,
                   std::vector<std::string>& failures) {
   o.message_time = run.message_time;
@@ -328,6 +342,15 @@ std::vector<std::string> patient_values(const hl7v2::Message& m) {
   return out;
 }
 
+void check_no_patient_data(const hl7v2::Message& msg, const std::vector<mappings::Issue>& issues,
+                           std::vector<std::string>& failures) {
+  if (issues.empty()) return;
+  for (const auto& v : patient_values(msg))
+    for (const auto& i : issues)
+      if (i.message.find(v) != std::string::npos)
+        failures.push_back("an issue message carries patient data from PID: " + issue_text(i));
+}
+
 void run_v2(const mappings::Engine& engine, const GoldenCase& c, const GoldenRunOptions& run,
             GoldenResult& r) {
   auto& failures = r.failures;
@@ -362,10 +385,7 @@ void run_v2(const mappings::Engine& engine, const GoldenCase& c, const GoldenRun
       return;
     }
     check_issues(want_errors, t.issues, "issue", failures);
-    for (const auto& v : patient_values(*msg))
-      for (const auto& i : t.issues)
-        if (i.message.find(v) != std::string::npos)
-          failures.push_back("an issue message carries patient data from PID: " + issue_text(i));
+    check_no_patient_data(*msg, t.issues, failures);
     return;
   }
   if (!ok) {
@@ -374,7 +394,8 @@ void run_v2(const mappings::Engine& engine, const GoldenCase& c, const GoldenRun
       if (i.severity == mappings::Severity::error) failures.push_back("  " + issue_text(i));
     return;
   }
-  check_issues(want_warnings, t.issues, "warning", failures);
+  check_warnings(want_warnings, t.issues, failures);
+  check_no_patient_data(*msg, t.issues, failures);
   auto got = fhir::parse(t.output);
   if (!got) {
     failures.push_back("the output is not valid JSON: " + got.error().message);
@@ -430,7 +451,7 @@ void run_fhir(const mappings::Engine& engine, const GoldenCase& c, const GoldenR
     for (const auto& i : out.error()) failures.push_back("  " + issue_text(i));
     return;
   }
-  check_issues(want_warnings, out->issues, "warning", failures);
+  check_warnings(want_warnings, out->issues, failures);
   auto got = hl7v2::Message::parse(out->output);
   if (!got) {
     failures.push_back("the output does not parse as HL7 v2: " + got.error().message);

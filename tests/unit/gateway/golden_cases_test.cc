@@ -192,6 +192,20 @@ TEST_F(GoldenCasesTest, ExpectedWarningsMustBeAmongTheIssues) {
   EXPECT_THAT(results[0].failures, Contains("missing warning: warning at SCH-11[1].4 [102]"));
 }
 
+TEST_F(GoldenCasesTest, UnlistedWarningsFail) {
+  const fs::path docs = kGolden.parent_path() / "documents";
+  write("w.hl7", slurp(docs / "letter_bad_base64_warns.hl7"));
+  write("w.expected.json", slurp(docs / "letter_bad_base64_warns.expected.json"));
+  auto results = run_all();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_THAT(results[0].failures,
+              ElementsAre(HasSubstr("unexpected warning at OBX[2]-5[1].5 [102]")));
+  write("w.expected-warnings.json", slurp(docs / "letter_bad_base64_warns.expected-warnings.json"));
+  results = run_all();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_TRUE(results[0].passed) << ::testing::PrintToString(results[0].failures);
+}
+
 TEST_F(GoldenCasesTest, OptionsAreCheckedAndApplied) {
   copy_case("s15_cancelled", "s15", {".hl7", ".expected.json"});
   write("s15.options.json", R"({"bundle": "message"})");  // this mapping has no message shape
