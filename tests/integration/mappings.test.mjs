@@ -1,0 +1,92 @@
+// Mappings are data: an interface engineer edits a copy of mappings/ and the real binary uses
+// it at once, without a rebuild; `fcpgw mappings test` then names the case that no longer
+// matches and the element that changed. Also `fcpgw translate --trace` on the same sample.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SOURCE_DIR, fcpgw, tempDir } from './lib.mjs';
+
+const tmp = tempDir();
+after(() => tmp.cleanup());
+const SAMPLE_S12 = path.join(SOURCE_DIR, 'config', 'samples', 'siu-s12-fcp-booking.hl7');
+const MAPPINGS = path.join(tmp.dir, 'mappings');
+fs.cpSync(path.join(SOURCE_DIR, 'mappings'), MAPPINGS, { recursive: true });
+// Only data: the copy must not need anything from the source tree's C++ files.
+for (const f of fs.readdirSync(MAPPINGS)) if (/\.(cc|h|txt)$/.test(f)) fs.rmSync(path.join(MAPPINGS, f));
+
+function appointmentStatus(stdout) {
+  const bundle = JSON.parse(stdout);
+  const appt = bundle.entry.map((e) => e.resource).find((r) => r.resourceType === 'Appointment');
+  assert.ok(appt, 'the Bundle holds an Appointment');
+  return appt.status;
+}
+
+// The script an engineer might run: SCH-25 "Booked" now maps to FHIR "pending".
+function editStatusTable(dir) {
+  const file = path.join(dir, 'tables', 'v2-0278-to-appointment-status.json');
+  const table = JSON.parse(fs.readFileSync(file, 'utf8'));
+  let edited = 0;
+  for (const group of table.group)
+    for (const element of group.element)
+      if (element.code === 'Booked') {
+        element.target[0].code = 'pending';
+        edited++;
+      }
+  assert.equal(edited, 1, 'the 0278 table has one Booked entry');
+  fs.writeFileSync(file, JSON.stringify(table, null, 2));
+}
+
+test('the unchanged copy translates like the bundled mappings and all its cases pass', () => {
+  const bundled = fcpgw(['translate', SAMPLE_S12]);
+  assert.equal(bundled.status, 0, bundled.stderr);
+  const copy = fcpgw(['translate', '--mappings', MAPPINGS, SAMPLE_S12]);
+  assert.equal(copy.status, 0, copy.stderr);
+  assert.equal(copy.stdout, bundled.stdout);
+  assert.equal(appointmentStatus(copy.stdout), 'booked');
+  const cases = fcpgw(['mappings', 'test', '--mappings', MAPPINGS]);
+  assert.equal(cases.status, 0, cases.stdout + cases.stderr);
+  assert.match(cases.stdout, /^\d+ passed, 0 failed\n$/);
+});
+
+test('editing a code table changes the output without a rebuild', () => {
+  editStatusTable(MAPPINGS);
+  const r = fcpgw(['translate', '--mappings', MAPPINGS, SAMPLE_S12]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(appointmentStatus(r.stdout), 'pending');
+  // The bundled mappings are untouched.
+  assert.equal(appointmentStatus(fcpgw(['translate', SAMPLE_S12]).stdout), 'booked');
+});
+
+test('mappings test then names the failing cases and the element that changed', () => {
+  const r = fcpgw(['mappings', 'test', '--mappings', MAPPINGS]);
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /^FAIL appointments\/s12_fcp_booking_bst \(v2 -> FHIR, siu-to-fhir\)$/m);
+  assert.match(r.stdout, /^ +entry\[0\]\.resource\.status: expected "booked", got "pending"$/m);
+  const summary = r.stdout.trimEnd().split('\n').pop();
+  const m = summary.match(/^(\d+) passed, (\d+) failed$/);
+  assert.ok(m, `summary line, got: ${summary}`);
+  assert.ok(Number(m[2]) >= 1 && Number(m[1]) >= 1, summary);
+  // Cases of other families do not use the table and still pass.
+  assert.doesNotMatch(r.stdout, /FAIL referrals\//);
+  // --filter and a folder of the user's own.
+  const own = path.join(tmp.dir, 'my-cases');
+  fs.mkdirSync(own);
+  for (const f of ['s15_cancelled.hl7', 's15_cancelled.expected.json'])
+    fs.copyFileSync(path.join(MAPPINGS, 'golden', 'appointments', f), path.join(own, f));
+  const mine = fcpgw(['mappings', 'test', '--mappings', MAPPINGS, '--verbose', own]);
+  assert.equal(mine.status, 0, mine.stdout + mine.stderr);
+  assert.equal(mine.stdout, 'ok   s15_cancelled (v2 -> FHIR, siu-to-fhir)\n1 passed, 0 failed\n');
+});
+
+test('mappings test usage errors exit 2', () => {
+  const missing = fcpgw(['mappings', 'test', path.join(tmp.dir, 'no-such-dir')]);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /does not exist/);
+  const bad = path.join(tmp.dir, 'bad-mappings');
+  fs.cpSync(MAPPINGS, bad, { recursive: true });
+  fs.writeFileSync(path.join(bad, 'siu-to-fhir.json'), '{"mapping": ');
+  const r = fcpgw(['mappings', 'test', '--mappings', bad]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /siu-to-fhir\.json/);
+});
