@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace fcpgw::hl7v2 {
 namespace {
@@ -39,6 +40,37 @@ TEST(Message, AcceptsAllThreeTerminators) {
     EXPECT_EQ(m.segment(2).id(), "SCH");
     EXPECT_EQ(m.find("AIP")->field(3), "P1^Jones^Ann");
     EXPECT_EQ(m.raw(), sample(t));
+  }
+}
+
+TEST(Message, SeparatorsAtEveryOffset) {
+  // Separators are searched for 16 bytes at a time: fields, repetitions and segment ends at every
+  // offset within and across those steps, with every terminator.
+  for (std::string_view term : {"\r", "\n", "\r\n"}) {
+    std::string s = "MSH|^~\\&|A|B|C|D|20240102||ADT^A01|X|P|2.5.1";
+    s += term;
+    std::string obx = "OBX";
+    std::vector<std::string> fields;
+    for (std::size_t len = 0; len <= 40; ++len) {
+      std::string f;
+      for (std::size_t i = 0; i < len; ++i) f.push_back(static_cast<char>('a' + i % 26));
+      if (len % 3 == 1) f += "~r2";
+      fields.push_back(f);
+      obx += '|';
+      obx += f;
+    }
+    s += obx;
+    s += term;
+    s += "NTE|1";  // no final terminator
+    const Message m = must_parse(s);
+    ASSERT_EQ(m.segment_count(), 3u);
+    const Segment seg = m.segment(2);
+    ASSERT_EQ(seg.field_count(), fields.size());
+    for (std::size_t n = 1; n <= fields.size(); ++n) {
+      EXPECT_EQ(seg.field(n), fields[n - 1]) << "field " << n;
+      EXPECT_EQ(seg.repetition_count(n), fields[n - 1].empty() ? 0u : (n % 3 == 2 ? 2u : 1u));
+    }
+    EXPECT_EQ(m.segment(3).field(1), "1");
   }
 }
 
