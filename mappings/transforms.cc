@@ -506,22 +506,25 @@ Uuid uuid_v5(const Uuid& ns, std::string_view name) noexcept {
 
 void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t n) {
   static constexpr char kHex[] = "0123456789abcdef";
+  const std::size_t at = out.size();
+  out.resize(at + 2 * n);
+  char* p = out.data() + at;
   for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(kHex[bytes[i] >> 4]);
-    out.push_back(kHex[bytes[i] & 15]);
+    p[2 * i] = kHex[bytes[i] >> 4];
+    p[2 * i + 1] = kHex[bytes[i] & 15];
   }
 }
 
 void append_uuid(std::string& out, const Uuid& u) {
-  append_hex(out, u.data(), 4);
-  out.push_back('-');
-  append_hex(out, u.data() + 4, 2);
-  out.push_back('-');
-  append_hex(out, u.data() + 6, 2);
-  out.push_back('-');
-  append_hex(out, u.data() + 8, 2);
-  out.push_back('-');
-  append_hex(out, u.data() + 10, 6);
+  static constexpr char kHex[] = "0123456789abcdef";
+  char text[36];
+  char* p = text;
+  for (std::size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+    *p++ = kHex[u[i] >> 4];
+    *p++ = kHex[u[i] & 15];
+  }
+  out.append(text, sizeof text);
 }
 
 // ---- text -------------------------------------------------------------------------------
@@ -718,19 +721,27 @@ void append_v2_text(std::string& out, std::string_view raw, const hl7v2::Delimit
   }
 }
 
+// RFC 3986 unreserved characters, plus ':', '/' and '@', which a query value may carry as is.
+static constexpr std::array<bool, 256> kUrlPlain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (const char c : std::string_view("-._~:/@")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
 void append_url_encoded(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~' || c == ':' || c == '/' || c == '@') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
+  std::size_t run = 0;  // start of the pending run of characters copied as they are
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (kUrlPlain[c]) continue;
+    const char escaped[3] = {'%', kHex[c >> 4], kHex[c & 15]};
+    out.append(s.data() + run, i - run).append(escaped, 3);
+    run = i + 1;
   }
+  out.append(s.data() + run, s.size() - run);
 }
 
 std::string_view trim(std::string_view s) noexcept {

@@ -222,4 +222,23 @@ TEST(Text, UrlEncoding) {
   std::string out;
   append_url_encoded(out, "https://a.b/c d|e&f");
   EXPECT_EQ(out, "https://a.b/c%20d%7Ce%26f");
+  // Every byte: unreserved characters and ':' '/' '@' as they are, the rest as %XX.
+  std::string all;
+  for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+  out = "x";
+  append_url_encoded(out, all);
+  std::string want = "x";
+  for (int c = 0; c < 256; ++c) {
+    const bool plain =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+        std::string_view("-._~:/@").find(static_cast<char>(c)) != std::string_view::npos;
+    if (plain) {
+      want.push_back(static_cast<char>(c));
+    } else {
+      want.push_back('%');
+      want.push_back("0123456789ABCDEF"[c >> 4]);
+      want.push_back("0123456789ABCDEF"[c & 15]);
+    }
+  }
+  EXPECT_EQ(out, want);
 }
