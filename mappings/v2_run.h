@@ -82,6 +82,10 @@ struct V2Run {
   /// hl7v2::Segment::component() gives it.
   std::string_view component(std::uint32_t seg_pos, std::uint16_t field, std::uint32_t rep,
                              std::size_t comp) const noexcept;
+  /// component() when the repetition is not split yet: splits it (unless MSH-1/MSH-2).
+  [[gnu::noinline]] std::string_view split_component(std::uint32_t seg_pos, std::uint16_t field,
+                                                     std::uint32_t rep,
+                                                     std::size_t comp) const noexcept;
   /// As hl7v2::Segment::subcomponent() (sub 0: the whole component).
   std::string_view subcomponent(std::uint32_t seg_pos, std::uint16_t field, std::uint32_t rep,
                                 std::size_t comp, std::size_t sub) const noexcept;

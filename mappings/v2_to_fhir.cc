@@ -25,6 +25,20 @@ static std::string_view first_component(std::string_view v, const hl7v2::Delimit
 
 std::string_view V2Run::component(std::uint32_t seg_pos, std::uint16_t field, std::uint32_t rep,
                                   std::size_t comp) const noexcept {
+  // Fast path: a repetition already split (never MSH-1/MSH-2, which are not kept).
+  const SplitRep& e = split[(seg_pos * 37u + field * 11u + rep) % kSplitSlots];
+  if (e.seg_pos == seg_pos && e.field == field && e.rep == rep && comp <= e.count &&
+      (comp != 0 || !e.more)) {
+    const char* const at = msg.raw().data() + e.begin;
+    if (comp == 0) return std::string_view(at, e.end[e.count - 1]);
+    const std::size_t b = comp == 1 ? 0 : e.end[comp - 2] + 1u;
+    return std::string_view(at + b, e.end[comp - 1] - b);
+  }
+  return split_component(seg_pos, field, rep, comp);
+}
+
+std::string_view V2Run::split_component(std::uint32_t seg_pos, std::uint16_t field,
+                                        std::uint32_t rep, std::size_t comp) const noexcept {
   const hl7v2::Segment s = msg.segment(seg_pos);
   // MSH-1 and MSH-2 hold the delimiters themselves: the segment's own rules apply.
   if (field <= 2 && keys[seg_pos - 1] == pack_id("MSH")) return s.component(field, rep, comp);
