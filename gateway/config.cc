@@ -117,6 +117,15 @@ std::optional<std::string> suggestion(std::string_view prefix, std::string_view 
   if (best != nullptr && best_d <= std::max<std::size_t>(2, name.size() / 3)) {
     return std::string(leaf_of(best->path));
   }
+  // An abbreviation or a longer spelling ("directory" for "dir").
+  for (const ConfigKey& k : kKeys) {
+    const std::string_view leaf = leaf_of(k.path);
+    if (parent_of(k.path) != prefix || std::min(leaf.size(), name.size()) < 3) continue;
+    if (distance(name.substr(0, leaf.size()), leaf) == 0 ||
+        distance(leaf.substr(0, name.size()), name) == 0) {
+      return std::string(leaf);
+    }
+  }
   for (const ConfigKey& k : kKeys) {
     if (distance(name, leaf_of(k.path)) <= 1) return std::string(k.path);
   }
@@ -189,7 +198,11 @@ class ConfigLoader {
                                  : nullptr;
       if (key == nullptr) {
         std::string msg = "unknown key";
-        if (auto s = suggestion(prefix, name)) msg += " (did you mean \"" + *s + "\"?)";
+        if (name.find('.') != std::string_view::npos && find_key(path) != nullptr) {
+          msg += " (a dotted name is not a path: nest the keys as objects)";
+        } else if (auto s = suggestion(prefix, name)) {
+          msg += " (did you mean \"" + *s + "\"?)";
+        }
         error(path, msg);
         continue;
       }
