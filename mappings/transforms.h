@@ -150,7 +150,11 @@ void append_formatted_text(std::string& out, std::string_view text);
 void append_url_encoded(std::string& out, std::string_view s);
 
 /// Trims ASCII blanks at both ends.
-std::string_view trim(std::string_view s) noexcept;
+inline std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
 /// ASCII case-insensitive equality.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
