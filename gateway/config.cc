@@ -136,7 +136,11 @@ std::optional<std::string> suggestion(std::string_view prefix, std::string_view 
 std::string describe(const rapidjson::Value& v) {
   if (fhir::is_number(v)) return printable(fhir::number_text(v), 40);
   if (v.IsString()) {
-    return "\"" + printable(std::string_view(v.GetString(), v.GetStringLength()), 40) + "\"";
+    // Appended, not "\"" + ...: GCC 12 reports a bogus -Wrestrict at -O3 for that pattern.
+    std::string quoted(1, '"');
+    quoted.append(printable(std::string_view(v.GetString(), v.GetStringLength()), 40));
+    quoted.push_back('"');
+    return quoted;
   }
   if (v.IsTrue()) return "true";
   if (v.IsFalse()) return "false";
