@@ -93,8 +93,11 @@ void BM_appointment_to_siu(benchmark::State& state) {
     state.SkipWithError("could not parse the input Bundle");
     return;
   }
+  // The Bundle carries no meta.lastUpdated, so MSH-7 comes from the caller's message time.
+  fcpgw::mappings::Options options;
+  options.message_time = "2026-03-16T09:15:02+00:00";
   for (auto _ : state) {
-    auto out = e.fhir_to_v2(doc->json());
+    auto out = e.fhir_to_v2(doc->json(), nullptr, options);
     if (!out) {
       state.SkipWithError("translation failed");
       break;
