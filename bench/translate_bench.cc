@@ -78,16 +78,22 @@ void BM_siu_s12_to_bundle(benchmark::State& state, const char* which) {
   set_counters(state, text.size());
 }
 
+// The FHIR transaction Bundle built from the UK booking (empty when it cannot be built).
+std::string uk_bundle_json() {
+  auto msg = fcpgw::hl7v2::Message::parse(input("uk"));
+  if (!msg) return {};
+  auto bundle = engine().v2_to_fhir(*msg);
+  return bundle ? bundle->output : std::string();
+}
+
 // The FHIR side of the round trip: the Bundle produced from the UK booking, back to SIU^S12.
 void BM_appointment_to_siu(benchmark::State& state) {
   const Engine& e = engine();
-  auto msg = fcpgw::hl7v2::Message::parse(input("uk"));
-  auto bundle = msg ? e.v2_to_fhir(*msg) : decltype(e.v2_to_fhir(*msg)){};
-  if (!msg || !bundle) {
+  const std::string json = uk_bundle_json();
+  if (json.empty()) {
     state.SkipWithError("could not build the input Bundle");
     return;
   }
-  const std::string json = bundle->output;
   auto doc = fcpgw::fhir::parse(json);
   if (!doc) {
     state.SkipWithError("could not parse the input Bundle");
@@ -109,14 +115,11 @@ void BM_appointment_to_siu(benchmark::State& state) {
 
 // Parse + validate the same Bundle, as an HTTP listener would for inbound FHIR.
 void BM_fhir_parse_validate(benchmark::State& state) {
-  const Engine& e = engine();
-  auto msg = fcpgw::hl7v2::Message::parse(input("uk"));
-  auto bundle = msg ? e.v2_to_fhir(*msg) : decltype(e.v2_to_fhir(*msg)){};
-  if (!msg || !bundle) {
+  const std::string json = uk_bundle_json();
+  if (json.empty()) {
     state.SkipWithError("could not build the input Bundle");
     return;
   }
-  const std::string json = bundle->output;
   for (auto _ : state) {
     auto doc = fcpgw::fhir::parse(json);
     auto outcome = fcpgw::fhir::validate(doc->json());
