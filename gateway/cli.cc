@@ -45,6 +45,7 @@ struct Options {
   bool ndjson = false;
   bool lf = false;
   bool quiet = false;
+  bool trace = false;
   std::optional<std::string> config_file;  // --config
   // The configuration in force: the file given with --config, else the built-in defaults
   // (the same as config/default.json). Explicit flags win over it.
@@ -331,8 +332,25 @@ std::string utc_now() {
   return buf;
 }
 
-mappings::Options engine_options(const Options& opt) {
+// Collects the trace of one translation, printed once the translation is known to succeed.
+class TraceCollector final : public mappings::TraceSink {
+ public:
+  void on(const mappings::TraceEvent& e) override { lines_.push_back(mappings::to_string(e)); }
+  // Writes the lines under a header naming the input and the mapping, then forgets them.
+  void flush(std::ostream& err, const std::string& where, const std::string& mapping) {
+    err << "fcpgw: trace: " << where << " (mapping " << mapping << ")\n";
+    for (const std::string& l : lines_) err << "  " << l << '\n';
+    lines_.clear();
+  }
+  void clear() { lines_.clear(); }
+
+ private:
+  std::vector<std::string> lines_;
+};
+
+mappings::Options engine_options(const Options& opt, mappings::TraceSink* trace) {
   mappings::Options o;
+  o.trace = trace;
   if (opt.bundle == "transaction") o.bundle = mappings::Options::Bundle::transaction;
   if (opt.bundle == "message") o.bundle = mappings::Options::Bundle::message;
   o.message_time = utc_now();
@@ -342,7 +360,11 @@ mappings::Options engine_options(const Options& opt) {
 class Translator {
  public:
   Translator(const Options& opt, const mappings::Engine& engine, std::ostream& out, Reporter& rep)
-      : opt_(opt), engine_(engine), out_(out), rep_(rep), options_(engine_options(opt)) {}
+      : opt_(opt),
+        engine_(engine),
+        out_(out),
+        rep_(rep),
+        options_(engine_options(opt, opt.trace ? &trace_ : nullptr)) {}
 
   bool failed() const { return failed_; }
 
@@ -366,12 +388,14 @@ class Translator {
         return;
       }
       if (!engine_.v2_to_fhir(*msg, t, options_)) {
+        trace_.clear();
         report_engine_issues(rep_, where, t.issues, false);
         if (t.issues.empty()) rep_.error(where, "message not translated");
         failed_ = true;
         return;
       }
       if (!opt_.quiet) report_engine_issues(rep_, where, t.issues, true);
+      if (opt_.trace) trace_.flush(rep_.stream(), where, t.mapping);
       emit_fhir(t.output, where);
     });
     if (!ok) failed_ = true;
@@ -417,12 +441,14 @@ class Translator {
     }
     auto t = engine_.fhir_to_v2(doc->root(), previous ? &previous->root() : nullptr, options_);
     if (!t) {
+      trace_.clear();
       report_engine_issues(rep_, name, t.error(), false);
       if (t.error().empty()) rep_.error(name, "resource not translated");
       failed_ = true;
       return;
     }
     if (!opt_.quiet) report_engine_issues(rep_, name, t->issues, true);
+    if (opt_.trace) trace_.flush(rep_.stream(), name, t->mapping);
     std::string text = std::move(t->output);
     if (opt_.lf) std::replace(text.begin(), text.end(), '\r', '\n');
     out_ << text;
@@ -458,6 +484,7 @@ class Translator {
   const mappings::Engine& engine_;
   std::ostream& out_;
   Reporter& rep_;
+  TraceCollector trace_;
   const mappings::Options options_;
   fhir::Writer writer_;
   std::size_t outputs_ = 0;
@@ -831,6 +858,9 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     translate->add_flag("--lf", opt.lf,
                         "End v2 segments with LF instead of CR (for reading in a terminal)");
     translate->add_flag("-q,--quiet", opt.quiet, "Do not print warnings");
+    translate->add_flag("--trace", opt.trace,
+                        "Print to stderr, for each output element, the mapping rule and the "
+                        "input location that produced it (no values)");
     add_common(translate);
     translate->add_option("FILE", opt.files, "Input files, '-' for standard input")->required();
 

@@ -149,6 +149,7 @@ bool Engine::v2_to_fhir(const hl7v2::Message& message, Translation& out,
   out.mapping = m->info.name;
   V2Run run(*plan_, *m, message, out.output, out.issues);
   run.message_shape = options.bundle == Options::Bundle::message;
+  run.trace = options.trace;
   swap_buffers(run, buffers);
   run.prepare();
   run.run();
@@ -190,6 +191,7 @@ boost::system::result<Translation, std::vector<Issue>> Engine::fhir_to_v2(
     return fail("structure", "", "input is not a FHIR resource (no resourceType)");
   FhirRun run(*plan_);
   run.input = &input;
+  run.trace = options.trace;
   if (!options.message_time.empty())
     run.message_time.SetString(rapidjson::StringRef(options.message_time.data(),
                                                     options.message_time.size()));

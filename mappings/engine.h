@@ -92,6 +92,36 @@ struct MappingInfo {
   std::size_t rules = 0;             ///< number of compiled rules
 };
 
+/// One step of a translation, for debugging a mapping (`fcpgw translate --trace`): which rule
+/// wrote which output element, from which input and how. The views are valid only during
+/// TraceSink::on(). Events carry locations and rule ids, never values (no patient data).
+struct TraceEvent {
+  /// The output element: a FHIR element path in the Bundle (`entry[0].resource.status`, `entry[2]`
+  /// for a whole resource) or a v2 location (`SCH-25[1].1`, `NTE[2]-3[1]`).
+  std::string_view element;
+  /// The input it came from: v2 locations (`SCH-25[1].1`, `AIP[2]-3[1]`) or FHIR element paths
+  /// (`Bundle.entry[0].resource.status`), comma-separated when several (templates); empty for
+  /// constants.
+  std::string_view source;
+  /// How: `table <id>`, `transform <name>`, `template`, `constant`, `else by event S15`,
+  /// `reference to <key>`, `resource <key>` ...
+  std::string_view via;
+  /// The mapping rule: `siu-to-fhir.json: resources[0].set[5]`.
+  std::string_view rule;
+};
+/// "element  <- source via how  (rule)", e.g.
+/// `entry[0].resource.status  <- SCH-25[1].1 via table v2-0278-to-appointment-status
+/// (siu-to-fhir.json: resources[0].set[5])`.
+std::string to_string(const TraceEvent& e);
+
+/// Receives the trace of a translation. Called synchronously, in output order, from the thread
+/// that translates; events of a translation that fails are delivered too (up to the failure).
+class TraceSink {
+ public:
+  virtual ~TraceSink() = default;
+  virtual void on(const TraceEvent& event) = 0;
+};
+
 /// Per-call choices that are not part of a mapping (they depend on the destination or on the
 /// moment of sending), so that one mapping file set serves every destination.
 struct Options {
@@ -107,6 +137,9 @@ struct Options {
   /// only when the resource has neither meta.lastUpdated nor created. The gateway passes the
   /// current time; tests pass a fixed one. It does not enter MSH-10, so a retry repeats it.
   std::string message_time;
+  /// Where to report which rule produced each output element (see TraceEvent); null (the
+  /// default) for no tracing, which costs nothing measurable.
+  TraceSink* trace = nullptr;
 };
 
 struct Plan;  // compiled mappings (internal)

@@ -31,6 +31,8 @@ struct FhirRun {
   std::map<std::string, std::uint32_t> set_ids;  // segment id -> segments written (`{$set-id}`)
   std::uint32_t set_id = 0;                      // of the segment being written
   std::string line;                              // `{$line}` inside an each over lines
+  TraceSink* trace = nullptr;                    // Options::trace; null: no tracing
+  std::string_view trace_segment;                // id of the segment being written
 
   const rapidjson::Value* resolve_reference(const rapidjson::Value& ref) const;
   void eval_steps(const std::vector<FhirStep>& steps, std::size_t i, const rapidjson::Value* v,
@@ -55,6 +57,9 @@ struct FhirRun {
   void fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rules,
               const rapidjson::Value* root, std::uint32_t rep_field, std::uint32_t rep);
   std::string run(const FhirToV2Plan& plan);
+  /// Reports a field just written (trace.cc), called only when `trace` is set.
+  void trace_field(const FieldRule& r, const rapidjson::Value* root, std::uint32_t field,
+                   std::uint32_t rep, std::uint32_t component, std::uint32_t subcomponent);
 };
 
 }  // namespace fcpgw::mappings

@@ -377,6 +377,7 @@ void FhirRun::fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rul
           if ((r.has_tmpl && render(r.tmpl, item, v)) ||
               (r.has_producer && produce(r.producer, item, v, r.rule))) {
             b.set(hl7v2::Position{r.target.field, k, 1, 1}, v);
+            if (trace) trace_field(r, item, r.target.field, k, 0, 0);
             ++writes;
             wrote = true;
           }
@@ -404,6 +405,7 @@ void FhirRun::fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rul
       b.set(hl7v2::Position{r.target.field, k, r.target.component == 0 ? 1u : r.target.component,
                             r.target.subcomponent == 0 ? 1u : r.target.subcomponent},
             v);
+      if (trace) trace_field(r, root, r.target.field, k, r.target.component, r.target.subcomponent);
       ++writes;
     }
   }
@@ -536,6 +538,7 @@ std::string FhirRun::run(const FhirToV2Plan& plan) {
     auto one = [&](const Value* item) {
       if (s.when && !cond(*s.when, item)) return;
       b.segment(s.id);
+      trace_segment = s.id;
       set_id = ++set_ids[s.id];
       next_rep.clear();
       fields(b, s.fields, item, 0, 0);

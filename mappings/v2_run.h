@@ -63,6 +63,8 @@ struct V2Run {
   bool latin1 = false;
   bool failed = false;
   bool message_shape = false;  ///< FHIR message: MessageHeader first, no entry requests
+  TraceSink* trace = nullptr;  ///< Options::trace; null: no tracing (trace.cc)
+  std::string trace_path;      ///< element path of the value being written, while tracing
   // Split repetitions: where the components of each (segment, field, repetition) read start
   // and end, found on its first read in the message (rules read PID-5.1, PID-5.2, ... and
   // transforms read CX/XCN parts one by one). Direct-mapped; a collision only costs a rescan.
@@ -130,6 +132,12 @@ struct V2Run {
   bool identity_uncached(const ResourcePlan& rp, Uuid& u, std::string* url);
   bool rejects(const std::vector<Reject>& list);
   void resource(const ResourcePlan& rp, int& entries);
+
+  // Tracing (trace.cc), called only when `trace` is set.
+  std::size_t trace_enter(std::string_view member);  ///< appends `.member`, returns the mark
+  std::size_t trace_enter(int index);                ///< appends `[index]`, returns the mark
+  void trace_value(const Node& n);                   ///< reports a leaf just written
+  void trace_resource(const ResourcePlan& rp, int entry);
 };
 
 }  // namespace fcpgw::mappings

@@ -916,10 +916,14 @@ bool V2Run::value(const Node& n) {
           if (item.when && !eval(*item.when)) return;
           const std::size_t m = out.size();
           if (count) out.push_back(',');
-          if (value(item))
+          const std::size_t tm = trace ? trace_enter(count) : 0;
+          if (value(item)) {
+            if (trace) trace_value(item);
             ++count;
-          else
+          } else {
             out.resize(m);
+          }
+          if (trace) trace_path.resize(tm);
         };
         if (item.each.kind != EachKind::none &&
             !(item.kind == NodeKind::produce && item.producer.join))
@@ -948,12 +952,15 @@ void V2Run::members(const Node& obj, int& count) {
         const std::size_t mark = out.size();
         if (count) out.push_back(',');
         out.append(c.key_frag);
+        const std::size_t tm = trace ? trace_enter(c.member) : 0;
         if (value(c)) {
+          if (trace) trace_value(c);
           ++count;
           written = true;
         } else {
           out.resize(mark);
         }
+        if (trace) trace_path.resize(tm);
       });
       continue;
     }
@@ -961,10 +968,14 @@ void V2Run::members(const Node& obj, int& count) {
     const std::size_t mark = out.size();
     if (count) out.push_back(',');
     out.append(c.key_frag);
-    if (value(c))
+    const std::size_t tm = trace ? trace_enter(c.member) : 0;
+    if (value(c)) {
+      if (trace) trace_value(c);
       ++count;
-    else
+    } else {
       out.resize(mark);
+    }
+    if (trace) trace_path.resize(tm);
   }
 }
 
@@ -1093,6 +1104,7 @@ void V2Run::resource(const ResourcePlan& rp, int& entries) {
     if (s == u) return;  // the same resource already in this Bundle
   seen.push_back(u);
   if (entries++) out.push_back(',');
+  if (trace) trace_resource(rp, entries - 1);
   out.append("{\"fullUrl\":\"urn:uuid:");
   append_uuid(out, u);
   out.append("\",\"resource\":");

@@ -1,0 +1,279 @@
+// Tracing of translations (Options::trace): which rule wrote which output element, from which
+// input. Only called when a TraceSink is given, so none of this is on the untraced path; the
+// sources are found again here, read-only, the way the translators choose them.
+
+#include <charconv>
+
+#include "mappings/engine.h"
+#include "mappings/fhir_run.h"
+#include "mappings/v2_run.h"
+
+namespace fcpgw::mappings {
+
+std::string to_string(const TraceEvent& e) {
+  std::string s(e.element);
+  s += "  <- ";
+  if (!e.source.empty()) {
+    s += e.source;
+    if (!e.via.empty()) s += " via ";
+  }
+  s += e.via;
+  if (!e.rule.empty()) {
+    s += "  (";
+    s += e.rule;
+    s += ')';
+  }
+  return s;
+}
+
+namespace {
+
+void append_number(std::string& s, std::uint32_t n) {
+  char buf[12];
+  const auto w = std::to_chars(buf, buf + sizeof buf, n);
+  s.append(buf, w.ptr);
+}
+
+// Appends "transform x, table y" (what the producer applies) to `via`.
+void append_how(std::string& via, const Producer& p) {
+  const bool first = via.empty() || via.ends_with(", ") || via.ends_with("else ");
+  if (p.transform != Tf::none) {
+    if (!first) via += ", ";
+    via += "transform ";
+    via += transform_info(p.transform).name;
+  }
+  if (p.table) {
+    if (p.transform != Tf::none || !first) via += ", ";
+    via += "table ";
+    via += p.table->id;
+    if (p.reverse_table) via += " (reverse)";
+  }
+}
+
+std::string_view first_part(std::string_view v, const hl7v2::Delimiters& d) {
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (v[i] == d.component || v[i] == d.subcomponent) return v.substr(0, i);
+  return v;
+}
+
+}  // namespace
+
+// ---- v2 -> FHIR -------------------------------------------------------------------------
+
+std::size_t V2Run::trace_enter(std::string_view member) {
+  const std::size_t mark = trace_path.size();
+  if (!trace_path.empty()) trace_path.push_back('.');
+  trace_path.append(member);
+  return mark;
+}
+
+std::size_t V2Run::trace_enter(int index) {
+  const std::size_t mark = trace_path.size();
+  trace_path.push_back('[');
+  append_number(trace_path, static_cast<std::uint32_t>(index));
+  trace_path.push_back(']');
+  return mark;
+}
+
+namespace {
+
+// `AIP[2]` for the segment at 1-based position `pos` (occurrence written from the 2nd on).
+std::string segment_label(const std::vector<std::uint32_t>& keys, std::uint32_t pos) {
+  std::string s;
+  if (pos == 0 || pos > keys.size()) return s;
+  const std::uint32_t key = keys[pos - 1];
+  std::uint32_t occ = 0;
+  for (std::uint32_t i = 0; i < pos; ++i) occ += keys[i] == key;
+  s.push_back(static_cast<char>(key >> 16));
+  s.push_back(static_cast<char>((key >> 8) & 0xFF));
+  s.push_back(static_cast<char>(key & 0xFF));
+  if (occ > 1) {
+    s.push_back('[');
+    append_number(s, occ);
+    s.push_back(']');
+  }
+  return s;
+}
+
+}  // namespace
+
+void V2Run::trace_resource(const ResourcePlan& rp, int entry) {
+  trace_path.assign("entry[");
+  append_number(trace_path, static_cast<std::uint32_t>(entry));
+  trace_path.push_back(']');
+  std::string source;
+  if (rp.each.kind == EachKind::segments)
+    for (int i = nframes - 1; i >= 0 && source.empty(); --i)
+      if (frames[i].seg_key == rp.each.seg_key) source = segment_label(keys, frames[i].seg_pos);
+  const std::string via = "resource " + rp.key + " (" + rp.type + ")";
+  trace->on(TraceEvent{trace_path, source, via, rp.rule});
+  trace_path.append(".resource");
+}
+
+void V2Run::trace_value(const Node& n) {
+  std::string source;
+  std::string via;
+  switch (n.kind) {
+    case NodeKind::object:
+    case NodeKind::array:
+      return;  // their members are reported one by one
+    case NodeKind::literal:
+      via = "constant";
+      break;
+    case NodeKind::tmpl:
+      for (const auto& s : n.tmpl.sources) {
+        const std::string loc = location(resolve(s.v2));
+        if (loc.empty()) continue;
+        if (!source.empty()) source += ", ";
+        source += loc;
+      }
+      via = n.tmpl.constant() ? "constant" : "template";
+      break;
+    case NodeKind::ref: {
+      const ResourcePlan& target =
+          mapping.forward.resources[static_cast<std::size_t>(n.ref_target)];
+      if (target.each.kind == EachKind::segments) {
+        std::uint32_t pos = 0;
+        for (int i = nframes - 1; i >= 0 && pos == 0; --i)
+          if (frames[i].seg_key == target.each.seg_key) pos = frames[i].seg_pos;
+        source = segment_label(keys, pos != 0 ? pos : first[target.each.slot]);
+      }
+      via = "reference to " + target.key;
+      break;
+    }
+    case NodeKind::produce: {
+      const Producer* p = &n.producer;
+      if (p->join) {
+        for (const auto& s : p->sources) {
+          if (!source.empty()) source += " or ";
+          source += s.text();
+        }
+        via = "join over each " + n.each.text;
+        append_how(via, *p);
+        break;
+      }
+      // The first source present, as produce() chooses it; else the `else` that applied.
+      std::string prefix;
+      while (p) {
+        Resolved r;
+        for (const auto& s : p->sources) {
+          r = resolve(s.v2);
+          if (!r.raw.empty()) break;
+        }
+        bool in_table = true;
+        if (!r.raw.empty() && p->table && p->transform == Tf::none) {
+          std::string text;
+          text_into(text, r.raw);
+          in_table = p->table->find(first_part(text, d)) != nullptr;
+        }
+        if (!r.raw.empty() && in_table) {
+          source = location(r);
+          via = prefix;
+          append_how(via, *p);
+          break;
+        }
+        if (!r.raw.empty()) prefix += location(r) + " not in table " + p->table->id + ", ";
+        const Producer& q = *p;
+        p = nullptr;
+        for (const auto& [ev, frag] : q.by_event)
+          if (iequals(ev, event)) {
+            source = "MSH-9[1].2";
+            via = prefix + "else by event " + ev;
+          }
+        if (!via.empty()) break;
+        if (q.has_else_literal) {
+          via = prefix + "else constant";
+          break;
+        }
+        if (q.else_producer) {
+          prefix += "else ";
+          p = q.else_producer.get();
+        }
+      }
+      break;
+    }
+  }
+  trace->on(TraceEvent{trace_path, source, via, n.rule});
+}
+
+// ---- FHIR -> v2 -------------------------------------------------------------------------
+
+void FhirRun::trace_field(const FieldRule& r, const rapidjson::Value* root, std::uint32_t field,
+                          std::uint32_t rep, std::uint32_t component, std::uint32_t subcomponent) {
+  std::string element(trace_segment);
+  if (const auto it = set_ids.find(std::string(trace_segment));
+      it != set_ids.end() && it->second > 1) {
+    element.push_back('[');
+    append_number(element, it->second);
+    element.push_back(']');
+  }
+  element.push_back('-');
+  append_number(element, field);
+  element.push_back('[');
+  append_number(element, rep);
+  element.push_back(']');
+  if (component > 0) {
+    element.push_back('.');
+    append_number(element, component);
+  }
+  if (subcomponent > 0) {
+    element.push_back('.');
+    append_number(element, subcomponent);
+  }
+  auto where = [&](const Source& s) -> std::string {
+    const auto found = eval(s.fhir, root);
+    if (found.empty()) return {};
+    std::string at = locate(found.front());
+    return at.empty() ? std::string(s.fhir.text) : at;
+  };
+  std::string source;
+  std::string via;
+  if (r.has_tmpl) {
+    for (const auto& s : r.tmpl.sources) {
+      const std::string at = where(s);
+      if (at.empty()) continue;
+      if (!source.empty()) source += ", ";
+      source += at;
+    }
+    bool vars = false;
+    for (const auto& part : r.tmpl.parts) vars = vars || part.var >= 0;
+    via = !r.tmpl.constant() ? "template"
+          : vars             ? "variable ($event, $control-id, ...)"
+                             : "constant";
+  } else if (r.has_producer) {
+    std::string prefix;
+    const Producer* p = &r.producer;
+    while (p) {
+      std::string tmp;
+      const Source* used = nullptr;
+      for (const auto& s : p->sources)
+        if (text(s.fhir, root, tmp)) {
+          used = &s;
+          break;
+        }
+      if (used && p->table && p->transform == Tf::none &&
+          !(p->reverse_table ? p->table->find_target(tmp) : p->table->find(tmp))) {
+        std::string at = where(*used);
+        prefix += (at.empty() ? std::string(used->fhir.text) : at) + " not in table " +
+                  p->table->id + ", ";
+        used = nullptr;
+      }
+      if (used) {
+        source = where(*used);
+        if (source.empty()) source = std::string(used->fhir.text);
+        via = prefix;
+        append_how(via, *p);
+        break;
+      }
+      if (p->has_else_literal) {
+        via = prefix + "else constant";
+        break;
+      }
+      prefix += "else ";
+      p = p->else_producer.get();
+    }
+  }
+  trace->on(TraceEvent{element, source, via, r.rule});
+}
+
+}  // namespace fcpgw::mappings

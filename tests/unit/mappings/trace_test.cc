@@ -1,0 +1,154 @@
+// Options::trace: which rule and which input location produced each output element.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "fhir/json.h"
+#include "hl7v2/message.h"
+#include "load_files.h"
+#include "mappings/engine.h"
+
+namespace fcpgw::mappings {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+const fs::path kCases = fs::path(FCPGW_SOURCE_DIR) / "mappings" / "golden" / "appointments";
+
+const Engine& engine() {
+  static const Engine e = Engine::load(testing::shipped_mapping_files()).value();
+  return e;
+}
+
+struct Collect final : TraceSink {
+  std::vector<std::string> lines;
+  std::vector<std::string> elements;
+  void on(const TraceEvent& e) override {
+    lines.push_back(to_string(e));
+    elements.emplace_back(e.element);
+  }
+};
+
+// Follows an element path (`entry[0].resource.name[1].given[0]`) into a JSON value.
+const rapidjson::Value* at(const rapidjson::Value& root, const std::string& path) {
+  const rapidjson::Value* v = &root;
+  std::size_t i = 0;
+  while (i < path.size() && v) {
+    if (path[i] == '.') ++i;
+    if (path[i] == '[') {
+      const std::size_t close = path.find(']', i);
+      const auto k =
+          static_cast<rapidjson::SizeType>(std::stoul(path.substr(i + 1, close - i - 1)));
+      v = v->IsArray() && k < v->Size() ? &(*v)[k] : nullptr;
+      i = close + 1;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < path.size() && path[end] != '.' && path[end] != '[') ++end;
+    const std::string name = path.substr(i, end - i);
+    v = v->IsObject() && v->HasMember(name.c_str()) ? &(*v)[name.c_str()] : nullptr;
+    i = end;
+  }
+  return v;
+}
+
+TEST(MappingsTrace, V2ToFhirNamesRuleSourceAndHowForEachElement) {
+  auto msg = hl7v2::Message::parse(testing::read_file(kCases / "s15_cancelled.hl7"));
+  ASSERT_TRUE(msg);
+  Collect trace;
+  Options o;
+  o.trace = &trace;
+  auto traced = engine().v2_to_fhir(*msg, o);
+  ASSERT_TRUE(traced);
+  auto plain = engine().v2_to_fhir(*msg);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(traced->output, plain->output) << "tracing must not change the output";
+
+  const auto& l = trace.lines;
+  EXPECT_THAT(l, Contains("entry[0]  <- resource appointment (Appointment)  (siu-to-fhir.json: "
+                          "resources[0])"));
+  // S15: the status comes from the event through its table, not from SCH-25.
+  EXPECT_THAT(l, Contains(StartsWith("entry[0].resource.status  <- MSH-9[1].2 via table "
+                                     "siu-event-to-appointment-status  (siu-to-fhir.json: "
+                                     "resources[0].set[")));
+  EXPECT_THAT(l, Contains(StartsWith("entry[0].resource.start  <- TQ1-7[1] via transform "
+                                     "dtm-instant  (siu-to-fhir.json: ")));
+  EXPECT_THAT(l, Contains(StartsWith("entry[0].resource.identifier[0].value  <- SCH-1[1].1 via "
+                                     "template  (siu-to-fhir.json: ")));
+  EXPECT_THAT(l, Contains(StartsWith("entry[1].resource.identifier[1]  <- PID-3[2] via transform "
+                                     "cx-identifier")));
+  EXPECT_THAT(l, Contains(HasSubstr(".actor  <- AIP via reference to practitioner")));
+  EXPECT_THAT(l, Contains(StartsWith("entry[1].resource.gender  <- PID-8[1] via table "
+                                     "v2-0001-to-administrative-gender")));
+
+  // Every element named exists in the output, and no line carries a value from the message.
+  auto doc = fhir::parse(traced->output);
+  ASSERT_TRUE(doc);
+  for (const auto& e : trace.elements) EXPECT_NE(at(doc->root(), e), nullptr) << e;
+  for (const auto& line : l)
+    for (const char* value : {"9434765919", "Briain", "19850214", "High Street", "PH123456"})
+      EXPECT_THAT(line, ::testing::Not(HasSubstr(value)));
+}
+
+TEST(MappingsTrace, ElseBranchIsNamed) {
+  // S14 without SCH-25: the status falls back to the event.
+  auto msg = hl7v2::Message::parse(testing::read_file(kCases / "s14_modify_no_status.hl7"));
+  ASSERT_TRUE(msg);
+  Collect trace;
+  Options o;
+  o.trace = &trace;
+  ASSERT_TRUE(engine().v2_to_fhir(*msg, o));
+  EXPECT_THAT(trace.lines, Contains(StartsWith("entry[0].resource.status  <- MSH-9[1].2 via ")));
+  EXPECT_THAT(trace.lines, Contains(HasSubstr("else by event S14")));
+}
+
+TEST(MappingsTrace, FhirToV2NamesSegmentFieldAndElementPath) {
+  auto in = fhir::parse(testing::read_file(kCases / "fhir_booked_bundle.json"));
+  ASSERT_TRUE(in);
+  Collect trace;
+  Options o;
+  o.trace = &trace;
+  o.message_time = "2025-06-02T09:00:00+01:00";
+  auto traced = engine().fhir_to_v2(in->root(), nullptr, o);
+  ASSERT_TRUE(traced);
+  o.trace = nullptr;
+  auto plain = engine().fhir_to_v2(in->root(), nullptr, o);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(traced->output, plain->output);
+  const auto& l = trace.lines;
+  EXPECT_THAT(l, Contains(StartsWith("MSH-9[1].1  <- constant  (appointment-to-siu.json: ")));
+  EXPECT_THAT(l, Contains(StartsWith("SCH-25[1].1  <- Bundle.entry[0].resource.status via table "
+                                     "appointment-status-to-v2-0278  (appointment-to-siu.json: "
+                                     "segments[")));
+  EXPECT_THAT(l, Contains(StartsWith("TQ1-7[1]  <- Bundle.entry[0].resource.start via transform "
+                                     "fhir-dtm  (appointment-to-siu.json: ")));
+  EXPECT_THAT(l, Contains(StartsWith("PID-3[1].1  <- Bundle.entry[1].resource.identifier[0].value "
+                                     " (appointment-to-siu.json: ")));
+  EXPECT_THAT(l, Contains(HasSubstr("via table fhir-system-to-v2-assigning-authority")));
+  // Each located element is written in the output.
+  auto out = hl7v2::Message::parse(traced->output);
+  ASSERT_TRUE(out);
+  for (const auto& e : trace.elements) {
+    auto p = hl7v2::parse_path(e);
+    ASSERT_TRUE(p) << e;
+    EXPECT_FALSE(out->get(*p).empty()) << e;
+  }
+}
+
+TEST(MappingsTrace, NoSinkNoEvents) {
+  // The default options trace nothing (and the translation is the same as ever).
+  Options o;
+  EXPECT_EQ(o.trace, nullptr);
+  TraceEvent e{"entry[0].resource.status", "SCH-25[1].1", "table t", "f.json: resources[0]"};
+  EXPECT_EQ(to_string(e),
+            "entry[0].resource.status  <- SCH-25[1].1 via table t  (f.json: resources[0])");
+  EXPECT_EQ(to_string(TraceEvent{"a", "", "constant", "r"}), "a  <- constant  (r)");
+}
+
+}  // namespace
+}  // namespace fcpgw::mappings
