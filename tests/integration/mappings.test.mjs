@@ -10,6 +10,7 @@ import { SOURCE_DIR, fcpgw, tempDir } from './lib.mjs';
 const tmp = tempDir();
 after(() => tmp.cleanup());
 const SAMPLE_S12 = path.join(SOURCE_DIR, 'config', 'samples', 'siu-s12-fcp-booking.hl7');
+const s12 = fs.readFileSync(SAMPLE_S12, 'utf8');
 const MAPPINGS = path.join(tmp.dir, 'mappings');
 fs.cpSync(path.join(SOURCE_DIR, 'mappings'), MAPPINGS, { recursive: true });
 // Only data: the copy must not need anything from the source tree's C++ files.
@@ -89,4 +90,31 @@ test('mappings test usage errors exit 2', () => {
   const r = fcpgw(['mappings', 'test', '--mappings', bad]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /siu-to-fhir\.json/);
+});
+
+test('translate --trace: same output on stdout, one line per element on stderr, no values', () => {
+  const plain = fcpgw(['translate', SAMPLE_S12]);
+  const traced = fcpgw(['translate', '--trace', SAMPLE_S12]);
+  assert.equal(traced.status, 0, traced.stderr);
+  assert.equal(traced.stdout, plain.stdout);
+  const lines = traced.stderr.split('\n');
+  assert.match(lines[0], /^fcpgw: trace: .*siu-s12-fcp-booking\.hl7: message 1 \(byte 0\) \(mapping siu-to-fhir\)$/);
+  assert.ok(lines.includes('  entry[0]  <- resource appointment (Appointment)  (siu-to-fhir.json: resources[0])'), traced.stderr);
+  assert.ok(lines.some((l) => /^  entry\[0\]\.resource\.status  <- SCH-25\[1\]\.1 via .*table v2-0278-to-appointment-status  \(siu-to-fhir\.json: resources\[0\]\.set\[\d+\]/.test(l)), traced.stderr);
+  assert.ok(lines.some((l) => /^  entry\[0\]\.resource\.start  <- (TQ1-7\[1\]|SCH-11\[1\]\.4) via transform dtm-instant/.test(l)), traced.stderr);
+  // Every traced element exists in the Bundle.
+  const bundle = JSON.parse(traced.stdout);
+  for (const l of lines.slice(1).filter((x) => x.trim())) {
+    const element = l.trim().split('  <- ')[0];
+    let v = bundle;
+    for (const step of element.match(/[^.[\]]+|\[\d+\]/g)) v = step.startsWith('[') ? v?.[Number(step.slice(1, -1))] : v?.[step];
+    assert.notEqual(v, undefined, `traced element ${element} is in the output`);
+  }
+  // Patient data from the message never appears in the trace.
+  const pid = s12.split(/\r\n|\r|\n/).find((seg) => seg.startsWith('PID|'));
+  for (const value of pid.split(/[|^~&]/).filter((x) => x.length >= 5)) assert.ok(!traced.stderr.includes(value), `trace carries '${value}'`);
+  // With the edited copy, the trace shows the same rule (the data changed, not the rule).
+  const edited = fcpgw(['translate', '--trace', '--mappings', MAPPINGS, SAMPLE_S12]);
+  assert.equal(edited.status, 0, edited.stderr);
+  assert.match(edited.stderr, /entry\[0\]\.resource\.status  <- SCH-25\[1\]\.1 via/);
 });
