@@ -34,6 +34,12 @@ std::string Delimiters::encoding_characters() const {
 }
 
 void unescape_append(std::string& out, std::string_view raw, const Delimiters& d) {
+  unescape_append(out, raw, d, FormattingEscapes::keep);
+}
+
+void unescape_append(std::string& out, std::string_view raw, const Delimiters& d,
+                     FormattingEscapes formatting) {
+  const bool plain = formatting == FormattingEscapes::plain_text;
   const char esc = d.escape;
   std::size_t i = 0;
   while (i < raw.size()) {
@@ -75,12 +81,21 @@ void unescape_append(std::string& out, std::string_view raw, const Delimiters& d
             done = false;
           }
           break;
+        case 'H':
+        case 'N':
+          done = plain;  // highlighting on / off carries no text
+          break;
         default:
           done = false;
           break;
       }
     } else if (body.size() > 1 && body[0] == 'X') {
       done = decode_hex(out, body.substr(1));
+    } else if (plain && body == ".br") {
+      out.push_back('\n');
+      done = true;
+    } else if (plain && !body.empty() && (body[0] == 'Z' || body[0] == '.')) {
+      done = true;  // local escapes and other formatting commands carry no text
     }
     if (!done) out.append(raw.substr(open, close - open + 1));  // kept verbatim
     i = close + 1;

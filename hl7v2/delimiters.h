@@ -33,6 +33,20 @@ struct Delimiters {
 /// `\X`) and unterminated sequences are copied verbatim. Escapes never nest. Never fails.
 void unescape_append(std::string& out, std::string_view raw, const Delimiters& d);
 
+/// What unescape_append does with the escapes that format text rather than stand for
+/// characters.
+enum class FormattingEscapes : unsigned char {
+  keep,  ///< copied verbatim, as the 3-argument unescape_append does
+  /// rendered as plain text: `\.br\` becomes LF; `\H\`, `\N\` (highlighting), `\Z..\` (local)
+  /// and the other formatting commands (`\.sp\`, `\.in+4\`, ...) are dropped
+  plain_text,
+};
+
+/// unescape_append with a choice for the formatting escapes; the character escapes, `\Xhh..\`
+/// and the malformed or unterminated sequences behave as in the 3-argument form.
+void unescape_append(std::string& out, std::string_view raw, const Delimiters& d,
+                     FormattingEscapes formatting);
+
 /// Returns `raw` with escape sequences decoded (see unescape_append).
 [[nodiscard]] std::string unescape(std::string_view raw, const Delimiters& d);
 

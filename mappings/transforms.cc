@@ -653,72 +653,7 @@ void append_json_escaped(std::string& out, std::string_view s, bool latin1) {
 }
 
 void append_v2_text(std::string& out, std::string_view raw, const hl7v2::Delimiters& d) {
-  std::size_t i = 0;
-  while (i < raw.size()) {
-    const std::size_t e = raw.find(d.escape, i);
-    if (e == std::string_view::npos) {
-      out.append(raw.substr(i));
-      return;
-    }
-    out.append(raw.substr(i, e - i));
-    const std::size_t close = raw.find(d.escape, e + 1);
-    if (close == std::string_view::npos) {  // unterminated: verbatim
-      out.append(raw.substr(e));
-      return;
-    }
-    const std::string_view body = raw.substr(e + 1, close - e - 1);
-    bool ok = true;
-    if (body.size() == 1) {
-      switch (body[0]) {
-        case 'F':
-          out.push_back(d.field);
-          break;
-        case 'S':
-          out.push_back(d.component);
-          break;
-        case 'T':
-          out.push_back(d.subcomponent);
-          break;
-        case 'R':
-          out.push_back(d.repetition);
-          break;
-        case 'E':
-          out.push_back(d.escape);
-          break;
-        case 'P':
-          if (d.truncation != '\0')
-            out.push_back(d.truncation);
-          else
-            ok = false;
-          break;
-        case 'H':
-        case 'N':
-          break;  // highlighting markers carry no text
-        default:
-          ok = false;
-      }
-    } else if (body == ".br") {
-      out.push_back('\n');
-    } else if (!body.empty() && body[0] == 'X' && body.size() % 2 == 1 && body.size() > 1) {
-      for (std::size_t k = 1; k + 1 < body.size(); k += 2) {
-        const int a = hexval(body[k]);
-        const int b = hexval(body[k + 1]);
-        if (a < 0 || b < 0) {
-          ok = false;
-          break;
-        }
-      }
-      if (ok)
-        for (std::size_t k = 1; k + 1 < body.size(); k += 2)
-          out.push_back(static_cast<char>(hexval(body[k]) * 16 + hexval(body[k + 1])));
-    } else if (!body.empty() && (body[0] == 'Z' || body[0] == '.')) {
-      // local escapes and other formatting commands carry no text
-    } else {
-      ok = false;
-    }
-    if (!ok) out.append(raw.substr(e, close - e + 1));
-    i = close + 1;
-  }
+  hl7v2::unescape_append(out, raw, d, hl7v2::FormattingEscapes::plain_text);
 }
 
 // RFC 3986 unreserved characters, plus ':', '/' and '@', which a query value may carry as is.
