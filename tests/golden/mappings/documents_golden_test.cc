@@ -9,66 +9,26 @@
 #include <filesystem>
 
 #include "fhir/json.h"
-#include "fhir/validation.h"
+#include "golden_support.h"
 #include "hl7v2/message.h"
-#include "load_files.h"
-#include "mappings/engine.h"
 
 namespace fs = std::filesystem;
 using namespace fcpgw;
+using mappings::testing::expect_valid_fhir;
+using mappings::testing::golden_case_names;
+using mappings::testing::golden_dir;
 using mappings::testing::read_file;
-
-namespace {
-
-const mappings::Engine& engine() {
-  static const mappings::Engine e = [] {
-    auto files = mappings::testing::shipped_mapping_files();
-    auto r = mappings::Engine::load(files);
-    if (!r) {
-      for (const auto& x : r.error()) ADD_FAILURE() << mappings::to_string(x);
-      std::abort();
-    }
-    return *r;
-  }();
-  return e;
-}
-
-fs::path dir_of(std::string_view family) {
-  return fs::path(FCPGW_SOURCE_DIR) / "mappings" / "golden" / family;
-}
-
-std::vector<std::string> cases(std::string_view family, std::string_view input_ext) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir_of(family))) {
-    const std::string name = e.path().filename().string();
-    if (!name.ends_with(input_ext)) continue;
-    const std::string base = name.substr(0, name.size() - input_ext.size());
-    if (base.find('.') != std::string::npos) continue;
-    out.push_back(base);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-void expect_valid_fhir(const std::string& json, const std::string& what) {
-  auto doc = fhir::parse(json);
-  ASSERT_TRUE(doc) << what << ": output is not JSON: " << doc.error().message;
-  for (const auto& i : fhir::validate(doc->root()))
-    EXPECT_FALSE(i.severity == fhir::Severity::error || i.severity == fhir::Severity::fatal)
-        << what << ": " << i.path << ": " << i.message;
-}
-
-}  // namespace
+using mappings::testing::shipped_engine;
 
 // The cases themselves (both directions, expected errors and warnings, validation, same bytes
 // twice) run through `fcpgw mappings test` as ctest golden.mappings.cases.
 
 TEST(FitNotesGolden, EveryRuleHasARejectionCase) {
-  const auto v2 = cases("fitnotes", ".hl7");
+  const auto v2 = golden_case_names("fitnotes", ".hl7");
   for (const char* c : {"error_missing_advice", "error_missing_period", "error_tick_with_notfit",
                         "error_period_end_before_start", "error_not_yes_no"})
     EXPECT_NE(std::find(v2.begin(), v2.end(), c), v2.end()) << c;
-  const auto fh = cases("fitnotes", ".json");
+  const auto fh = golden_case_names("fitnotes", ".json");
   for (const char* c : {"fhir_error_missing_advice", "fhir_error_missing_period",
                         "fhir_error_tick_with_notfit", "fhir_error_period_end_before_start"})
     EXPECT_NE(std::find(fh.begin(), fh.end(), c), fh.end()) << c;
@@ -76,11 +36,12 @@ TEST(FitNotesGolden, EveryRuleHasARejectionCase) {
 
 TEST(DocumentsGolden, FitNoteAndLetterShareMdmT02ButNotTheMapping) {
   auto fit =
-      hl7v2::Message::parse(read_file(dir_of("fitnotes") / "notfit_gmt_single_condition.hl7"));
-  auto letter = hl7v2::Message::parse(read_file(dir_of("documents") / "fcp_letter_tx_lines.hl7"));
+      hl7v2::Message::parse(read_file(golden_dir("fitnotes") / "notfit_gmt_single_condition.hl7"));
+  auto letter =
+      hl7v2::Message::parse(read_file(golden_dir("documents") / "fcp_letter_tx_lines.hl7"));
   ASSERT_TRUE(fit && letter);
-  auto a = engine().v2_to_fhir(*fit);
-  auto b = engine().v2_to_fhir(*letter);
+  auto a = shipped_engine().v2_to_fhir(*fit);
+  auto b = shipped_engine().v2_to_fhir(*letter);
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->mapping, "mdm-fitnote-to-fhir");
   EXPECT_EQ(b->mapping, "mdm-to-documentreference");
@@ -96,14 +57,14 @@ TEST(DocumentsGolden, CorpusMdmMessages) {
     ++t02;
     auto msg = hl7v2::Message::parse(read_file(e.path()));
     ASSERT_TRUE(msg) << msg.error().message;
-    auto out = engine().v2_to_fhir(*msg);
+    auto out = shipped_engine().v2_to_fhir(*msg);
     ASSERT_TRUE(out) << (out.error().empty() ? "" : out.error()[0].message);
     EXPECT_EQ(out->mapping, "mdm-to-documentreference");
     expect_valid_fhir(out->output, name);
     // and back: a DocumentReference gives an MDM^T02 that parses.
     auto doc = fhir::parse(out->output);
     ASSERT_TRUE(doc);
-    auto back = engine().fhir_to_v2(doc->root());
+    auto back = shipped_engine().fhir_to_v2(doc->root());
     ASSERT_TRUE(back) << (back.error().empty() ? "" : back.error()[0].message);
     EXPECT_EQ(back->message_type, "MDM^T02");
     EXPECT_TRUE(hl7v2::Message::parse(back->output));
@@ -113,14 +74,14 @@ TEST(DocumentsGolden, CorpusMdmMessages) {
   // gateway refuses it (201 unsupported event) rather than inventing an empty document.
   auto t01 = hl7v2::Message::parse(read_file(dir / "ms_MDM-T01-01.hl7"));
   ASSERT_TRUE(t01);
-  auto r01 = engine().v2_to_fhir(*t01);
+  auto r01 = shipped_engine().v2_to_fhir(*t01);
   ASSERT_FALSE(r01);
   EXPECT_EQ(r01.error()[0].code, "201");
   EXPECT_EQ(r01.error()[0].location, "MSH-9[1].2");
   // The line-wrapped T04 is refused cleanly: as a parse error, or as an unsupported event.
   auto t04 = hl7v2::Message::parse(read_file(dir / "malformed_MDM-T04_wrapped.hl7"));
   if (t04) {
-    auto r04 = engine().v2_to_fhir(*t04);
+    auto r04 = shipped_engine().v2_to_fhir(*t04);
     ASSERT_FALSE(r04);
     EXPECT_FALSE(r04.error().empty());
   } else {

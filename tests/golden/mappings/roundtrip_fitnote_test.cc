@@ -11,23 +11,14 @@
 
 #include "fhir/json.h"
 #include "fhir/validation.h"
+#include "golden_support.h"
 #include "hl7v2/message.h"
-#include "load_files.h"
-#include "mappings/engine.h"
 
 using namespace fcpgw;
 
 namespace {
 
-const mappings::Engine& engine() {
-  static const mappings::Engine e = [] {
-    auto files = mappings::testing::shipped_mapping_files();
-    auto r = mappings::Engine::load(files);
-    if (!r) std::abort();
-    return *r;
-  }();
-  return e;
-}
+const mappings::Engine& engine() { return mappings::testing::shipped_engine(); }
 
 std::string esc(std::string_view s) {
   std::string out;

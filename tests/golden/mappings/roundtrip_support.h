@@ -1,7 +1,7 @@
 #pragma once
-// Shared by the seeded v2 -> FHIR -> v2 property tests: the engine loaded from the shipped
-// mapping files, a random generator for valid v2 content (NHS numbers with a good check digit,
-// names with UTF-8 and escaped delimiter characters), segment lookup and FHIR validation.
+// Shared by the seeded v2 -> FHIR -> v2 property tests: the seed, a random generator for valid
+// v2 content (NHS numbers with a good check digit, names with UTF-8 and escaped delimiter
+// characters) and segment lookup. The engine and FHIR validation come from golden_support.h.
 
 #include <gtest/gtest.h>
 
@@ -13,26 +13,10 @@
 #include <string_view>
 #include <vector>
 
-#include "fhir/json.h"
-#include "fhir/validation.h"
+#include "golden_support.h"
 #include "hl7v2/message.h"
-#include "load_files.h"
-#include "mappings/engine.h"
 
 namespace fcpgw::mappings::testing {
-
-/// The engine with every mapping file and code table in mappings/ (loaded once).
-inline const Engine& shipped_engine() {
-  static const Engine e = [] {
-    auto r = Engine::load(shipped_mapping_files());
-    if (!r) {
-      for (const auto& err : r.error()) ADD_FAILURE() << to_string(err);
-      std::abort();
-    }
-    return *r;
-  }();
-  return e;
-}
 
 /// The seed for a property test: FCPGW_PROPERTY_SEED when set (to replay a failure), else
 /// `fallback`. Tests print it in their failure trace.
@@ -99,13 +83,6 @@ inline std::optional<hl7v2::Segment> find_segment(const hl7v2::Message& m, std::
   for (std::size_t i = 1; i <= m.segment_count(); ++i)
     if (m.segment(i).id() == id && --nth == 0) return m.segment(i);
   return std::nullopt;
-}
-
-/// Adds a failure for each error or fatal issue fhir::validate finds in `resource`.
-inline void expect_valid_fhir(const rapidjson::Value& resource) {
-  for (const auto& i : fhir::validate(resource))
-    EXPECT_FALSE(i.severity == fhir::Severity::error || i.severity == fhir::Severity::fatal)
-        << "FHIR validation: " << i.path << ": " << i.message;
 }
 
 }  // namespace fcpgw::mappings::testing
