@@ -6,7 +6,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -20,6 +19,7 @@
 
 #include "fhir/json.h"
 #include "gateway/cli.h"
+#include "test_support.h"
 
 namespace fcpgw::gateway {
 namespace {
@@ -28,16 +28,11 @@ namespace fs = std::filesystem;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::read_file;
+using testing::run;
 
 const fs::path kSource = FCPGW_SOURCE_DIR;
 const fs::path kFitNote = kSource / "mappings/golden/fitnotes/maybefit_four_ticks_tel.hl7";
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string joined(const std::vector<ConfigError>& errors) {
   std::string s;
@@ -45,37 +40,8 @@ std::string joined(const std::vector<ConfigError>& errors) {
   return s;
 }
 
-struct Run {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-Run run(std::vector<std::string> args) {
-  args.insert(args.begin(), "fcpgw");
-  std::ostringstream out, err;
-  const int code = run_cli(args, out, err);
-  return {code, out.str(), err.str()};
-}
-
-class ConfigTest : public ::testing::Test {
+class ConfigTest : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("fcpgw-config-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string file(const std::string& name, const std::string& content) {
-    const fs::path p = dir_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << content;
-    return p.string();
-  }
-
   // Parses `text` as a configuration named "site.json" in the test directory.
   boost::system::result<Config, std::vector<ConfigError>> parse(const std::string& text) {
     return Config::parse(text, "site.json", dir_);
@@ -93,8 +59,6 @@ class ConfigTest : public ::testing::Test {
     }
     return c.error()[0].key + ": " + c.error()[0].message;
   }
-
-  fs::path dir_;
 };
 
 // JSON text holding `value` (JSON text) at the dotted `path`.
@@ -119,7 +83,7 @@ TEST(ConfigFiles, DefaultJsonIsExactlyTheBuiltInDefaults) {
   ASSERT_TRUE(c) << joined(c.error());
   EXPECT_TRUE(*c == Config::defaults());
   // ...and it spells out every limit, so that it documents them.
-  const std::string text = read(kSource / "config/default.json");
+  const std::string text = read_file(kSource / "config/default.json");
   for (const ConfigKey& k : config_keys()) {
     if (k.type == ConfigKeyType::positive_integer) {
       std::string member(1, '"');  // appended: see only_error()
@@ -157,7 +121,7 @@ TEST(ConfigFiles, ExampleSiteLoadsWithItsOwnBasesAndTheBundledMappings) {
 }
 
 TEST(ConfigFiles, ReadmeDocumentsEveryKey) {
-  const std::string readme = read(kSource / "config/README.md");
+  const std::string readme = read_file(kSource / "config/README.md");
   for (const ConfigKey& k : config_keys()) {
     EXPECT_THAT(readme, HasSubstr("| `" + std::string(k.path) + "` |")) << k.path;
   }
@@ -166,7 +130,7 @@ TEST(ConfigFiles, ReadmeDocumentsEveryKey) {
 // ---- schema.json ----------------------------------------------------------------------------
 
 fhir::Document load_json(const fs::path& p) {
-  auto d = fhir::parse(read(p));
+  auto d = fhir::parse(read_file(p));
   EXPECT_TRUE(d) << p;
   return d ? std::move(*d) : fhir::Document();
 }
@@ -543,7 +507,7 @@ std::string limit_config(std::string_view path, std::size_t value) {
 }
 
 TEST_F(ConfigTest, CliMessageWithExactlyMaxSegmentsParsesOneMoreIsRefusedWithItsLocation) {
-  const std::string msg = read(kFitNote);
+  const std::string msg = read_file(kFitNote);
   const std::size_t n = count_segments(msg);
   ASSERT_GT(n, 10u);
   const std::string cfg = file("c.json", limit_config("limits.v2.max_segments", n));
@@ -589,7 +553,7 @@ TEST_F(ConfigTest, CliMaxFieldsAndRepetitionsAtTheLimitAndOnePast) {
 }
 
 TEST_F(ConfigTest, CliV2MessageBytesAtTheLimitAndOnePast) {
-  const std::string msg = read(kFitNote);
+  const std::string msg = read_file(kFitNote);
   const std::string f = file("m.hl7", msg);
   const std::string at = file("at.json", limit_config("limits.v2.max_message_bytes", msg.size()));
   const std::string over =

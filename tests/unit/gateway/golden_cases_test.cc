@@ -4,16 +4,14 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "gateway/cli.h"
 #include "gateway/mapping_files.h"
+#include "test_support.h"
 
 namespace fcpgw::gateway {
 namespace {
@@ -23,6 +21,8 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using testing::read_file;
+using testing::run;
 
 const fs::path kGolden = fs::path(FCPGW_SOURCE_DIR) / "mappings" / "golden" / "appointments";
 
@@ -36,13 +36,6 @@ const mappings::Engine& engine() {
   return e;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string replace_once(std::string s, const std::string& from, const std::string& to) {
   const auto at = s.find(from);
   EXPECT_NE(at, std::string::npos) << from;
@@ -50,25 +43,11 @@ std::string replace_once(std::string s, const std::string& from, const std::stri
   return s;
 }
 
-class GoldenCasesTest : public ::testing::Test {
+class GoldenCasesTest : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("fcpgw-golden-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  void write(const std::string& name, const std::string& content) {
-    const fs::path p = dir_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << content;
-  }
   void copy_case(const std::string& from, const std::string& to,
                  std::initializer_list<const char*> suffixes) {
-    for (const char* s : suffixes) write(to + s, slurp(kGolden / (from + s)));
+    for (const char* s : suffixes) file(to + s, read_file(kGolden / (from + s)));
   }
   std::vector<GoldenResult> run_all() {
     auto cases = discover_golden_cases(dir_);
@@ -78,21 +57,19 @@ class GoldenCasesTest : public ::testing::Test {
       for (const auto& c : *cases) out.push_back(run_golden_case(engine(), c));
     return out;
   }
-
-  fs::path dir_;
 };
 
 TEST_F(GoldenCasesTest, DiscoversCasesRecursivelyByBaseName) {
-  write("a/one.hl7", "x");
-  write("a/one.expected.json", "{}");
-  write("b/c/two.json", "{}");
-  write("b/c/two.previous.json", "{}");
-  write("b/c/two.expected.hl7", "x");
-  write("b/c/two.options.json", "{}");
-  write("three.json", "{}");
-  write("three.expected-error.json", "[]");
-  write("README.md", "not a case");
-  write(".hidden/four.hl7", "x");
+  file("a/one.hl7", "x");
+  file("a/one.expected.json", "{}");
+  file("b/c/two.json", "{}");
+  file("b/c/two.previous.json", "{}");
+  file("b/c/two.expected.hl7", "x");
+  file("b/c/two.options.json", "{}");
+  file("three.json", "{}");
+  file("three.expected-error.json", "[]");
+  file("README.md", "not a case");
+  file(".hidden/four.hl7", "x");
   auto cases = discover_golden_cases(dir_);
   ASSERT_TRUE(cases);
   ASSERT_EQ(cases->size(), 3u);
@@ -108,15 +85,15 @@ TEST_F(GoldenCasesTest, DiscoversCasesRecursivelyByBaseName) {
 }
 
 TEST_F(GoldenCasesTest, LayoutProblemsFailTheCase) {
-  write("orphan.expected.json", "{}");
-  write("no_expected.hl7", "x");
-  write("both.hl7", "x");
-  write("both.json", "{}");
-  write("wrong_way.hl7", "x");
-  write("wrong_way.expected.hl7", "x");
-  write("two_answers.json", "{}");
-  write("two_answers.expected.hl7", "x");
-  write("two_answers.expected-error.json", "[]");
+  file("orphan.expected.json", "{}");
+  file("no_expected.hl7", "x");
+  file("both.hl7", "x");
+  file("both.json", "{}");
+  file("wrong_way.hl7", "x");
+  file("wrong_way.expected.hl7", "x");
+  file("two_answers.json", "{}");
+  file("two_answers.expected.hl7", "x");
+  file("two_answers.expected-error.json", "[]");
   auto results = run_all();
   ASSERT_EQ(results.size(), 5u);
   for (const auto& r : results) EXPECT_FALSE(r.passed) << r.name;
@@ -145,10 +122,10 @@ TEST_F(GoldenCasesTest, PassingCasesBothWays) {
 }
 
 TEST_F(GoldenCasesTest, JsonDifferencesNamePathsAndValues) {
-  write("s15.hl7", slurp(kGolden / "s15_cancelled.hl7"));
-  std::string want = slurp(kGolden / "s15_cancelled.expected.json");
+  file("s15.hl7", read_file(kGolden / "s15_cancelled.hl7"));
+  std::string want = read_file(kGolden / "s15_cancelled.expected.json");
   want = replace_once(want, "\"cancelled\"", "\"booked\"");
-  write("s15.expected.json", want);
+  file("s15.expected.json", want);
   auto results = run_all();
   ASSERT_EQ(results.size(), 1u);
   EXPECT_FALSE(results[0].passed);
@@ -158,9 +135,9 @@ TEST_F(GoldenCasesTest, JsonDifferencesNamePathsAndValues) {
 
 TEST_F(GoldenCasesTest, V2DifferencesNameSegmentAndField) {
   copy_case("fhir_cancelled", "c", {".json"});
-  std::string want = slurp(kGolden / "fhir_cancelled.expected.hl7");
+  std::string want = read_file(kGolden / "fhir_cancelled.expected.hl7");
   want += want.find('\r') != std::string::npos ? "NTE|9||extra\r" : "NTE|9||extra\n";
-  write("c.expected.hl7", want);
+  file("c.expected.hl7", want);
   auto results = run_all();
   ASSERT_EQ(results.size(), 1u);
   EXPECT_FALSE(results[0].passed);
@@ -170,12 +147,12 @@ TEST_F(GoldenCasesTest, V2DifferencesNameSegmentAndField) {
 }
 
 TEST_F(GoldenCasesTest, ExpectedIssuesMustBeFound) {
-  write("bad.hl7", slurp(kGolden / "bad_nhs_number.hl7"));
-  write("bad.expected-error.json", R"([{"location": "PID-3[1].1", "code": "101"}])");
-  write("ok.hl7", slurp(kGolden / "s15_cancelled.hl7"));
-  write("ok.expected-error.json", R"([{"location": "PID-3[1].1", "code": "102"}])");
-  write("typo.hl7", slurp(kGolden / "bad_nhs_number.hl7"));
-  write("typo.expected-error.json", R"([{"locaton": "PID-3[1].1"}])");
+  file("bad.hl7", read_file(kGolden / "bad_nhs_number.hl7"));
+  file("bad.expected-error.json", R"([{"location": "PID-3[1].1", "code": "101"}])");
+  file("ok.hl7", read_file(kGolden / "s15_cancelled.hl7"));
+  file("ok.expected-error.json", R"([{"location": "PID-3[1].1", "code": "102"}])");
+  file("typo.hl7", read_file(kGolden / "bad_nhs_number.hl7"));
+  file("typo.expected-error.json", R"([{"locaton": "PID-3[1].1"}])");
   auto results = run_all();
   ASSERT_EQ(results.size(), 3u);
   EXPECT_THAT(results[0].failures, Contains("missing issue: error at PID-3[1].1 [101]"));
@@ -186,7 +163,7 @@ TEST_F(GoldenCasesTest, ExpectedIssuesMustBeFound) {
 
 TEST_F(GoldenCasesTest, ExpectedWarningsMustBeAmongTheIssues) {
   copy_case("s15_cancelled", "s15", {".hl7", ".expected.json"});
-  write("s15.expected-warnings.json", R"([{"location": "SCH-11[1].4", "code": "102"}])");
+  file("s15.expected-warnings.json", R"([{"location": "SCH-11[1].4", "code": "102"}])");
   auto results = run_all();
   ASSERT_EQ(results.size(), 1u);
   EXPECT_THAT(results[0].failures, Contains("missing warning: warning at SCH-11[1].4 [102]"));
@@ -194,13 +171,14 @@ TEST_F(GoldenCasesTest, ExpectedWarningsMustBeAmongTheIssues) {
 
 TEST_F(GoldenCasesTest, UnlistedWarningsFail) {
   const fs::path docs = kGolden.parent_path() / "documents";
-  write("w.hl7", slurp(docs / "letter_bad_base64_warns.hl7"));
-  write("w.expected.json", slurp(docs / "letter_bad_base64_warns.expected.json"));
+  file("w.hl7", read_file(docs / "letter_bad_base64_warns.hl7"));
+  file("w.expected.json", read_file(docs / "letter_bad_base64_warns.expected.json"));
   auto results = run_all();
   ASSERT_EQ(results.size(), 1u);
   EXPECT_THAT(results[0].failures,
               ElementsAre(HasSubstr("unexpected warning at OBX[2]-5[1].5 [102]")));
-  write("w.expected-warnings.json", slurp(docs / "letter_bad_base64_warns.expected-warnings.json"));
+  file("w.expected-warnings.json",
+       read_file(docs / "letter_bad_base64_warns.expected-warnings.json"));
   results = run_all();
   ASSERT_EQ(results.size(), 1u);
   EXPECT_TRUE(results[0].passed) << ::testing::PrintToString(results[0].failures);
@@ -208,9 +186,9 @@ TEST_F(GoldenCasesTest, UnlistedWarningsFail) {
 
 TEST_F(GoldenCasesTest, OptionsAreCheckedAndApplied) {
   copy_case("s15_cancelled", "s15", {".hl7", ".expected.json"});
-  write("s15.options.json", R"({"bundle": "message"})");  // this mapping has no message shape
+  file("s15.options.json", R"({"bundle": "message"})");  // this mapping has no message shape
   copy_case("s26_noshow", "s26", {".hl7", ".expected.json"});
-  write("s26.options.json", R"({"bundel": "message"})");
+  file("s26.options.json", R"({"bundel": "message"})");
   auto results = run_all();
   ASSERT_EQ(results.size(), 2u);
   EXPECT_FALSE(results[0].passed);
@@ -223,7 +201,7 @@ TEST_F(GoldenCasesTest, MessageTimeIsFixedUnlessTheCaseSetsIt) {
   auto results = run_all();
   ASSERT_EQ(results.size(), 1u);
   EXPECT_TRUE(results[0].passed) << ::testing::PrintToString(results[0].failures);
-  write("t.options.json", R"({"message-time": "2030-01-01T00:00:00+00:00"})");
+  file("t.options.json", R"({"message-time": "2030-01-01T00:00:00+00:00"})");
   results = run_all();
   ASSERT_EQ(results.size(), 1u);
   EXPECT_THAT(results[0].failures, Contains(HasSubstr("MSH-7[1]: expected")));
@@ -231,51 +209,40 @@ TEST_F(GoldenCasesTest, MessageTimeIsFixedUnlessTheCaseSetsIt) {
 
 // ---- the command ----------------------------------------------------------------------------
 
-struct Cli {
-  int code;
-  std::string out, err;
-};
-Cli cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "fcpgw");
-  std::ostringstream out, err;
-  const int code = run_cli(args, out, err);
-  return {code, out.str(), err.str()};
-}
-
 TEST_F(GoldenCasesTest, CommandExitCodesAndSummary) {
   copy_case("s15_cancelled", "s15", {".hl7", ".expected.json"});
-  auto ok = cli({"mappings", "test", dir_.string()});
+  auto ok = run({"mappings", "test", dir_.string()});
   EXPECT_EQ(ok.code, 0) << ok.err;
   EXPECT_EQ(ok.out, "1 passed, 0 failed\n");
-  auto verbose = cli({"mappings", "test", "--verbose", dir_.string()});
+  auto verbose = run({"mappings", "test", "--verbose", dir_.string()});
   EXPECT_THAT(verbose.out, HasSubstr("ok   s15 (v2 -> FHIR, siu-to-fhir)\n"));
 
-  write("s15.expected.json",
-        replace_once(slurp(dir_ / "s15.expected.json"), "\"cancelled\"", "\"noshow\""));
+  file("s15.expected.json",
+       replace_once(read_file(dir_ / "s15.expected.json"), "\"cancelled\"", "\"noshow\""));
   copy_case("s26_noshow", "s26", {".hl7", ".expected.json"});
-  auto bad = cli({"mappings", "test", dir_.string()});
+  auto bad = run({"mappings", "test", dir_.string()});
   EXPECT_EQ(bad.code, 1);
   EXPECT_THAT(bad.out, HasSubstr("FAIL s15 (v2 -> FHIR, siu-to-fhir)\n     "
                                  "entry[0].resource.status: expected \"noshow\", got "
                                  "\"cancelled\"\n"));
   EXPECT_THAT(bad.out, HasSubstr("1 passed, 1 failed\n"));
-  auto filtered = cli({"mappings", "test", "--filter", "s26", dir_.string()});
+  auto filtered = run({"mappings", "test", "--filter", "s26", dir_.string()});
   EXPECT_EQ(filtered.code, 0);
   EXPECT_EQ(filtered.out, "1 passed, 0 failed\n");
 
-  EXPECT_EQ(cli({"mappings", "test", "--filter", "zzz", dir_.string()}).code, 2);
-  EXPECT_EQ(cli({"mappings", "test", (dir_ / "missing").string()}).code, 2);
+  EXPECT_EQ(run({"mappings", "test", "--filter", "zzz", dir_.string()}).code, 2);
+  EXPECT_EQ(run({"mappings", "test", (dir_ / "missing").string()}).code, 2);
   EXPECT_EQ(
-      cli({"mappings", "test", "--mappings", (dir_ / "missing").string(), dir_.string()}).code, 2);
-  EXPECT_EQ(cli({"mappings"}).code, 2);
+      run({"mappings", "test", "--mappings", (dir_ / "missing").string(), dir_.string()}).code, 2);
+  EXPECT_EQ(run({"mappings"}).code, 2);
   fs::create_directories(dir_ / "empty");
-  auto none = cli({"mappings", "test", (dir_ / "empty").string()});
+  auto none = run({"mappings", "test", (dir_ / "empty").string()});
   EXPECT_EQ(none.code, 2);
   EXPECT_THAT(none.err, HasSubstr("no golden cases"));
 }
 
 TEST_F(GoldenCasesTest, BundledCasesAllPass) {
-  auto r = cli({"mappings", "test", "--filter", "appointments/"});
+  auto r = run({"mappings", "test", "--filter", "appointments/"});
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, ::testing::EndsWith(" passed, 0 failed\n"));
   EXPECT_THAT(r.err, IsEmpty());
