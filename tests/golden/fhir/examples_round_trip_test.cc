@@ -17,9 +17,11 @@
 #include "fhir/definitions.h"
 #include "fhir/json.h"
 #include "fhir/validation.h"
+#include "number_tokens.h"
 
 namespace fs = std::filesystem;
 using namespace fcpgw::fhir;
+using fcpgw::fhir::testing::number_tokens;
 
 namespace {
 
@@ -28,28 +30,6 @@ std::string read_file(const fs::path& p) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-// The number tokens of a JSON text, in order (strings skipped).
-std::vector<std::string> number_tokens(std::string_view json) {
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < json.size();) {
-    const char c = json[i];
-    if (c == '"') {
-      for (++i; i < json.size() && json[i] != '"'; ++i)
-        if (json[i] == '\\') ++i;
-      ++i;
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-      const std::size_t start = i;
-      while (i < json.size() &&
-             std::string_view("+-.eE0123456789").find(json[i]) != std::string_view::npos)
-        ++i;
-      out.emplace_back(json.substr(start, i - start));
-    } else {
-      ++i;
-    }
-  }
-  return out;
 }
 
 fs::path examples_dir() { return fs::path(FCPGW_PEERS_DIR) / "node_modules/hl7.fhir.r4.examples"; }
@@ -97,7 +77,7 @@ TEST(FhirExamples, RoundTripAndValidate) {
       EXPECT_TRUE(json_equal(doc->root(), again->root())) << name;
     }
     for (const auto& t : tokens)
-      kept_as_text += t.find_first_of(".eE") != std::string::npos && t.back() == '0';
+      kept_as_text += t.find_first_of(".eE") != std::string_view::npos && t.back() == '0';
   }
   std::string summary;
   for (const auto& [t, n] : per_type) summary += t + "=" + std::to_string(n) + " ";
