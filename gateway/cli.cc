@@ -60,17 +60,6 @@ struct Options {
 // ---------------------------------------------------------------------------------------------
 // Reporting (never with data from the input: positions, ids of segments and rules only)
 
-// Printable ASCII only, at most `max` characters, for echoing identifiers such as segment ids.
-std::string sanitise(std::string_view s, std::size_t max = 16) {
-  std::string r;
-  for (char c : s.substr(0, max)) {
-    const auto u = static_cast<unsigned char>(c);
-    r.push_back(u >= 0x20 && u < 0x7F ? c : '?');
-  }
-  if (s.size() > max) r += "...";
-  return r;
-}
-
 class Reporter {
  public:
   explicit Reporter(std::ostream& err) : err_(err) {}
@@ -117,7 +106,7 @@ std::string_view v2_error_code(hl7v2::ParseErrc e) {
 // "PID-3 (segment 4, byte 812)" / "segment 2 (byte 40)" / "byte 0".
 std::string v2_location(const hl7v2::ParseError& e, const RawMessage& m) {
   std::string loc;
-  const std::string id = sanitise(e.segment_id, 8);
+  const std::string id = printable(e.segment_id, 8);
   const std::uint64_t byte = (m.framed ? 0 : m.offset) + e.byte_offset;
   const std::string byte_text =
       (m.framed ? "byte " + std::to_string(e.byte_offset) + " of the frame"

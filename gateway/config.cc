@@ -7,6 +7,8 @@
 #include <system_error>
 #include <utility>
 
+#include "gateway/input.h"
+
 namespace fcpgw::gateway {
 
 namespace fs = std::filesystem;
@@ -65,21 +67,14 @@ std::string_view leaf_of(std::string_view path) {
   return dot == std::string_view::npos ? path : path.substr(dot + 1);
 }
 
-// Printable ASCII only, at most `max` characters: config text may hold anything.
-std::string printable(std::string_view s, std::size_t max = 64) {
-  std::string r;
-  for (char c : s.substr(0, max)) {
-    const auto u = static_cast<unsigned char>(c);
-    r.push_back(u >= 0x20 && u < 0x7F ? c : '?');
-  }
-  if (s.size() > max) r += "...";
-  return r;
-}
+// Key names are echoed through printable() (gateway/input.h), at most this long: config text
+// may hold anything.
+constexpr std::size_t kMaxNameEcho = 64;
 
 std::string join(std::string_view prefix, std::string_view name) {
   std::string r(prefix);
   if (!r.empty()) r += '.';
-  r += printable(name);
+  r += printable(name, kMaxNameEcho);
   return r;
 }
 
@@ -197,9 +192,10 @@ class ConfigLoader {
     for (auto m = obj.MemberBegin(); m != obj.MemberEnd(); ++m) {
       const std::string_view name = view(m->name);
       const std::string path = join(prefix, name);
-      const ConfigKey* key = name.find('.') == std::string_view::npos && printable(name) == name
-                                 ? find_key(path)
-                                 : nullptr;
+      const ConfigKey* key =
+          name.find('.') == std::string_view::npos && printable(name, kMaxNameEcho) == name
+              ? find_key(path)
+              : nullptr;
       if (key == nullptr) {
         std::string msg = "unknown key";
         if (name.find('.') != std::string_view::npos && find_key(path) != nullptr) {
@@ -286,12 +282,12 @@ class ConfigLoader {
     }
     for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
       const std::string_view name = view(m->name);
-      const std::string where = path + "." + printable(name);
+      const std::string where = path + "." + printable(name, kMaxNameEcho);
       if (name.empty()) {
         error(path, "a constant name is empty");
         continue;
       }
-      if (printable(name) != name) {
+      if (printable(name, kMaxNameEcho) != name) {
         error(where, "a constant name must be printable ASCII");
         continue;
       }

@@ -90,6 +90,16 @@ std::string describe_byte(unsigned char c) {
   return buf;
 }
 
+std::string printable(std::string_view s, std::size_t max) {
+  std::string r;
+  for (char c : s.substr(0, max)) {
+    const auto u = static_cast<unsigned char>(c);
+    r.push_back(u >= 0x20 && u < 0x7F ? c : '?');
+  }
+  if (s.size() > max) r += "...";
+  return r;
+}
+
 // ---------------------------------------------------------------------------------------------
 // InputFile
 

@@ -43,6 +43,10 @@ Detection detect_format(std::string_view head, bool at_end) noexcept;
 /// "0x0B" otherwise.
 std::string describe_byte(unsigned char c);
 
+/// `s` made safe to echo in an error message: printable ASCII kept, any other byte shown as
+/// '?', at most `max` characters (then "...").
+std::string printable(std::string_view s, std::size_t max);
+
 /// Error opening or reading an input. `message` never contains data from the input.
 struct ReadError {
   std::string message;
