@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -336,16 +335,8 @@ boost::system::result<Config, std::vector<ConfigError>> Config::load(const std::
   const auto status = fs::status(p, ec);
   if (!fs::exists(status)) return fail("no such file");
   if (fs::is_directory(status)) return fail("is a directory, not a file");
-  const std::uintmax_t size = fs::file_size(p, ec);
-  if (ec) return fail("cannot read: " + ec.message());
-  if (size > kMaxConfigFileBytes) {
-    return fail("larger than " + std::to_string(kMaxConfigFileBytes) + " bytes");
-  }
-  std::ifstream in(p, std::ios::binary);
-  std::string text(static_cast<std::size_t>(size), '\0');
-  if (!in || !in.read(text.data(), static_cast<std::streamsize>(size))) {
-    return fail("cannot read");
-  }
+  std::string text;
+  if (auto why = read_bounded_file(p, kMaxConfigFileBytes, text)) return fail(std::move(*why));
   const fs::path absolute = fs::absolute(p, ec);
   return parse(text, path, (ec ? p : absolute).parent_path());
 }

@@ -1,7 +1,6 @@
 #include "gateway/golden_cases.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <string_view>
 #include <system_error>
@@ -9,6 +8,7 @@
 #include "fhir/json.h"
 #include "fhir/json_diff.h"
 #include "fhir/validation.h"
+#include "gateway/input.h"
 #include "hl7v2/diff.h"
 #include "hl7v2/message.h"
 
@@ -137,20 +137,8 @@ GoldenCase make_case(const std::string& name, Files& f) {
 // ---- reading case files -----------------------------------------------------------------
 
 bool read_text(const fs::path& p, std::string& out, std::string& why) {
-  std::error_code ec;
-  const auto size = fs::file_size(p, ec);
-  if (ec) {
-    why = p.filename().string() + ": cannot read: " + ec.message();
-    return false;
-  }
-  if (size > kMaxCaseFileBytes) {
-    why = p.filename().string() + ": larger than " + std::to_string(kMaxCaseFileBytes) + " bytes";
-    return false;
-  }
-  std::ifstream in(p, std::ios::binary);
-  out.assign(static_cast<std::size_t>(size), '\0');
-  if (!in || !in.read(out.data(), static_cast<std::streamsize>(size))) {
-    why = p.filename().string() + ": cannot read";
+  if (auto problem = read_bounded_file(p, kMaxCaseFileBytes, out)) {
+    why = p.filename().string() + ": " + *problem;
     return false;
   }
   if (std::string_view(out).starts_with("\xEF\xBB\xBF")) out.erase(0, 3);

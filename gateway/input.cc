@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <system_error>
 #include <utility>
 
 namespace fcpgw::gateway {
@@ -98,6 +100,18 @@ std::string printable(std::string_view s, std::size_t max) {
   }
   if (s.size() > max) r += "...";
   return r;
+}
+
+std::optional<std::string> read_bounded_file(const std::filesystem::path& path,
+                                             std::uintmax_t max_bytes, std::string& out) {
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) return "cannot read: " + ec.message();
+  if (size > max_bytes) return "larger than " + std::to_string(max_bytes) + " bytes";
+  std::ifstream in(path, std::ios::binary);
+  out.assign(static_cast<std::size_t>(size), '\0');
+  if (!in || !in.read(out.data(), static_cast<std::streamsize>(size))) return "cannot read";
+  return std::nullopt;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -79,6 +80,13 @@ class InputFile {
   std::string name_;
   std::uint64_t total_ = 0;
 };
+
+/// Reads the whole file at `path` into `out`, refusing one larger than `max_bytes` unread.
+/// Returns why it could not ("cannot read: <reason>", "larger than <max_bytes> bytes" or
+/// "cannot read"); the caller names the file. For small files read at once (configuration,
+/// mapping files, golden cases); inputs are read in chunks through InputFile.
+std::optional<std::string> read_bounded_file(const std::filesystem::path& path,
+                                             std::uintmax_t max_bytes, std::string& out);
 
 /// One message cut out of a v2 stream.
 struct RawMessage {

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <system_error>
+
+#include "gateway/input.h"
 
 namespace fcpgw::gateway {
 
@@ -51,16 +52,9 @@ std::optional<std::string> read_mapping_sources(const std::string& dir,
   std::sort(files.begin(), files.end());
   for (const fs::path& p : files) {
     const std::string name = p.lexically_relative(root).generic_string();
-    const std::uintmax_t size = fs::file_size(p, ec);
-    if (ec) return "mapping file '" + name + "': cannot read: " + ec.message();
-    if (size > kMaxMappingFileBytes) {
-      return "mapping file '" + name + "': larger than " + std::to_string(kMaxMappingFileBytes) +
-             " bytes";
-    }
-    std::ifstream in(p, std::ios::binary);
-    std::string text(static_cast<std::size_t>(size), '\0');
-    if (!in || !in.read(text.data(), static_cast<std::streamsize>(size))) {
-      return "mapping file '" + name + "': cannot read";
+    std::string text;
+    if (auto why = read_bounded_file(p, kMaxMappingFileBytes, text)) {
+      return "mapping file '" + name + "': " + *why;
     }
     out.push_back({name, std::move(text)});
   }
