@@ -22,57 +22,25 @@ constexpr std::uintmax_t kMaxCaseFileBytes = 16u * 1024u * 1024u;
 
 // ---- discovery --------------------------------------------------------------------------
 
-enum class Role : std::uint8_t {
-  v2_input,
-  fhir_input,
-  expected_json,
-  expected_hl7,
-  expected_error,
-  expected_warnings,
-  previous,
-  options
+struct Files {
+  std::optional<fs::path> v2_input, fhir_input, expected_json, expected_hl7, expected_error,
+      expected_warnings, previous, options;
 };
 
 struct Suffix {
   std::string_view text;
-  Role role;
+  std::optional<fs::path> Files::*slot;
 };
 // Longest first: ".expected.json" must win over ".json".
 constexpr Suffix kSuffixes[] = {
-    {".expected-warnings.json", Role::expected_warnings},
-    {".expected-error.json", Role::expected_error},
-    {".expected.json", Role::expected_json},
-    {".expected.hl7", Role::expected_hl7},
-    {".previous.json", Role::previous},
-    {".options.json", Role::options},
-    {".hl7", Role::v2_input},
-    {".json", Role::fhir_input},
-};
-
-struct Files {
-  std::optional<fs::path> v2_input, fhir_input, expected_json, expected_hl7, expected_error,
-      expected_warnings, previous, options;
-  std::optional<fs::path>& slot(Role r) {
-    switch (r) {
-      case Role::v2_input:
-        return v2_input;
-      case Role::fhir_input:
-        return fhir_input;
-      case Role::expected_json:
-        return expected_json;
-      case Role::expected_hl7:
-        return expected_hl7;
-      case Role::expected_error:
-        return expected_error;
-      case Role::expected_warnings:
-        return expected_warnings;
-      case Role::previous:
-        return previous;
-      case Role::options:
-        break;
-    }
-    return options;
-  }
+    {".expected-warnings.json", &Files::expected_warnings},
+    {".expected-error.json", &Files::expected_error},
+    {".expected.json", &Files::expected_json},
+    {".expected.hl7", &Files::expected_hl7},
+    {".previous.json", &Files::previous},
+    {".options.json", &Files::options},
+    {".hl7", &Files::v2_input},
+    {".json", &Files::fhir_input},
 };
 
 std::string leaf(const std::optional<fs::path>& p) { return p ? p->filename().string() : ""; }
@@ -485,7 +453,7 @@ boost::system::result<std::vector<GoldenCase>, std::string> discover_golden_case
       if (!file.ends_with(s.text) || file.size() == s.text.size()) continue;
       const std::string base = file.substr(0, file.size() - s.text.size());
       const std::string name = (p.parent_path() / base).lexically_relative(dir).generic_string();
-      by_name[name].slot(s.role) = p;
+      by_name[name].*s.slot = p;
       break;
     }
   }
