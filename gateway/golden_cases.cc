@@ -266,6 +266,24 @@ bool read_options(const GoldenCase& c, const GoldenRunOptions& run, mappings::Op
   return ok;
 }
 
+// What a case sets besides its input and expected output: the options it runs with, and the
+// issues it lists (`.expected-error.json`, `.expected-warnings.json`).
+struct Expectations {
+  mappings::Options options;
+  std::vector<IssueSpec> errors, warnings;
+};
+
+bool read_expectations(const GoldenCase& c, const GoldenRunOptions& run, Expectations& want,
+                       std::vector<std::string>& failures) {
+  if (!read_options(c, run, want.options, failures)) return false;
+  if (c.expected_error && !read_issue_specs(*c.expected_error, "error", want.errors, failures))
+    return false;
+  if (c.expected_warnings &&
+      !read_issue_specs(*c.expected_warnings, "warning", want.warnings, failures))
+    return false;
+  return true;
+}
+
 template <class Diff>
 void list_differences(const std::vector<Diff>& diffs, std::size_t max,
                       std::vector<std::string>& failures) {
@@ -323,24 +341,18 @@ void run_v2(const mappings::Engine& engine, const GoldenCase& c, const GoldenRun
                        ": not an HL7 v2 message: " + msg.error().message);
     return;
   }
-  mappings::Options opt;
-  if (!read_options(c, run, opt, failures)) return;
-  std::vector<IssueSpec> want_errors, want_warnings;
-  if (c.expected_error && !read_issue_specs(*c.expected_error, "error", want_errors, failures))
-    return;
-  if (c.expected_warnings &&
-      !read_issue_specs(*c.expected_warnings, "warning", want_warnings, failures))
-    return;
+  Expectations expect;
+  if (!read_expectations(c, run, expect, failures)) return;
 
   mappings::Translation t;
-  const bool ok = engine.v2_to_fhir(*msg, t, opt);
+  const bool ok = engine.v2_to_fhir(*msg, t, expect.options);
   r.mapping = t.mapping;
   if (c.expected_error) {
     if (ok) {
       failures.push_back("expected a rejection, but the message translated");
       return;
     }
-    check_issues(want_errors, t.issues, "issue", failures);
+    check_issues(expect.errors, t.issues, "issue", failures);
     check_no_patient_data(*msg, t.issues, failures);
     return;
   }
@@ -350,7 +362,7 @@ void run_v2(const mappings::Engine& engine, const GoldenCase& c, const GoldenRun
       if (i.severity == mappings::Severity::error) failures.push_back("  " + issue_text(i));
     return;
   }
-  check_warnings(want_warnings, t.issues, failures);
+  check_warnings(expect.warnings, t.issues, failures);
   check_no_patient_data(*msg, t.issues, failures);
   auto got = fhir::parse(t.output);
   if (!got) {
@@ -369,7 +381,7 @@ void run_v2(const mappings::Engine& engine, const GoldenCase& c, const GoldenRun
                            (i.path.empty() ? std::string("(Bundle)") : i.path) + ": " + i.message);
   }
   mappings::Translation again;
-  if (!engine.v2_to_fhir(*msg, again, opt) || again.output != t.output)
+  if (!engine.v2_to_fhir(*msg, again, expect.options) || again.output != t.output)
     failures.push_back("translating the same message twice gave different output");
 }
 
@@ -383,23 +395,17 @@ void run_fhir(const mappings::Engine& engine, const GoldenCase& c, const GoldenR
     prev = read_json(*c.previous, failures);
     if (!prev) return;
   }
-  mappings::Options opt;
-  if (!read_options(c, run, opt, failures)) return;
-  std::vector<IssueSpec> want_errors, want_warnings;
-  if (c.expected_error && !read_issue_specs(*c.expected_error, "error", want_errors, failures))
-    return;
-  if (c.expected_warnings &&
-      !read_issue_specs(*c.expected_warnings, "warning", want_warnings, failures))
-    return;
+  Expectations expect;
+  if (!read_expectations(c, run, expect, failures)) return;
   const rapidjson::Value* previous = prev ? &prev->root() : nullptr;
-  auto out = engine.fhir_to_v2(in->root(), previous, opt);
+  auto out = engine.fhir_to_v2(in->root(), previous, expect.options);
   if (out) r.mapping = out->mapping;
   if (c.expected_error) {
     if (out) {
       failures.push_back("expected a rejection, but the resource translated");
       return;
     }
-    check_issues(want_errors, out.error(), "issue", failures);
+    check_issues(expect.errors, out.error(), "issue", failures);
     return;
   }
   if (!out) {
@@ -407,7 +413,7 @@ void run_fhir(const mappings::Engine& engine, const GoldenCase& c, const GoldenR
     for (const auto& i : out.error()) failures.push_back("  " + issue_text(i));
     return;
   }
-  check_warnings(want_warnings, out->issues, failures);
+  check_warnings(expect.warnings, out->issues, failures);
   auto got = hl7v2::Message::parse(out->output);
   if (!got) {
     failures.push_back("the output does not parse as HL7 v2: " + got.error().message);
@@ -424,7 +430,7 @@ void run_fhir(const mappings::Engine& engine, const GoldenCase& c, const GoldenR
     o.max_differences = run.max_differences + 1;
     list_differences(hl7v2::diff(*want, *got, o), run.max_differences, failures);
   }
-  auto again = engine.fhir_to_v2(in->root(), previous, opt);
+  auto again = engine.fhir_to_v2(in->root(), previous, expect.options);
   if (!again || again->output != out->output)
     failures.push_back("translating the same resource twice gave different output");
 }
