@@ -128,13 +128,11 @@ std::string v2_location(const hl7v2::ParseError& e, const RawMessage& m) {
   return loc;
 }
 
-std::string_view severity_text(mappings::Severity s) { return mappings::to_string(s); }
-
 void report_engine_issues(Reporter& rep, const std::string& where,
                           const std::vector<mappings::Issue>& issues, bool warnings) {
   for (const mappings::Issue& i : issues) {
     if (i.severity != mappings::Severity::error && !warnings) continue;
-    std::string text = std::string(severity_text(i.severity)) + ": ";
+    std::string text = std::string(mappings::to_string(i.severity)) + ": ";
     text += i.location.empty() ? std::string("(message)") : i.location;
     text += ": " + i.message;
     if (!i.code.empty()) text += " [" + i.code + "]";
@@ -405,8 +403,7 @@ class Translator {
     }
     std::optional<fhir::Document> previous;
     if (opt_.previous) {
-      Reporter& rep = rep_;
-      auto prev_in = open_input(*opt_.previous, opt_.max_input, rep);
+      auto prev_in = open_input(*opt_.previous, opt_.max_input, rep_);
       if (!prev_in) {
         failed_ = true;
         return;
@@ -674,7 +671,7 @@ class Validator {
         for (const mappings::Issue& i : t.issues) {
           std::string text = i.message;
           if (!i.rule.empty()) text += " (rule " + i.rule + ")";
-          oo.add(severity_text(i.severity), fhir_issue_type_for_v2(i.code), text, i.code,
+          oo.add(mappings::to_string(i.severity), fhir_issue_type_for_v2(i.code), text, i.code,
                  i.location, "");
         }
         if (translated) {
