@@ -1154,12 +1154,12 @@ class Loader {
         Node meta;
         meta.kind = NodeKind::object;
         meta.member = "meta";
-        meta.key_frag = "\"meta\":";
+        meta.key_frag = ",\"meta\":";
         meta.rule = rp.rule;
         Node prof;
         prof.kind = NodeKind::literal;
         prof.member = "profile";
-        prof.key_frag = "\"profile\":";
+        prof.key_frag = ",\"profile\":";
         prof.literal = "[" + quoted(pr.GetString()) + "]";
         prof.rule = rp.rule;
         meta.children.push_back(std::move(prof));
@@ -1334,7 +1334,7 @@ class Loader {
         cur->children.emplace_back();
         member = &cur->children.back();
         member->member = st.name;
-        member->key_frag = quoted(st.name) + ":";
+        member->key_frag = "," + quoted(st.name) + ":";
         member->kind = is_array ? NodeKind::array : NodeKind::object;
         member->rule = rule_id(rid);
       } else if ((member->kind == NodeKind::array) != is_array) {
@@ -1441,7 +1441,7 @@ class Loader {
         if (!ok) continue;
         Node c;
         c.member = name;
-        c.key_frag = quoted(name) + ":";
+        c.key_frag = "," + quoted(name) + ":";
         c.rule = n.rule;
         if (many && !it->value.IsArray() && !tp.empty()) {
           error(rid, "'" + name + "' is an array in " + tp);

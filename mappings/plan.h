@@ -214,7 +214,7 @@ enum class NodeKind : std::uint8_t { object, array, literal, tmpl, produce, ref 
 struct Node {
   NodeKind kind = NodeKind::object;
   std::string member;    ///< JSON member name (object members), empty for array items
-  std::string key_frag;  ///< precomputed `"member":`
+  std::string key_frag;  ///< precomputed `,"member":` (the comma skipped for the first member)
   std::string rule;      ///< rule id ("file: resources[0].set[3]")
   std::unique_ptr<Condition> when;
   Each each;

@@ -515,15 +515,18 @@ void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t n) {
   }
 }
 
-void append_uuid(std::string& out, const Uuid& u) {
+void format_uuid(char* p, const Uuid& u) noexcept {
   static constexpr char kHex[] = "0123456789abcdef";
-  char text[36];
-  char* p = text;
   for (std::size_t i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
     *p++ = kHex[u[i] >> 4];
     *p++ = kHex[u[i] & 15];
   }
+}
+
+void append_uuid(std::string& out, const Uuid& u) {
+  char text[36];
+  format_uuid(text, u);
   out.append(text, sizeof text);
 }
 
@@ -650,6 +653,22 @@ void append_json_escaped(std::string& out, std::string_view s, bool latin1) {
     run = i;
   }
   out.append(s.data() + run, n - run);
+}
+
+void append_json_string(std::string& out, std::string_view s, bool latin1) {
+  const std::size_t n = s.size();
+  if (json_plain_run(s.data(), n) == n) {  // nothing to escape: one write, quotes included
+    const std::size_t at = out.size();
+    out.resize(at + n + 2);
+    char* const p = out.data() + at;
+    p[0] = '"';
+    if (n != 0) std::memcpy(p + 1, s.data(), n);
+    p[n + 1] = '"';
+    return;
+  }
+  out.push_back('"');
+  append_json_escaped(out, s, latin1);
+  out.push_back('"');
 }
 
 void append_v2_text(std::string& out, std::string_view raw, const hl7v2::Delimiters& d) {

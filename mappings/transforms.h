@@ -115,6 +115,8 @@ std::optional<Uuid> parse_uuid(std::string_view text) noexcept;
 Uuid uuid_v5(const Uuid& ns, std::string_view name) noexcept;
 /// Appends the lower-case 8-4-4-4-12 form.
 void append_uuid(std::string& out, const Uuid& u);
+/// Writes the lower-case 8-4-4-4-12 form (36 characters) at `out`.
+void format_uuid(char* out, const Uuid& u) noexcept;
 
 /// Appends lower-case hex of `bytes`.
 void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t n);
@@ -125,6 +127,8 @@ void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t n);
 /// characters; invalid UTF-8 bytes become U+FFFD. With `latin1`, bytes >= 0x80 are ISO-8859-1
 /// and are transcoded to UTF-8.
 void append_json_escaped(std::string& out, std::string_view s, bool latin1 = false);
+/// append_json_escaped between double quotes: a whole JSON string.
+void append_json_string(std::string& out, std::string_view s, bool latin1 = false);
 
 /// Decodes v2 escapes of `raw` (as hl7v2::unescape_append, but `\H\` `\N\` highlight markers are
 /// dropped and `\.br\` becomes a line feed, as suits FHIR text) and appends the text.

@@ -48,11 +48,15 @@ struct V2Run {
   std::vector<std::uint32_t> first;  // by plan slot: first position, 0 when none
   std::vector<Uuid> seen;            // fullUrls already written
   struct CachedId {
+    static constexpr std::size_t kRefPrefix = 23;  // `{"reference":"urn:uuid:`
+    static constexpr std::size_t kRefSize = kRefPrefix + 36 + 2;
     const ResourcePlan* resource;
     std::uint32_t binding;  // segment position the resource's each is bound to (0: none)
     bool conditional;
     Uuid id;
     std::string url;  // conditional-update url (kept: entries are reused across messages)
+    /// `{"reference":"urn:uuid:<id>"}`, formatted once; fullUrl is the middle part.
+    char ref[kRefSize];
   };
   std::vector<CachedId> ids;  // identities computed for this message (first ids_used valid)
   std::size_t ids_used = 0;
@@ -128,7 +132,8 @@ struct V2Run {
   bool produce(const Producer& p, std::string_view rule);
   bool value(const Node& n);
   void members(const Node& obj, int& count);
-  bool identity(const ResourcePlan& rp, Uuid& u, std::string* url);
+  /// The identity of `rp` in the current binding (computed once per message): index in `ids`.
+  std::size_t identity(const ResourcePlan& rp);
   bool identity_uncached(const ResourcePlan& rp, Uuid& u, std::string* url);
   bool rejects(const std::vector<Reject>& list);
   void resource(const ResourcePlan& rp, int& entries);

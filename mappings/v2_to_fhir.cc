@@ -20,6 +20,10 @@ namespace {
 
 bool is_null_value(std::string_view v) { return v == "\"\""; }
 
+// System and value of an identifier being written by structure(): kept per thread so that
+// their capacity is reused from message to message (structure() never nests).
+thread_local std::string t_sys, t_val;
+
 }  // namespace
 
 static std::string_view first_component(std::string_view v, const hl7v2::Delimiters& d);
@@ -200,22 +204,16 @@ void V2Run::text_into(std::string& dst, std::string_view raw) const {
 }
 
 void V2Run::json_text(std::string_view raw) {
-  out.push_back('"');
   if (raw.find(d.escape) == std::string_view::npos) {
-    append_json_escaped(out, raw, latin1);
+    append_json_string(out, raw, latin1);
   } else {
     tmp_text.clear();
     append_v2_text(tmp_text, raw, d);
-    append_json_escaped(out, tmp_text, latin1);
+    append_json_string(out, tmp_text, latin1);
   }
-  out.push_back('"');
 }
 
-void V2Run::json_plain(std::string_view text) {
-  out.push_back('"');
-  append_json_escaped(out, text, latin1);
-  out.push_back('"');
-}
+void V2Run::json_plain(std::string_view text) { append_json_string(out, text, latin1); }
 
 // ---- conditions -------------------------------------------------------------------------
 
@@ -632,7 +630,8 @@ bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule) {
       return true;
     }
     case Tf::cx_identifier: {
-      std::string sys, val;
+      std::string& sys = t_sys;
+      std::string& val = t_val;
       const auto type = part(r, 5);
       const auto aa_ns = subpart(r, 4, 1);
       const bool nhs = iequals(type, "NH") && (iequals(aa_ns, "NHS") || aa_ns.empty());
@@ -673,7 +672,8 @@ bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule) {
       return true;
     }
     case Tf::xcn_identifier: {
-      std::string sys, val;
+      std::string& sys = t_sys;
+      std::string& val = t_val;
       if (!xcn_system_value(r, sys, val, rule)) return false;
       out.append("{\"system\":");
       json_plain(sys);
@@ -888,11 +888,7 @@ bool V2Run::value(const Node& n) {
         for (int i = 0; i < nframes; ++i) bound = bound || frames[i].seg_key == target.each.seg_key;
         if (!bound && first[target.each.slot] == 0) return false;
       }
-      Uuid u;
-      identity(target, u, nullptr);
-      out.append("{\"reference\":\"urn:uuid:");
-      append_uuid(out, u);
-      out.append("\"}");
+      out.append(ids[identity(target)].ref, CachedId::kRefSize);
       return true;
     }
     case NodeKind::object: {
@@ -950,8 +946,7 @@ void V2Run::members(const Node& obj, int& count) {
       for_each(c.each, [&] {
         if (written || (c.when && !eval(*c.when))) return;
         const std::size_t mark = out.size();
-        if (count) out.push_back(',');
-        out.append(c.key_frag);
+        out.append(std::string_view(c.key_frag).substr(count ? 0 : 1));
         const std::size_t tm = trace ? trace_enter(c.member) : 0;
         if (value(c)) {
           if (trace) trace_value(c);
@@ -966,8 +961,7 @@ void V2Run::members(const Node& obj, int& count) {
     }
     if (c.when && !eval(*c.when)) continue;
     const std::size_t mark = out.size();
-    if (count) out.push_back(',');
-    out.append(c.key_frag);
+    out.append(std::string_view(c.key_frag).substr(count ? 0 : 1));
     const std::size_t tm = trace ? trace_enter(c.member) : 0;
     if (value(c)) {
       if (trace) trace_value(c);
@@ -981,9 +975,9 @@ void V2Run::members(const Node& obj, int& count) {
 
 // ---- resources --------------------------------------------------------------------------
 
-bool V2Run::identity(const ResourcePlan& rp, Uuid& u, std::string* url) {
+std::size_t V2Run::identity(const ResourcePlan& rp) {
   // Identities depend only on the resource and the segment its "each" is bound to; references
-  // ask for them again and again, so keep them for the message (the url is needed only once).
+  // ask for them again and again, so keep them for the message, formatted.
   std::uint32_t binding = 0;
   if (rp.each.kind == EachKind::segments) {
     for (int i = nframes - 1; i >= 0 && binding == 0; --i)
@@ -992,21 +986,22 @@ bool V2Run::identity(const ResourcePlan& rp, Uuid& u, std::string* url) {
   }
   for (std::size_t i = 0; i < ids_used; ++i) {
     const CachedId& c = ids[i];
-    if (c.resource == &rp && c.binding == binding) {
-      u = c.id;
-      if (url) url->append(c.url);
-      return c.conditional;
-    }
+    if (c.resource == &rp && c.binding == binding) return i;
   }
   if (ids_used == ids.size()) ids.emplace_back();
-  CachedId& c = ids[ids_used++];
+  const std::size_t k = ids_used++;
+  CachedId& c = ids[k];
   c.url.clear();
   c.conditional = identity_uncached(rp, c.id, &c.url);
   c.resource = &rp;
   c.binding = binding;
-  u = c.id;
-  if (url) url->append(c.url);
-  return c.conditional;
+  static constexpr std::string_view kPrefix = "{\"reference\":\"urn:uuid:";
+  static_assert(kPrefix.size() == CachedId::kRefPrefix);
+  std::memcpy(c.ref, kPrefix.data(), kPrefix.size());
+  format_uuid(c.ref + kPrefix.size(), c.id);
+  c.ref[CachedId::kRefSize - 2] = '"';
+  c.ref[CachedId::kRefSize - 1] = '}';
+  return k;
 }
 
 bool V2Run::identity_uncached(const ResourcePlan& rp, Uuid& u, std::string* url) {
@@ -1097,16 +1092,18 @@ bool V2Run::rejects(const std::vector<Reject>& list) {
 void V2Run::resource(const ResourcePlan& rp, int& entries) {
   if (rp.when && !eval(*rp.when)) return;
   if (!rejects(rp.rejects)) return;
-  Uuid u;
-  tmp_url.clear();
-  const bool conditional = identity(rp, u, &tmp_url);
+  const std::size_t k = identity(rp);
+  const Uuid u = ids[k].id;
+  const bool conditional = ids[k].conditional;
+  tmp_url.assign(ids[k].url);
   for (const auto& s : seen)
     if (s == u) return;  // the same resource already in this Bundle
   seen.push_back(u);
   if (entries++) out.push_back(',');
   if (trace) trace_resource(rp, entries - 1);
-  out.append("{\"fullUrl\":\"urn:uuid:");
-  append_uuid(out, u);
+  // `{"fullUrl":"urn:uuid:<id>","resource":` around the formatted id.
+  out.append("{\"fullUrl\":\"");
+  out.append(ids[k].ref + 14, CachedId::kRefSize - 14 - 2);
   out.append("\",\"resource\":");
   out.append(rp.head_frag);
   int count = 1;
