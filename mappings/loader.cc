@@ -378,7 +378,27 @@ class Loader {
     out.repetition = p->repetition;
     out.repetition_given = p->repetition_given;
     out.text = std::string(text);
+    out.path = path_of(out);
     return true;
+  }
+
+  // The number of a distinct v2 path (V2Ref::path); kNoPath once there are too many.
+  struct PathKey {
+    std::uint32_t seg_key, repetition;
+    std::uint16_t field, component, subcomponent;
+    bool repetition_given;
+    bool operator==(const PathKey&) const = default;
+  };
+  std::vector<PathKey> paths_;
+  std::uint16_t path_of(const V2Ref& r) {
+    const PathKey k{r.seg_key,   r.repetition,   r.field,
+                    r.component, r.subcomponent, r.repetition_given};
+    for (std::size_t i = 0; i < paths_.size(); ++i)
+      if (paths_[i] == k) return static_cast<std::uint16_t>(i);
+    if (paths_.size() >= V2Ref::kNoPath) return V2Ref::kNoPath;
+    paths_.push_back(k);
+    plan_.v2_path_count = paths_.size();
+    return static_cast<std::uint16_t>(paths_.size() - 1);
   }
 
   // -- FHIR paths (reverse direction sources) --

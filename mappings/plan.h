@@ -45,6 +45,10 @@ struct V2Ref {
   std::uint16_t subcomponent = 0;  ///< 0 = whole component
   std::uint32_t repetition = 1;
   bool repetition_given = false;
+  /// Number of this (segment, field, repetition, component, subcomponent) among the distinct
+  /// v2 paths of the plan (Plan::v2_path_count): the run keeps each one's value per message.
+  std::uint16_t path = kNoPath;
+  static constexpr std::uint16_t kNoPath = 0xFFFF;
   std::string text;  ///< as written, for messages
 };
 
@@ -332,6 +336,7 @@ struct Plan {
   std::vector<MappingInfo> infos;
   std::vector<std::pair<std::string, std::string>> constants;
   std::vector<std::uint32_t> v2_segments;  ///< distinct segment ids referenced (slots)
+  std::size_t v2_path_count = 0;           ///< distinct v2 paths (V2Ref::path)
   Uuid id_namespace{};
   bool default_london = true;
   std::string id_base;

@@ -96,6 +96,19 @@ struct V2Run {
   std::string_view subcomponent(std::uint32_t seg_pos, std::uint16_t field, std::uint32_t rep,
                                 std::size_t comp, std::size_t sub) const noexcept;
 
+  // Values of the plan's v2 paths already read in this message, by V2Ref::path (valid when
+  // `stamp` matches; the table is per thread and outlives the run).
+  struct PathMemo {
+    std::uint32_t stamp = 0;
+    std::uint32_t seg_pos = 0;
+    std::uint32_t rep = 0;
+    std::uint32_t begin = 0;  // offset of the trimmed raw value in the message
+    std::uint32_t size = 0;
+  };
+  PathMemo* memo = nullptr;
+  std::size_t memo_size = 0;
+  std::uint32_t stamp = 0;
+
   // scratch buffers (reused)
   std::string tmp_a, tmp_b, tmp_text, tmp_hole, tmp_hole2, tmp_render, tmp_join, tmp_sys, tmp_val,
       tmp_name, tmp_url;

@@ -125,10 +125,24 @@ Resolved V2Run::resolve(const V2Ref& r) const noexcept {
   }
   if (out.seg_pos == 0) out.seg_pos = first[r.slot];
   if (out.seg_pos == 0) return out;
+  // Rules read the same paths again and again (conditions, then values, then identities):
+  // keep each path's value for the segment occurrence and repetition it was read in.
+  PathMemo* const m = r.path < memo_size ? memo + r.path : nullptr;
+  if (m && m->stamp == stamp && m->seg_pos == out.seg_pos && m->rep == out.rep) {
+    out.raw = std::string_view(msg.raw().data() + m->begin, m->size);
+    return out;
+  }
   std::string_view v = subcomponent(out.seg_pos, r.field, out.rep, r.component, r.subcomponent);
   v = trim(v);
   if (is_null_value(v)) v = {};
   out.raw = v;
+  if (m) {
+    m->stamp = stamp;
+    m->seg_pos = out.seg_pos;
+    m->rep = out.rep;
+    m->begin = v.empty() ? 0 : static_cast<std::uint32_t>(v.data() - msg.raw().data());
+    m->size = static_cast<std::uint32_t>(v.size());
+  }
   return out;
 }
 
@@ -1174,6 +1188,17 @@ void V2Run::prepare() {
   latin1 = iequals(cs, "8859/1") || iequals(cs, "ISO-8859-1") || iequals(cs, "ISO IR100");
   event = msg.trigger_event();
   for (auto& e : split) e.seg_pos = 0;
+  // Path values: one table per thread, reused; a new stamp empties it.
+  thread_local std::vector<PathMemo> memo_table;
+  thread_local std::uint32_t memo_stamp = 0;
+  if (memo_table.size() < plan.v2_path_count) memo_table.resize(plan.v2_path_count);
+  if (++memo_stamp == 0) {  // wrapped: clear, so that no entry from 2^32 runs ago matches
+    for (auto& e : memo_table) e.stamp = 0;
+    memo_stamp = 1;
+  }
+  memo = memo_table.data();
+  memo_size = plan.v2_path_count;
+  stamp = memo_stamp;
   seen.clear();
   ids_used = 0;
   nframes = 0;
