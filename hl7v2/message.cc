@@ -48,7 +48,9 @@ std::string field_name(std::string_view seg, std::size_t field) {
 }
 
 // Finds the bytes that end a token while indexing: the field separator, the repetition
-// separator, CR and LF. Sixteen bytes at a time where SSE2 is there (always on x86-64).
+// separator, CR and LF. Where SSE2 is there (always on x86-64) it classifies 64 bytes at a
+// time into a bit mask and keeps it, so that the tokens inside one block (most are shorter than
+// 64 bytes) are found from the mask without looking at the bytes again.
 class StopScanner {
  public:
   explicit StopScanner(const Delimiters& d) noexcept {
@@ -61,18 +63,22 @@ class StopScanner {
     repetition_ = _mm_set1_epi8(d.repetition);
 #endif
   }
-  // Offset of the first stop byte in b[p, n), or n.
-  std::size_t next(const char* b, std::size_t p, std::size_t n) const noexcept {
+  // Offset of the first stop byte in b[p, n), or n (`b` and `n` the same on every call).
+  std::size_t next(const char* b, std::size_t p, std::size_t n) noexcept {
 #if defined(__SSE2__)
-    const __m128i cr = _mm_set1_epi8('\r');
-    const __m128i lf = _mm_set1_epi8('\n');
-    for (; p + 16 <= n; p += 16) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + p));
-      const __m128i hit =
-          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, field_), _mm_cmpeq_epi8(v, repetition_)),
-                       _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
-      const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(hit));
-      if (m != 0) return p + static_cast<std::size_t>(__builtin_ctz(m));
+    if (p >= base_ && p < base_ + 64) {
+      // Inside the block classified last: the stops at or after p.
+      const std::uint64_t m = mask_ & (~std::uint64_t{0} << (p - base_));
+      if (m != 0) return base_ + static_cast<std::size_t>(__builtin_ctzll(m));
+      p = base_ + 64;
+    }
+    for (; p + 64 <= n; p += 64) {
+      const std::uint64_t m = classify(b + p);
+      if (m != 0) {
+        base_ = p;
+        mask_ = m;
+        return p + static_cast<std::size_t>(__builtin_ctzll(m));
+      }
     }
 #endif
     while (p < n && !stop_[static_cast<unsigned char>(b[p])]) ++p;
@@ -80,10 +86,27 @@ class StopScanner {
   }
 
  private:
+#if defined(__SSE2__)
+  std::uint64_t classify16(const char* q) const noexcept {
+    const __m128i cr = _mm_set1_epi8('\r');
+    const __m128i lf = _mm_set1_epi8('\n');
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    const __m128i hit =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, field_), _mm_cmpeq_epi8(v, repetition_)),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+    return static_cast<std::uint32_t>(_mm_movemask_epi8(hit));
+  }
+  std::uint64_t classify(const char* q) const noexcept {
+    return classify16(q) | (classify16(q + 16) << 16) | (classify16(q + 32) << 32) |
+           (classify16(q + 48) << 48);
+  }
+#endif
   std::array<bool, 256> stop_{};
 #if defined(__SSE2__)
   __m128i field_;
   __m128i repetition_;
+  std::size_t base_ = ~std::size_t{0} - 64;  // block classified last (none yet)
+  std::uint64_t mask_ = 0;
 #endif
 };
 
@@ -264,7 +287,7 @@ struct MessageParser {
     if (enc_len == 5) d.truncation = all[5];
     m.delims_ = d;
 
-    const StopScanner scan(d);
+    StopScanner scan(d);
 
     m.segs_.reserve(32);
     m.toks_.reserve(n / 6 + 8);
