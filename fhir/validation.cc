@@ -15,6 +15,15 @@
 namespace fcpgw::fhir {
 namespace {
 
+Issue make_issue(Severity severity, IssueType type, std::string path, std::string message) {
+  Issue i;
+  i.severity = severity;
+  i.type = type;
+  i.path = std::move(path);
+  i.message = std::move(message);
+  return i;
+}
+
 using detail::ElementDef;
 using detail::Kind;
 using detail::Member;
@@ -174,11 +183,12 @@ class Validator {
     if (stopped_) return;
     if (full()) {
       stopped_ = true;
-      out_.push_back({Severity::warning, IssueType::too_costly, "",
-                      "validation stopped after " + std::to_string(opt_.max_issues) + " issues"});
+      out_.push_back(
+          make_issue(Severity::warning, IssueType::too_costly, {},
+                     "validation stopped after " + std::to_string(opt_.max_issues) + " issues"));
       return;
     }
-    out_.push_back({sev, type, path(extra), std::move(message)});
+    out_.push_back(make_issue(sev, type, path(extra), std::move(message)));
   }
   void push(std::string_view name, int index = -1, bool of_type = false) {
     path_.push_back({name, index, of_type});
@@ -642,8 +652,8 @@ class Validator {
     for (const auto& [id, at] : scope->local_refs) {
       if (std::find(ids.begin(), ids.end(), id) == ids.end()) {
         if (!stopped_ && !full())
-          out_.push_back({Severity::error, IssueType::invariant, at,
-                          "ref-1: a local reference must point to a contained resource"});
+          out_.push_back(make_issue(Severity::error, IssueType::invariant, at,
+                                    "ref-1: a local reference must point to a contained resource"));
       }
     }
     int i = 0;
@@ -869,8 +879,26 @@ std::string_view to_string(IssueType t) noexcept {
       return "informational";
     case IssueType::business_rule:
       return "business-rule";
+    case IssueType::too_long:
+      return "too-long";
+    case IssueType::not_found:
+      return "not-found";
+    case IssueType::duplicate:
+      return "duplicate";
+    case IssueType::processing:
+      return "processing";
+    case IssueType::exception:
+      return "exception";
   }
   return "invalid";
+}
+
+std::optional<IssueType> issue_type_from_string(std::string_view code) noexcept {
+  for (auto t = static_cast<std::uint8_t>(IssueType::invalid);
+       t <= static_cast<std::uint8_t>(IssueType::exception); ++t) {
+    if (to_string(static_cast<IssueType>(t)) == code) return static_cast<IssueType>(t);
+  }
+  return std::nullopt;
 }
 
 bool has_errors(std::span<const Issue> issues) noexcept {

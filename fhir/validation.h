@@ -12,6 +12,7 @@
 #include <rapidjson/document.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,13 +37,21 @@ enum class IssueType : std::uint8_t {
   too_costly,     ///< "too-costly": a limit was exceeded
   informational,  ///< "informational"
   business_rule,  ///< "business-rule": UK Core identifier rules (e.g. NHS number check digit)
+  too_long,       ///< "too-long": a value is longer than allowed
+  not_found,      ///< "not-found": a referenced item does not exist
+  duplicate,      ///< "duplicate": an attempt to create a duplicate
+  processing,     ///< "processing": a processing failure not covered by the other codes
+  exception,      ///< "exception": an unexpected internal failure
 };
 
 /// "fatal", "error", "warning", "information".
 std::string_view to_string(Severity s) noexcept;
 /// The issue-type code: "invalid", "structure", "required", "value", "invariant",
-/// "code-invalid", "not-supported", "too-costly", "informational", "business-rule".
+/// "code-invalid", "not-supported", "too-costly", "informational", "business-rule", "too-long",
+/// "not-found", "duplicate", "processing", "exception".
 std::string_view to_string(IssueType t) noexcept;
+/// The IssueType whose code is `code`, if it is one of the above.
+std::optional<IssueType> issue_type_from_string(std::string_view code) noexcept;
 
 /// One problem found in the data.
 struct Issue {
@@ -51,6 +60,13 @@ struct Issue {
   std::string path;     ///< FHIRPath-style element path; empty when it concerns the whole input
   std::string message;  ///< readable, names the rule (e.g. "app-1: ..."); carries no data values
                         ///< of identifying elements (no NHS numbers, names)
+  /// Where, for input that is not FHIR (OperationOutcome.issue.location), e.g. an HL7 v2
+  /// position such as `PID-3[1].1`; empty when `path` says it.
+  std::string location;
+  /// A coded reason (OperationOutcome.issue.details.coding), e.g. an HL7 table 0357 error code
+  /// with system `http://terminology.hl7.org/CodeSystem/v2-0357`; empty when there is none.
+  std::string details_system;
+  std::string details_code;
 };
 
 /// True when any issue is fatal or error.

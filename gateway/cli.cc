@@ -559,72 +559,47 @@ int cmd_translate(const Options& opt, std::ostream& out, Reporter& rep) {
 // ---------------------------------------------------------------------------------------------
 // validate
 
-std::string_view fhir_issue_type_for_v2(std::string_view c) {
-  if (c == "100" || c == "198") return "structure";
-  if (c == "101") return "required";
-  if (c == "102") return "value";
-  if (c == "103") return "code-invalid";
-  if (c == "104") return "too-long";
-  if (c == "200" || c == "201" || c == "202" || c == "203") return "not-supported";
-  if (c == "204") return "not-found";
-  if (c == "205") return "duplicate";
-  if (c.empty()) return "processing";
-  if (c.front() >= 'a' && c.front() <= 'z') return c;  // already a FHIR issue type
-  return "processing";
+fhir::IssueType fhir_issue_type_for_v2(std::string_view c) {
+  using T = fhir::IssueType;
+  if (c == "100" || c == "198") return T::structure;
+  if (c == "101") return T::required;
+  if (c == "102") return T::value;
+  if (c == "103") return T::code_invalid;
+  if (c == "104") return T::too_long;
+  if (c == "200" || c == "201" || c == "202" || c == "203") return T::not_supported;
+  if (c == "204") return T::not_found;
+  if (c == "205") return T::duplicate;
+  // FHIR-side mapping issues already carry an issue-type code.
+  return fhir::issue_type_from_string(c).value_or(T::processing);
 }
 
-class OutcomeBuilder {
- public:
-  OutcomeBuilder() {
-    doc_.SetObject();
-    doc_.AddMember("resourceType", "OperationOutcome", a());
-    issues_.SetArray();
+fhir::Severity fhir_severity(mappings::Severity s) {
+  switch (s) {
+    case mappings::Severity::error:
+      return fhir::Severity::error;
+    case mappings::Severity::warning:
+      return fhir::Severity::warning;
+    case mappings::Severity::information:
+      return fhir::Severity::information;
   }
-  void add(std::string_view severity, std::string_view type, std::string_view diagnostics,
-           std::string_view v2_code, std::string_view v2_location, std::string_view expression) {
-    rapidjson::Value i(rapidjson::kObjectType);
-    i.AddMember("severity", str(severity), a());
-    i.AddMember("code", str(type), a());
-    if (!v2_code.empty()) {
-      rapidjson::Value coding(rapidjson::kObjectType);
-      coding.AddMember("system", "http://terminology.hl7.org/CodeSystem/v2-0357", a());
-      coding.AddMember("code", str(v2_code), a());
-      rapidjson::Value codings(rapidjson::kArrayType);
-      codings.PushBack(coding, a());
-      rapidjson::Value details(rapidjson::kObjectType);
-      details.AddMember("coding", codings, a());
-      i.AddMember("details", details, a());
-    }
-    i.AddMember("diagnostics", str(diagnostics), a());
-    if (!v2_location.empty()) {
-      rapidjson::Value l(rapidjson::kArrayType);
-      l.PushBack(str(v2_location), a());
-      i.AddMember("location", l, a());
-    }
-    if (!expression.empty()) {
-      rapidjson::Value x(rapidjson::kArrayType);
-      x.PushBack(str(expression), a());
-      i.AddMember("expression", x, a());
-    }
-    if (severity == "error" || severity == "fatal") errors_ = true;
-    issues_.PushBack(i, a());
-  }
-  bool has_errors() const { return errors_; }
-  rapidjson::Document& finish() {
-    if (issues_.Empty()) add("information", "informational", "No issues detected", "", "", "");
-    doc_.AddMember("issue", issues_, a());
-    return doc_;
-  }
+  return fhir::Severity::error;
+}
 
- private:
-  rapidjson::Document::AllocatorType& a() { return doc_.GetAllocator(); }
-  rapidjson::Value str(std::string_view s) {
-    return rapidjson::Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a());
+// An issue about an HL7 v2 input: the v2 position goes in `location` and the table 0357 code in
+// `details` (OperationOutcome.issue.location / details.coding).
+fhir::Issue v2_issue(fhir::Severity severity, std::string message, std::string_view v2_code,
+                     std::string location) {
+  fhir::Issue i;
+  i.severity = severity;
+  i.type = fhir_issue_type_for_v2(v2_code);
+  i.message = std::move(message);
+  i.location = std::move(location);
+  if (!v2_code.empty() && v2_code.front() >= '0' && v2_code.front() <= '9') {
+    i.details_system = "http://terminology.hl7.org/CodeSystem/v2-0357";
+    i.details_code = std::string(v2_code);
   }
-  rapidjson::Document doc_;
-  rapidjson::Value issues_;
-  bool errors_ = false;
-};
+  return i;
+}
 
 class Validator {
  public:
@@ -659,35 +634,39 @@ class Validator {
     const hl7v2::Limits& limits = opt_.config.v2_limits();
     mappings::Translation t;
     const bool ok = for_each_v2_message(in, opt_.max_input, rep_, [&](RawMessage& m) {
-      OutcomeBuilder oo;
+      std::vector<fhir::Issue> issues;
       if (!m.refused.empty()) {
-        oo.add("fatal", "too-costly", m.refused, "199", "", "");
+        issues.push_back(v2_issue(fhir::Severity::fatal, m.refused, "199", ""));
+        issues.back().type = fhir::IssueType::too_costly;
       } else if (auto msg = hl7v2::Message::parse(std::move(m.bytes), limits); !msg) {
         const hl7v2::ParseError& e = msg.error();
-        const std::string_view c = v2_error_code(e.code);
-        oo.add("error", fhir_issue_type_for_v2(c), e.message, c, v2_location(e, m), "");
+        issues.push_back(
+            v2_issue(fhir::Severity::error, e.message, v2_error_code(e.code), v2_location(e, m)));
       } else {
         const bool translated = engine_->v2_to_fhir(*msg, t);
         for (const mappings::Issue& i : t.issues) {
           std::string text = i.message;
           if (!i.rule.empty()) text += " (rule " + i.rule + ")";
-          oo.add(mappings::to_string(i.severity), fhir_issue_type_for_v2(i.code), text, i.code,
-                 i.location, "");
+          issues.push_back(
+              v2_issue(fhir_severity(i.severity), std::move(text), i.code, i.location));
         }
         if (translated) {
           // The translation itself must be valid FHIR: check what the mapping produced.
           if (auto out = fhir::parse(t.output)) {
-            for (const fhir::Issue& i : fhir::validate(out->root())) {
-              oo.add(fhir::to_string(i.severity), fhir::to_string(i.type),
-                     "in the FHIR translation: " + i.message, "", "", i.path);
+            for (fhir::Issue& i : fhir::validate(out->root())) {
+              i.message = "in the FHIR translation: " + i.message;
+              issues.push_back(std::move(i));
             }
           } else {
-            oo.add("error", "exception", "the FHIR translation is not valid JSON", "", "", "");
+            fhir::Issue i;
+            i.type = fhir::IssueType::exception;
+            i.message = "the FHIR translation is not valid JSON";
+            issues.push_back(std::move(i));
           }
         }
       }
-      if (oo.has_errors()) errors_ = true;
-      emit(oo.finish());
+      if (fhir::has_errors(issues)) errors_ = true;
+      emit(fhir::operation_outcome(issues).root());
     });
     if (!ok) failed_ = true;
   }

@@ -486,18 +486,46 @@ TEST(FhirValidation, MaxIssues) {
 }
 
 TEST(FhirValidation, OperationOutcomeShape) {
-  std::vector<Issue> issues{{Severity::error, IssueType::code_invalid, "Appointment.status", "bad"},
-                            {Severity::warning, IssueType::invariant, "", "w"}};
+  std::vector<Issue> issues(3);
+  issues[0].severity = Severity::error;
+  issues[0].type = IssueType::code_invalid;
+  issues[0].path = "Appointment.status";
+  issues[0].message = "bad";
+  issues[1].severity = Severity::warning;
+  issues[1].type = IssueType::invariant;
+  issues[1].message = "w";
+  // An issue about non-FHIR input: a v2 location and a coded reason (HL7 table 0357).
+  issues[2].severity = Severity::error;
+  issues[2].type = IssueType::required;
+  issues[2].message = "SCH-1 and SCH-2 are both empty";
+  issues[2].location = "SCH-1[1].1";
+  issues[2].details_system = "http://terminology.hl7.org/CodeSystem/v2-0357";
+  issues[2].details_code = "101";
   Document oo = operation_outcome(issues);
   auto expected = parse(R"({"resourceType":"OperationOutcome","issue":[
     {"severity":"error","code":"code-invalid","diagnostics":"bad","expression":["Appointment.status"]},
-    {"severity":"warning","code":"invariant","diagnostics":"w"}]})");
+    {"severity":"warning","code":"invariant","diagnostics":"w"},
+    {"severity":"error","code":"required","diagnostics":"SCH-1 and SCH-2 are both empty",
+     "location":["SCH-1[1].1"],
+     "details":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0357","code":"101"}]}}]})");
   EXPECT_TRUE(json_equal(oo.root(), expected->root()));
   EXPECT_TRUE(validate(oo.root()).empty());
   Document empty = operation_outcome({});
   auto expected_empty = parse(R"({"resourceType":"OperationOutcome","issue":[
     {"severity":"information","code":"informational","diagnostics":"No issues detected"}]})");
   EXPECT_TRUE(json_equal(empty.root(), expected_empty->root()));
+}
+
+TEST(FhirValidation, IssueTypeCodesRoundTrip) {
+  for (auto t : {IssueType::invalid, IssueType::structure, IssueType::required, IssueType::value,
+                 IssueType::invariant, IssueType::code_invalid, IssueType::not_supported,
+                 IssueType::too_costly, IssueType::informational, IssueType::business_rule,
+                 IssueType::too_long, IssueType::not_found, IssueType::duplicate,
+                 IssueType::processing, IssueType::exception}) {
+    EXPECT_EQ(issue_type_from_string(to_string(t)), t) << to_string(t);
+  }
+  EXPECT_FALSE(issue_type_from_string("no-such-code").has_value());
+  EXPECT_FALSE(issue_type_from_string("").has_value());
 }
 
 TEST(FhirValidation, ParseErrorsBecomeIssues) {
