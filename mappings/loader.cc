@@ -1040,6 +1040,61 @@ class Loader {
       if (plan.message_header->each.kind != EachKind::none)
         error("bundle.message-header", "a MessageHeader is written once (no \"each\")");
     }
+    for (auto& rp : plan.resources) fold_constants(rp.body);
+    fold_constants(plan.bundle_body);
+    if (plan.message_header) fold_constants(plan.message_header->body);
+  }
+
+  // Precomputes the JSON of constant subtrees and of runs of constant object members
+  // (Node::is_constant, Node::run), so that a run writes them in one piece.
+  static bool written_as_constant(const Node& c) {
+    return !c.when && c.each.kind == EachKind::none && c.is_constant;
+  }
+  static void fold_constants(Node& n) {
+    for (auto& c : n.children) fold_constants(c);
+    n.is_constant = false;
+    n.constant.clear();
+    switch (n.kind) {
+      case NodeKind::literal:
+        n.is_constant = true;
+        n.constant = n.literal;
+        break;
+      case NodeKind::object:
+      case NodeKind::array: {
+        if (n.children.empty()) break;
+        bool all = true;
+        for (const auto& c : n.children) all = all && written_as_constant(c);
+        if (!all) break;
+        const bool object = n.kind == NodeKind::object;
+        n.constant.push_back(object ? '{' : '[');
+        for (std::size_t i = 0; i < n.children.size(); ++i) {
+          const Node& c = n.children[i];
+          if (object)
+            n.constant.append(std::string_view(c.key_frag).substr(i == 0 ? 1 : 0));
+          else if (i != 0)
+            n.constant.push_back(',');
+          n.constant.append(c.constant);
+        }
+        n.constant.push_back(object ? '}' : ']');
+        n.is_constant = true;
+        break;
+      }
+      default:
+        break;
+    }
+    if (n.kind != NodeKind::object) return;
+    for (std::size_t i = 0; i < n.children.size(); ++i) {
+      Node& c = n.children[i];
+      c.run_length = 0;
+      c.run.clear();
+      if (!written_as_constant(c)) continue;
+      std::size_t j = i;
+      for (; j < n.children.size() && written_as_constant(n.children[j]); ++j) {
+        c.run.append(n.children[j].key_frag);
+        c.run.append(n.children[j].constant);
+      }
+      c.run_length = static_cast<std::uint32_t>(j - i);
+    }
   }
 
   void compile_rejects(const std::string& rule, const Value& v, std::vector<Reject>& out) {

@@ -178,21 +178,21 @@ const TransformInfo& transform_info(Tf id);
 enum class EachKind : std::uint8_t { none, segments, segments_after, field_reps, fhir_items };
 struct Each {
   EachKind kind = EachKind::none;
-  std::uint32_t seg_key = 0;
-  std::uint16_t slot = 0;
-  std::uint32_t anchor_key = 0;  ///< segments_after
-  std::vector<std::uint32_t> skip_keys;
-  V2Ref field;  ///< field_reps: the field (repetitions iterated)
-  FhirPath fhir;
-  std::string text;
-  /// segments: keep only the segments for which this holds (evaluated with the segment bound).
-  std::shared_ptr<const Condition> where;
   /// Bind only the first item that passes `where` (a rule with it writes a single element).
   bool first = false;
   /// fhir_items: iterate over the lines of the text values instead (`{$line}`), base64-decoded
   /// first when `decode_base64`.
   bool lines = false;
   bool decode_base64 = false;
+  std::uint16_t slot = 0;
+  std::uint32_t seg_key = 0;
+  std::uint32_t anchor_key = 0;  ///< segments_after
+  std::vector<std::uint32_t> skip_keys;
+  V2Ref field;  ///< field_reps: the field (repetitions iterated)
+  /// segments: keep only the segments for which this holds (evaluated with the segment bound).
+  std::shared_ptr<const Condition> where;
+  FhirPath fhir;
+  std::string text;
 };
 
 /// A value producer: `from` (first present source), optional transform / code table / else.
@@ -216,20 +216,30 @@ struct Producer {
 
 enum class NodeKind : std::uint8_t { object, array, literal, tmpl, produce, ref };
 struct Node {
+  // Fields read on every visit first (a plan has hundreds of nodes, walked once per message);
+  // the names kept for tracing and messages last.
   NodeKind kind = NodeKind::object;
-  std::string member;    ///< JSON member name (object members), empty for array items
-  std::string key_frag;  ///< precomputed `,"member":` (the comma skipped for the first member)
-  std::string rule;      ///< rule id ("file: resources[0].set[3]")
+  bool url_context = false;  ///< tmpl: percent-encode holes
+  bool append = false;       ///< created by an `[+]` step (a fresh array item)
+  int ref_target = -1;       ///< ref: index of the resource
+  int index = -1;            ///< created by an `[n]` step
+  /// The value is the same for every message (literals only, no conditions or iterations
+  /// below): `constant` holds its JSON, written as is when not tracing.
+  bool is_constant = false;
+  /// Object members: this member and the `run_length - 1` after it are written unconditionally
+  /// with constant values; `run` is their `,"a":..,"b":..` text (0: not such a member).
+  std::uint32_t run_length = 0;
   std::unique_ptr<Condition> when;
-  Each each;
   std::vector<Node> children;  ///< object members / array items
-  std::string literal;         ///< JSON fragment (literal)
-  Template tmpl;               ///< tmpl (written as a JSON string)
-  bool url_context = false;    ///< tmpl: percent-encode holes
-  Producer producer;           ///< produce
-  int ref_target = -1;         ///< ref: index of the resource
-  bool append = false;         ///< created by an `[+]` step (a fresh array item)
-  int index = -1;              ///< created by an `[n]` step
+  std::string constant;
+  std::string run;
+  std::string key_frag;  ///< precomputed `,"member":` (the comma skipped for the first member)
+  std::string literal;   ///< JSON fragment (literal)
+  Template tmpl;         ///< tmpl (written as a JSON string)
+  Producer producer;     ///< produce
+  Each each;
+  std::string member;  ///< JSON member name (object members), empty for array items
+  std::string rule;    ///< rule id ("file: resources[0].set[3]")
 };
 
 struct Identity {

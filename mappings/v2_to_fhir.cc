@@ -906,6 +906,10 @@ bool V2Run::value(const Node& n) {
       return true;
     }
     case NodeKind::object: {
+      if (n.is_constant && !trace) {
+        out.append(n.constant);
+        return true;
+      }
       const std::size_t mark = out.size();
       out.push_back('{');
       int count = 0;
@@ -918,6 +922,10 @@ bool V2Run::value(const Node& n) {
       return true;
     }
     case NodeKind::array: {
+      if (n.is_constant && !trace) {
+        out.append(n.constant);
+        return true;
+      }
       const std::size_t mark = out.size();
       out.push_back('[');
       int count = 0;
@@ -953,7 +961,16 @@ bool V2Run::value(const Node& n) {
 }
 
 void V2Run::members(const Node& obj, int& count) {
-  for (const auto& c : obj.children) {
+  const std::size_t n = obj.children.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const Node& c = obj.children[i];
+    if (c.run_length != 0 && !trace) {
+      // Members with constant values, written together.
+      out.append(std::string_view(c.run).substr(count ? 0 : 1));
+      count += static_cast<int>(c.run_length);
+      i += c.run_length - 1;
+      continue;
+    }
     if (c.each.first && c.each.kind != EachKind::none) {
       // A single element from the first item that passes the each's `where` and the `when`.
       bool written = false;
