@@ -401,6 +401,21 @@ class Translator {
       failed_ = true;
       return;
     }
+    // Invalid FHIR is refused, not passed on as v2: the mappings read the elements they need
+    // but do not check them (a control character in a string would be written raw into ER7,
+    // a bad NHS number into PID-3). The same checks as `fcpgw validate`; the messages carry
+    // element paths and rule names, never values.
+    bool invalid = false;
+    for (const fhir::Issue& i : fhir::validate(doc->root())) {
+      if (i.severity != fhir::Severity::error && i.severity != fhir::Severity::fatal) continue;
+      rep_.error(name, "error: " + (i.path.empty() ? std::string("(resource)") : i.path) + ": " +
+                           i.message + " [" + std::string(fhir::to_string(i.type)) + "]");
+      invalid = true;
+    }
+    if (invalid) {
+      failed_ = true;
+      return;
+    }
     std::optional<fhir::Document> previous;
     if (opt_.previous) {
       auto prev_in = open_input(*opt_.previous, opt_.max_input, rep_);

@@ -209,5 +209,36 @@ TEST_F(CliTest, TwoJsonDocumentsInOneFileAreMalformed) {
   EXPECT_THAT(r.out, HasSubstr("line 2"));
 }
 
+// ---- FHIR -> v2 ----------------------------------------------------------------------------
+
+// An Appointment with its Patient contained; `family` and `nhs` are put in as they are.
+std::string appointment_with_patient(const std::string& family, const std::string& nhs) {
+  return R"({"resourceType":"Appointment","meta":{"lastUpdated":"2024-03-01T08:00:00Z"},
+    "contained":[{"resourceType":"Patient","id":"p","identifier":[
+      {"system":"https://fhir.nhs.uk/Id/nhs-number","value":")" +
+         nhs + R"("}],"name":[{"family":")" + family + R"("}]}],
+    "identifier":[{"system":"https://example.org/appt","value":"A1"}],
+    "status":"booked","start":"2024-03-01T09:00:00Z","end":"2024-03-01T09:20:00Z",
+    "participant":[{"actor":{"reference":"#p"},"status":"accepted"}]})";
+}
+
+TEST_F(CliTest, TranslateToV2WritesAValidAppointment) {
+  auto r = run({"translate", "--to", "v2",
+                file("ok.json", appointment_with_patient("JONES", "9434765919"))});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, AllOf(HasSubstr("SIU^S12"), HasSubstr("PID|1||9434765919^^^NHS^NH")));
+}
+
+TEST_F(CliTest, TranslateToV2RefusesInvalidFhirNamingPathsNotValues) {
+  // A control character (it would go raw into the ER7) and a bad NHS check digit.
+  auto r = run({"translate", "--to", "v2",
+                file("bad.json", appointment_with_patient("JONES\\u0007SMITH", "9434765918"))});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, AllOf(HasSubstr("bad.json: error: "), HasSubstr(".name[0].family"),
+                           HasSubstr(".identifier[0].value")));
+  EXPECT_THAT(r.err, AllOf(Not(HasSubstr("JONES")), Not(HasSubstr("9434765918"))));
+}
+
 }  // namespace
 }  // namespace fcpgw::gateway
