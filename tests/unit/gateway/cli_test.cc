@@ -240,5 +240,24 @@ TEST_F(CliTest, TranslateToV2RefusesInvalidFhirNamingPathsNotValues) {
   EXPECT_THAT(r.err, AllOf(Not(HasSubstr("JONES")), Not(HasSubstr("9434765918"))));
 }
 
+// ---- v2 -> FHIR ----------------------------------------------------------------------------
+
+TEST_F(CliTest, FitNoteOBXThatIsNotAnItemIsReportedNotDroppedSilently) {
+  const std::string mdm =
+      "MSH|^~\\&|EMIS|B82005|FCPGW|NHS-FCP|20240415103000||MDM^T02^MDM_T02|FN1|P|2.5.1\r"
+      "EVN|T02|20240415103000\r"
+      "PID|1||9434765919^^^NHS^NH||JONES^Ann\r"
+      "PV1|1|O\r"
+      "TXA|1|MED3^Statement of fitness for work^L|TX|||20240415102500|||"
+      "PH104233^Hartley^Joanne^^^^^^HCPC|||FN-1|||||AU||AV\r"
+      "OBX|1|CE|ADVICE^Advice^L||NOTFIT^Not fit for work^L||||||F\r"
+      "OBX|2|DR|PERIOD^Period covered^L||20240415^20240513||||||F\r"
+      "OBX|3|ED|PDF^Rendered fit note^L||^AP^PDF^Base64^JVBERi0xLjQK||||||F\r";
+  auto r = run({"translate", file("fn.hl7", mdm)});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.err, AllOf(HasSubstr("information: OBX[3]-3[1]: OBX-3 is not a fit-note item"),
+                           Not(HasSubstr("OBX[1]")), Not(HasSubstr("OBX[2]"))));
+}
+
 }  // namespace
 }  // namespace fcpgw::gateway
