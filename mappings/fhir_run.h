@@ -38,19 +38,29 @@ struct FhirRun {
   void eval_steps(const std::vector<FhirStep>& steps, std::size_t i, const rapidjson::Value* v,
                   std::vector<const rapidjson::Value*>& out) const;
   std::vector<const rapidjson::Value*> eval(const FhirPath& p, const rapidjson::Value* root) const;
-  bool text(const FhirPath& p, const rapidjson::Value* root, std::string& dst) const;
+  /// The first non-empty scalar `p` gives, appended to `dst`; `at` (if given) receives it.
+  bool text(const FhirPath& p, const rapidjson::Value* root, std::string& dst,
+            const rapidjson::Value** at = nullptr) const;
   bool cond(const Condition& c, const rapidjson::Value* root);
   bool render(const Template& t, const rapidjson::Value* root, std::string& dst);
-  bool scalar(Tf tf, std::string_view v, std::string& dst, const std::string& where,
+  /// `where` is the input value `v` came from (its element path names any issue), or null.
+  bool scalar(Tf tf, std::string_view v, std::string& dst, const rapidjson::Value* where,
               const Producer* p, const rapidjson::Value* root, std::string_view rule);
   bool produce(const Producer& p, const rapidjson::Value* root, std::string& dst,
                std::string_view rule);
-  void issue(std::string_view code, const std::string& where, std::string_view message,
+  /// An error at the element path of `where` (a value in the input; null: no location).
+  void issue(std::string_view code, const rapidjson::Value* where, std::string_view message,
              std::string_view rule);
+  /// Records an issue once: a second one with the same severity, location and message (several
+  /// field rules reading one bad element) is dropped. An error fails the translation.
+  void add_issue(Issue i);
   /// The items of an `each` (FHIR items), filtered by its `where`, only the first with `first`.
   std::vector<const rapidjson::Value*> items(const Each& e, const rapidjson::Value* root);
-  /// Element path of a value inside the input (`Bundle.entry[2].resource.component[1]`).
-  std::string locate(const rapidjson::Value* v) const;
+  /// Element path of a value inside the input, from its root
+  /// (`Bundle.entry[2].resource.component[1]`; with `of_type`, in the validator's style
+  /// `Bundle.entry[2].resource.ofType(Observation).component[1]`, which issues use). Empty when `v`
+  /// is not in the input (e.g. `%message-time`).
+  std::string locate(const rapidjson::Value* v, bool of_type = false) const;
   /// The mapping that takes `resource` (by type; one whose `when` holds beats one without).
   const Mapping* pick(const rapidjson::Value& resource);
   void checks(const std::vector<Reject>& list);

@@ -118,22 +118,21 @@ std::vector<const Value*> FhirRun::eval(const FhirPath& p, const Value* root) co
   return out;
 }
 
-bool FhirRun::text(const FhirPath& p, const Value* root, std::string& dst) const {
+bool FhirRun::text(const FhirPath& p, const Value* root, std::string& dst, const Value** at) const {
   for (const Value* v : eval(p, root)) {
     // Numbers first: a decimal whose text must be kept (1.50) is held as a raw-number string.
     if (fhir::is_number(*v)) {
       dst.append(fhir::number_text(*v));
-      return true;
-    }
-    if (v->IsString()) {
+    } else if (v->IsString()) {
       if (v->GetStringLength() == 0) continue;
       dst.append(v->GetString(), v->GetStringLength());
-      return true;
-    }
-    if (v->IsBool()) {
+    } else if (v->IsBool()) {
       dst.append(v->GetBool() ? "true" : "false");
-      return true;
+    } else {
+      continue;
     }
+    if (at) *at = v;
+    return true;
   }
   return false;
 }
@@ -238,10 +237,11 @@ bool FhirRun::render(const Template& t, const Value* root, std::string& dst) {
     }
     if (part.source < 0) continue;
     std::string v;
-    if (!text(t.sources[static_cast<std::size_t>(part.source)].fhir, root, v)) return false;
+    const Value* at = nullptr;
+    if (!text(t.sources[static_cast<std::size_t>(part.source)].fhir, root, v, &at)) return false;
     if (part.transform >= 0) {
       std::string w;
-      if (!scalar(static_cast<Tf>(part.transform), v, w, {}, nullptr, root, {})) return false;
+      if (!scalar(static_cast<Tf>(part.transform), v, w, at, nullptr, root, {})) return false;
       v = std::move(w);
     }
     dst.append(v);
@@ -249,7 +249,7 @@ bool FhirRun::render(const Template& t, const Value* root, std::string& dst) {
   return true;
 }
 
-bool FhirRun::scalar(Tf tf, std::string_view v, std::string& dst, const std::string& where,
+bool FhirRun::scalar(Tf tf, std::string_view v, std::string& dst, const Value* where,
                      const Producer* p, const Value* root, std::string_view rule) {
   switch (tf) {
     case Tf::fhir_dtm: {
@@ -316,15 +316,16 @@ bool FhirRun::produce(const Producer& p, const Value* root, std::string& dst,
                       std::string_view rule) {
   std::string v;
   const Source* used = nullptr;
+  const Value* at = nullptr;
   for (const auto& s : p.sources)
-    if (text(s.fhir, root, v)) {
+    if (text(s.fhir, root, v, &at)) {
       used = &s;
       break;
     }
   if (used) {
     if (p.transform != Tf::none) {
       std::string w;
-      if (scalar(p.transform, v, w, std::string(used->fhir.text), &p, root, rule)) {
+      if (scalar(p.transform, v, w, at, &p, root, rule)) {
         v = std::move(w);
       } else {
         used = nullptr;
@@ -351,12 +352,19 @@ bool FhirRun::produce(const Producer& p, const Value* root, std::string& dst,
   return false;
 }
 
-void FhirRun::issue(std::string_view code, const std::string& where, std::string_view message,
+void FhirRun::issue(std::string_view code, const Value* where, std::string_view message,
                     std::string_view rule) {
-  failed = true;
-  issues.push_back(Issue{Severity::error,
-                         where.empty() ? std::string() : std::string(focus_type) + "." + where,
-                         std::string(code), std::string(message), std::string(rule)});
+  add_issue(Issue{Severity::error, where ? locate(where, true) : std::string(), std::string(code),
+                  std::string(message), std::string(rule)});
+}
+
+void FhirRun::add_issue(Issue i) {
+  if (i.severity == Severity::error) failed = true;
+  // Several field rules may read the same element (start → SCH-11, TQ1-7, AIS-4, AIL-6,
+  // AIP-6): one problem is reported once.
+  for (const auto& x : issues)
+    if (x.severity == i.severity && x.location == i.location && x.message == i.message) return;
+  issues.push_back(std::move(i));
 }
 
 void FhirRun::fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rules,
@@ -425,34 +433,46 @@ std::vector<const Value*> FhirRun::items(const Each& e, const Value* root) {
 
 namespace {
 
-bool find_path(const Value& at, const Value* target, std::string& path) {
-  if (&at == target) return true;
+/// Depth-first search for `target` below `at`, appending its element path to `path`. With
+/// `of_type`, a resource inside another (`Bundle.entry.resource`, `contained`) is named by its
+/// type as the validator does: `Bundle.entry[1].resource.ofType(Patient).birthDate`.
+bool find_path(const Value& at, const Value* target, std::string& path, bool of_type, bool nested) {
   const std::size_t mark = path.size();
+  if (of_type && nested && at.IsObject()) {
+    const auto rt = at.FindMember("resourceType");
+    if (rt != at.MemberEnd() && rt->value.IsString()) {
+      path.append(".ofType(").append(rt->value.GetString(), rt->value.GetStringLength());
+      path.push_back(')');
+    }
+  }
+  if (&at == target) return true;
+  const std::size_t inner = path.size();
   if (at.IsObject()) {
     for (auto it = at.MemberBegin(); it != at.MemberEnd(); ++it) {
       path.push_back('.');
       path.append(it->name.GetString(), it->name.GetStringLength());
-      if (find_path(it->value, target, path)) return true;
-      path.resize(mark);
+      if (find_path(it->value, target, path, of_type, true)) return true;
+      path.resize(inner);
     }
   } else if (at.IsArray()) {
     for (rapidjson::SizeType i = 0; i < at.Size(); ++i) {
       path.push_back('[');  // not "[" + ...: GCC 12 -Wrestrict false positive at -O3
       path.append(std::to_string(i)).push_back(']');
-      if (find_path(at[i], target, path)) return true;
-      path.resize(mark);
+      if (find_path(at[i], target, path, of_type, true)) return true;
+      path.resize(inner);
     }
   }
+  path.resize(mark);
   return false;
 }
 
 }  // namespace
 
-std::string FhirRun::locate(const Value* v) const {
+std::string FhirRun::locate(const Value* v, bool of_type) const {
   std::string path;
   if (input->HasMember("resourceType") && (*input)["resourceType"].IsString())
     path = (*input)["resourceType"].GetString();
-  if (!find_path(*input, v, path)) return {};
+  if (!find_path(*input, v, path, of_type, false)) return {};
   return path;
 }
 
@@ -489,13 +509,13 @@ void FhirRun::checks(const std::vector<Reject>& list) {
       std::string loc;
       if (rj.location_is_path) {
         // The item's path, then the location relative to it.
-        loc = locate(item);
+        loc = locate(item, true);
         if (!loc.empty()) loc += "." + rj.location;
       } else if (!rj.location.empty()) {
-        loc = std::string(focus_type) + "." + rj.location;
+        loc = locate(focus, true);
+        if (!loc.empty()) loc += "." + rj.location;
       }
-      if (rj.severity == Severity::error) failed = true;
-      issues.push_back(Issue{rj.severity, std::move(loc), rj.code, rj.message, rj.rule});
+      add_issue(Issue{rj.severity, std::move(loc), rj.code, rj.message, rj.rule});
     };
     if (rj.each.kind == EachKind::fhir_items)
       for (const Value* item : items(rj.each, focus)) one(item);
@@ -514,7 +534,7 @@ std::string FhirRun::run(const FhirToV2Plan& plan) {
       break;
     }
   if (event.empty()) {
-    issue("not-supported", "", "no trigger event rule matched this resource", {});
+    issue("not-supported", nullptr, "no trigger event rule matched this resource", {});
     return {};
   }
   // Control id: a hash of the content and the event, so a retry repeats it.
@@ -551,9 +571,8 @@ std::string FhirRun::run(const FhirToV2Plan& plan) {
         if (s.each.decode_base64) {
           auto d = decode_base64(text);
           if (!d) {
-            failed = true;
-            issues.push_back(Issue{Severity::error, locate(item), "value",
-                                   "attachment data is not valid base64", s.rule});
+            add_issue(Issue{Severity::error, locate(item, true), "value",
+                            "attachment data is not valid base64", s.rule});
             continue;
           }
           text = std::move(*d);

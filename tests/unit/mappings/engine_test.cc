@@ -225,3 +225,33 @@ TEST(Rules, BadNhsNumberIsALocatedDataError) {
   EXPECT_EQ(t.error()[0].code, "102");
   EXPECT_EQ(t.error()[0].message.find("9434765918"), std::string::npos);
 }
+
+// FHIR -> v2: an issue names the element path of the bad value in the input, in the
+// validator's style (a resource inside a Bundle or `contained` is `...ofType(Type)`), and one
+// bad element read by several field rules is reported once.
+TEST(FhirToV2, IssuesNameTheBadElementOnce) {
+  auto files = mappings::testing::shipped_mapping_files();
+  auto e = Engine::load(files).value();
+  const auto text = mappings::testing::read_file(
+      std::filesystem::path(FCPGW_SOURCE_DIR) /
+      "mappings/golden/appointments/fhir_error_locations_in_bundle.json");
+  auto bundle = fhir::parse(text);
+  ASSERT_TRUE(bundle);
+  auto t = e.fhir_to_v2(bundle->root(), nullptr);
+  ASSERT_FALSE(t);
+  std::vector<std::string> got;
+  for (const auto& i : t.error()) got.push_back(i.location + " " + i.code);
+  // `start` feeds SCH-11.4, TQ1-7, AIS-4, AIL-6 (via %focus) and AIP-6 (via %focus).
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"Bundle.entry[0].resource.ofType(Appointment).start value",
+                                      "Bundle.entry[1].resource.ofType(Patient).birthDate value"}));
+
+  // The Appointment on its own: paths start at its type.
+  fhir::Document alone;
+  alone.root().CopyFrom(bundle->root()["entry"][0]["resource"], alone.allocator());
+  alone.root()["participant"].Erase(alone.root()["participant"].Begin());  // the Patient
+  auto t2 = e.fhir_to_v2(alone.root(), nullptr);
+  ASSERT_FALSE(t2);
+  ASSERT_EQ(t2.error().size(), 1u);
+  EXPECT_EQ(t2.error()[0].location, "Appointment.start");
+}
