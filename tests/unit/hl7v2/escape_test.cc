@@ -107,3 +107,68 @@ TEST(Parts, SplitWalksLinearlyAndMatchesNthPart) {
 
 }  // namespace
 }  // namespace fcpgw::hl7v2
+
+namespace fcpgw::hl7v2 {
+namespace {
+
+std::string plain(std::string_view raw, const Delimiters& d = Delimiters{}) {
+  std::string out = "prefix:";  // appends, never replaces
+  unescape_append(out, raw, d, FormattingEscapes::plain_text);
+  return out.substr(7);
+}
+
+TEST(EscapePlainText, LineBreakBecomesLineFeed) {
+  EXPECT_EQ(plain(R"(line 1\.br\line 2)"), "line 1\nline 2");
+  EXPECT_EQ(plain(R"(\.br\\.br\)"), "\n\n");
+  // Only `.br` is a line break; `.brx` is another (unknown) formatting command, dropped.
+  EXPECT_EQ(plain(R"(a\.brx\b)"), "ab");
+}
+
+TEST(EscapePlainText, HighlightLocalAndOtherFormattingDropped) {
+  EXPECT_EQ(plain(R"(\H\bold\N\ text)"), "bold text");
+  EXPECT_EQ(plain(R"(a\Zlocal\b)"), "ab");
+  EXPECT_EQ(plain(R"(a\Z\b)"), "ab");
+  EXPECT_EQ(plain(R"(a\.sp\b\.in+4\c\.ti-2\d\.fi\e\.nf\f\.ce\g)"), "abcdefg");
+}
+
+TEST(EscapePlainText, DelimiterAndHexEscapesDecoded) {
+  EXPECT_EQ(plain(R"(a\F\b\S\c\T\d\R\e\E\f)"), "a|b^c&d~e\\f");
+  EXPECT_EQ(plain(R"(x\X0D0A\y\Xc3a9\)"), "x\r\ny\xc3\xa9");
+  // Custom delimiters: the escapes stand for the message's own characters.
+  const Delimiters custom{.field = '!',
+                          .component = '@',
+                          .repetition = '%',
+                          .escape = '$',
+                          .subcomponent = '*',
+                          .truncation = '#'};
+  EXPECT_EQ(plain("a$F$b$S$c$T$d$R$e$E$f$P$g$.br$h", custom), "a!b@c*d%e$f#g\nh");
+  // \P\ without a truncation character is not an escape.
+  EXPECT_EQ(plain(R"(a\P\b)"), R"(a\P\b)");
+}
+
+TEST(EscapePlainText, MalformedAndUnterminatedKeptVerbatim) {
+  EXPECT_EQ(plain(R"(\X4\)"), R"(\X4\)");        // odd hex
+  EXPECT_EQ(plain(R"(\XZZ\)"), R"(\XZZ\)");      // not hex
+  EXPECT_EQ(plain(R"(\Q\)"), R"(\Q\)");          // unknown
+  EXPECT_EQ(plain(R"(\FF\)"), R"(\FF\)");        // not a one-letter escape
+  EXPECT_EQ(plain(R"(\\)"), R"(\\)");            // empty sequence
+  EXPECT_EQ(plain(R"(abc\.br)"), R"(abc\.br)");  // unterminated
+  EXPECT_EQ(plain(R"(abc\H)"), R"(abc\H)");
+  EXPECT_EQ(plain("\\"), "\\");
+  EXPECT_EQ(plain(""), "");
+}
+
+TEST(EscapePlainText, EscapesDoNotNest) {
+  // \E\ gives a plain escape character that is not read again as the start of a sequence.
+  EXPECT_EQ(plain(R"(\E\.br\E\)"), R"(\.br\)");
+  EXPECT_EQ(plain(R"(\E\H\E\)"), R"(\H\)");
+}
+
+TEST(EscapePlainText, KeepModeLeavesFormattingVerbatim) {
+  std::string out;
+  unescape_append(out, R"(\H\a\N\\.br\\Zx\\F\)", Delimiters{}, FormattingEscapes::keep);
+  EXPECT_EQ(out, R"(\H\a\N\\.br\\Zx\|)");
+}
+
+}  // namespace
+}  // namespace fcpgw::hl7v2
