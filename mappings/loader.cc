@@ -42,7 +42,7 @@ const std::vector<TransformInfo>& transform_catalogue() {
        true,
        false,
        {},
-       {"v2-0203-identifier-type"}},
+       {"v2-0203-identifier-type", "v2-assigning-authority-to-system"}},
       {"xcn-identifier", Tf::xcn_identifier, true, false, true, false, {}, {}},
       {"ce-codeable-concept",
        Tf::ce_codeable_concept,

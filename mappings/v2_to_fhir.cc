@@ -648,16 +648,16 @@ bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule) {
       std::string& val = t_val;
       const auto type = part(r, 5);
       const auto aa_ns = subpart(r, 4, 1);
-      const bool nhs = iequals(type, "NH") && (iequals(aa_ns, "NHS") || aa_ns.empty());
+      const std::string_view national = national_system(type, aa_ns);
       if (part(r, 1).empty()) return false;
       if (!cx_system_value(r, sys, val)) {
-        if (nhs)
+        if (national == plan.constant("sys.nhs-number"))
           issue(Severity::error, location(r, 1), "102",
                 "NHS number is not 10 digits with a valid check digit (modulus 11)", rule);
         return false;
       }
       out.push_back('{');
-      if (nhs) out.append("\"use\":\"official\",");
+      if (!national.empty()) out.append("\"use\":\"official\",");
       out.append("\"system\":");
       json_plain(sys);
       out.append(",\"value\":");
@@ -674,8 +674,9 @@ bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule) {
           }
         out.append("}]}");
       }
-      // A local identifier assigned by an organisation with an ODS code: assigner.
-      if (!nhs && !aa_ns.empty() && fhir::ods_code_valid(aa_ns)) {
+      // A local identifier assigned by an organisation with an ODS code: assigner. A national
+      // authority (CHI looks like an ODS code) is not an organisation.
+      if (national.empty() && !aa_ns.empty() && fhir::ods_code_valid(aa_ns)) {
         out.append(",\"assigner\":{\"identifier\":{\"system\":");
         json_plain(plan.constant("sys.ods-organization"));
         out.append(",\"value\":");
@@ -701,8 +702,19 @@ bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule) {
   }
 }
 
-// System and value of a CX identifier (DOMAIN 1.5 / 3.4): NHS number (check digit verified),
-// an ISO OID or URI assigning authority, else <id-base>/<assigning authority>/<type>.
+// The system of a national patient number (DOMAIN 1.5): CX-5 = NH with a CX-4 national
+// authority found in table v2-assigning-authority-to-system (NHS, CHI, HSNI); an NH identifier
+// without an authority is read as NHS. Empty when the identifier is not a national number.
+std::string_view V2Run::national_system(std::string_view type, std::string_view aa_ns) const {
+  if (!iequals(type, "NH")) return {};
+  if (const CodeTable* t = plan.table("v2-assigning-authority-to-system"))
+    if (const auto* e = t->find(aa_ns.empty() ? std::string_view("NHS") : aa_ns)) return e->target;
+  return {};
+}
+
+// System and value of a CX identifier (DOMAIN 1.5 / 3.4): a national number (the NHS number
+// with its check digit verified), an ISO OID or URI assigning authority, else
+// <id-base>/<assigning authority>/<type>.
 bool V2Run::cx_system_value(const Resolved& r, std::string& sys, std::string& val) {
   const auto id = part(r, 1);
   if (id.empty()) return false;
@@ -712,13 +724,19 @@ bool V2Run::cx_system_value(const Resolved& r, std::string& sys, std::string& va
   const auto type = part(r, 5);
   sys.clear();
   val.clear();
-  if (iequals(type, "NH") && (iequals(aa_ns, "NHS") || aa_ns.empty())) {
+  if (const std::string_view national = national_system(type, aa_ns); !national.empty()) {
     std::string t;
     text_into(t, id);
-    auto n = fhir::normalize_nhs_number(t);
-    if (!n) return false;
-    sys.append(plan.constant("sys.nhs-number"));
-    val.append(*n);
+    if (national == plan.constant("sys.nhs-number")) {
+      auto n = fhir::normalize_nhs_number(t);
+      if (!n) return false;
+      t = *n;
+    } else {
+      t = std::string(trim(t));  // no check digit rule is documented for CHI or H&C numbers
+      if (t.empty()) return false;
+    }
+    sys.append(national);
+    val.append(t);
     return true;
   }
   if (!aa_uid.empty() && iequals(aa_type, "ISO") && run_check("oid", aa_uid)) {
