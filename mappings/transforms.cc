@@ -569,6 +569,28 @@ static std::size_t utf8_len(std::string_view s, std::size_t i) {
   return 0;
 }
 
+bool valid_utf8(std::string_view s) noexcept {
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  while (i < n) {
+    // ASCII eight bytes at a time.
+    for (; i + 8 <= n; i += 8) {
+      std::uint64_t x;
+      std::memcpy(&x, s.data() + i, 8);
+      if ((x & 0x8080808080808080u) != 0) break;
+    }
+    if (i >= n) break;
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const std::size_t l = utf8_len(s, i);
+    if (l == 0) return false;
+    i += l;
+  }
+  return true;
+}
+
 // Bit 7 of each byte of the result is set where `x` holds a byte that a JSON string cannot
 // carry verbatim without a closer look: a control character, '"', '\\' or a byte >= 0x80.
 // (Borrows can also set bits above a byte that is set rightly, never below one, so the lowest

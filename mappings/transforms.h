@@ -127,6 +127,8 @@ void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t n);
 /// characters; invalid UTF-8 bytes become U+FFFD. With `latin1`, bytes >= 0x80 are ISO-8859-1
 /// and are transcoded to UTF-8.
 void append_json_escaped(std::string& out, std::string_view s, bool latin1 = false);
+/// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+bool valid_utf8(std::string_view s) noexcept;
 /// append_json_escaped between double quotes: a whole JSON string.
 void append_json_string(std::string& out, std::string_view s, bool latin1 = false);
 
