@@ -613,11 +613,19 @@ class Loader {
         out.values.emplace_back(a[1].GetString());
         if (k == "valid") {
           static constexpr std::string_view kChecks[] = {
-              "nhs-number", "ods-code", "hcpc", "gmc", "gmp", "oid", "dtm", "hcpc-physiotherapist"};
+              "nhs-number",           "ods-code",  "hcpc",    "gmc", "gmp", "oid", "dtm",
+              "hcpc-physiotherapist", "full-date", "dtm-time"};
           if (std::find(std::begin(kChecks), std::end(kChecks), out.values[0]) ==
               std::end(kChecks)) {
             error(rule, "condition 'valid': unknown check '" + out.values[0] +
-                            "' (nhs-number, ods-code, hcpc, gmc, gmp, oid, dtm)");
+                            "' (nhs-number, ods-code, hcpc, hcpc-physiotherapist, gmc, gmp, oid, "
+                            "dtm, full-date, dtm-time)");
+            return false;
+          }
+          // DTM precision checks read v2 values only.
+          if (reverse_ && (out.values[0] == "full-date" || out.values[0] == "dtm-time")) {
+            error(rule, "condition 'valid': check '" + out.values[0] +
+                            "' is only available in v2 -> FHIR mappings");
             return false;
           }
         }

@@ -239,6 +239,11 @@ static bool run_check(std::string_view check, std::string_view v) {
   if (check == "gmc") return fhir::gmc_number_valid(v);
   if (check == "gmp") return fhir::gmp_number_valid(v);
   if (check == "dtm") return hl7v2::parse_dtm(v).has_value();
+  if (check == "full-date" || check == "dtm-time") {
+    const auto x = hl7v2::parse_dtm(v);
+    return x && x->precision >=
+                    (check == "full-date" ? hl7v2::DtmPrecision::day : hl7v2::DtmPrecision::hour);
+  }
   if (check == "oid") {
     if (v.empty()) return false;
     for (char c : v)
