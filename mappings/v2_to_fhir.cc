@@ -1182,11 +1182,6 @@ void V2Run::resource(const ResourcePlan& rp, int& entries) {
   out.append("}}");
 }
 
-void V2Run::run() {
-  const V2ToFhirPlan& fp = mapping.forward;
-  rejects(fp.rejects);
-  if (message_shape && !fp.message_header) {
-    issue(Severity::error, "MSH-9", "207",
 // A message read as UTF-8 (MSH-18 UNICODE UTF-8, or none) whose bytes are not UTF-8 (often
 // Latin-1 from a sender that declares the wrong set): the JSON writer puts U+FFFD in their
 // place, which keeps the output valid but changes the text, so each component that has them
@@ -1228,10 +1223,15 @@ void V2Run::check_utf8() {
   }
 }
 
+void V2Run::run() {
+  const V2ToFhirPlan& fp = mapping.forward;
+  rejects(fp.rejects);
+  if (!latin1) check_utf8();
+  if (message_shape && !fp.message_header) {
+    issue(Severity::error, "MSH-9", "207",
           "this mapping has no FHIR message shape (bundle.message-header)", {});
     return;
   }
-  if (!latin1) check_utf8();
   out.append("{\"resourceType\":\"Bundle\"");
   int bundle_members = 1;
   members(fp.bundle_body, bundle_members);
