@@ -1328,6 +1328,18 @@ class Loader {
     ok = true;
     many = false;
     if (type_path.empty()) return "";
+    if (name.size() > 1 && name[0] == '_') {
+      // `_birthDate`: the id and extensions of a primitive element (FHIR JSON format).
+      const auto prim = fhir::find_element(type_path, std::string_view(name).substr(1));
+      if (!prim || !is_primitive_type(prim->type)) {
+        error(rule, "'" + name + "': '" + name.substr(1) + "' is not a primitive element of " +
+                        type_path);
+        ok = false;
+        return "";
+      }
+      many = prim->many;
+      return "Element";
+    }
     const auto info = fhir::find_element(type_path, name);
     if (!info) {
       error(rule, "unknown FHIR element '" + name + "' in " + type_path);
