@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <set>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -390,6 +391,86 @@ const rapidjson::Value* find_duplicate(const rapidjson::Value& obj,
   return nullptr;
 }
 
+// SAX pass that finds the first repeated member name in document order: its element path and
+// the offset of its opening quote. Run only after the DOM walk has found a duplicate (the
+// DOM no longer knows where its names were), so it costs nothing on good input.
+struct DuplicateFinder {
+  struct Level {
+    bool object;
+    std::size_t path_end;                        // length of `path` up to this container
+    int next_index = 0;                          // arrays: index of the next item
+    std::set<std::string, std::less<>> names{};  // objects: names seen so far
+    std::string name{};                          // objects: name of the current member
+  };
+  std::string_view input;
+  const rapidjson::MemoryStream* stream;
+  std::string path;
+  std::vector<Level> stack{};
+  bool found = false;
+  std::size_t offset = 0;
+
+  // Extends `path` to the value about to start in the current container.
+  void value() {
+    if (stack.empty()) return;
+    Level& l = stack.back();
+    path.resize(l.path_end);
+    if (l.object) {
+      path += '.';
+      path += l.name;
+    } else {
+      path += '[';
+      path += std::to_string(l.next_index++);
+      path += ']';
+    }
+  }
+  bool Null() { return value(), true; }
+  bool Bool(bool) { return value(), true; }
+  bool Int(int) { return value(), true; }
+  bool Uint(unsigned) { return value(), true; }
+  bool Int64(int64_t) { return value(), true; }
+  bool Uint64(uint64_t) { return value(), true; }
+  bool Double(double) { return value(), true; }
+  bool RawNumber(const char*, rapidjson::SizeType, bool) { return value(), true; }
+  bool String(const char*, rapidjson::SizeType, bool) { return value(), true; }
+  bool StartObject() { return enter(true); }
+  bool StartArray() { return enter(false); }
+  bool EndObject(rapidjson::SizeType) { return leave(); }
+  bool EndArray(rapidjson::SizeType) { return leave(); }
+  bool enter(bool object) {
+    value();
+    stack.push_back(Level{object, path.size()});
+    return true;
+  }
+  bool leave() {
+    stack.pop_back();
+    return true;
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    Level& l = stack.back();
+    const std::string_view name(s, n);
+    if (!l.names.insert(std::string(name)).second) {
+      found = true;
+      path.resize(l.path_end);
+      path += '.';
+      path += name;
+      // The reader has just consumed the closing quote; the opening one is the nearest quote
+      // before it that is not escaped (preceded by an even number of backslashes).
+      std::size_t q = stream->Tell() - 1;
+      while (q > 0) {
+        --q;
+        if (input[q] != '"') continue;
+        std::size_t k = q;
+        while (k > 0 && input[k - 1] == '\\') --k;
+        if ((q - k) % 2 == 0) break;
+      }
+      offset = q;
+      return false;  // stop here
+    }
+    l.name.assign(name);
+    return true;
+  }
+};
+
 }  // namespace
 
 std::string_view to_string(ParseError::Kind kind) noexcept {
@@ -473,7 +554,16 @@ boost::system::result<Document, ParseError> parse(std::string_view json, const L
     if (v.IsObject()) {
       if (const rapidjson::Value* dup = find_duplicate(v, scratch)) {
         std::string rt(out.resource_type());
-        std::string path = frame_path(frames, static_cast<int>(i), rt.empty() ? "$" : rt);
+        const std::string root_name = rt.empty() ? "$" : rt;
+        // Where the repeated name is: a second pass over the text, in document order.
+        rapidjson::MemoryStream stream(json.data(), json.size());
+        DuplicateFinder finder{json, &stream, root_name};
+        rapidjson::Reader reader;
+        reader.Parse<kFastParseFlags>(stream, finder);
+        if (finder.found)
+          return make_error(json, ParseError::Kind::duplicate_key, finder.offset,
+                            "member name repeated in one object", std::move(finder.path));
+        std::string path = frame_path(frames, static_cast<int>(i), root_name);
         path += '.';
         path.append(dup->GetString(), dup->GetStringLength());
         return make_error(json, ParseError::Kind::duplicate_key, 0,

@@ -49,7 +49,9 @@ struct ParseError {
     not_an_object,  ///< the root value is not a JSON object
   };
   Kind kind = Kind::malformed;
-  std::size_t offset = 0;  ///< byte offset in the input where the problem was detected
+  /// Byte offset in the input where the problem was detected; for a duplicate key, the opening
+  /// quote of the repeated name (the first repetition in document order).
+  std::size_t offset = 0;
   std::size_t line = 1;    ///< 1-based line of `offset`
   std::size_t column = 1;  ///< 1-based column (in bytes) of `offset`
   std::string path;        ///< FHIRPath-style element path when known (e.g. duplicate keys)

@@ -118,6 +118,47 @@ TEST(FhirJson, DuplicateKeysReportedWithPath) {
   EXPECT_EQ(r2.error().path, "$.k7");
 }
 
+// The position of a duplicate key is that of the repeated name itself (its opening quote), so
+// an editor can jump to it; not the start of the document.
+TEST(FhirJson, DuplicateKeyPositionIsTheRepeatedName) {
+  const std::string json =
+      "{\"resourceType\": \"Appointment\",\n"
+      "  \"status\": \"booked\",\n"
+      "  \"participant\": [{\"status\": \"accepted\"}],\n"
+      "  \"status\": \"cancelled\"}";
+  auto r = parse(json);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ParseError::Kind::duplicate_key);
+  EXPECT_EQ(r.error().path, "Appointment.status");
+  EXPECT_EQ(r.error().offset, json.rfind("\"status\""));
+  EXPECT_EQ(r.error().line, 4u);
+  EXPECT_EQ(r.error().column, 3u);
+  EXPECT_NE(r.error().message.find("at offset " + std::to_string(r.error().offset) +
+                                   " (line 4, column 3)"),
+            std::string::npos);
+
+  // Nested, with an escaped quote and backslash inside the repeated name, in an array item
+  // after a duplicate-free item that uses the same name once.
+  const std::string nested =
+      R"({"resourceType":"Patient","name":[{"a\\\"b":1},{"given":["x"],"a\\\"b":2,"a\\\"b":3}]})";
+  auto n = parse(nested);
+  ASSERT_FALSE(n);
+  EXPECT_EQ(n.error().path, "Patient.name[1].a\\\"b");
+  EXPECT_EQ(n.error().offset, nested.rfind(R"("a\\\"b")"));
+  EXPECT_EQ(n.error().line, 1u);
+  EXPECT_EQ(n.error().column, n.error().offset + 1);
+
+  // Large objects (the sorted check): the second occurrence, not the first.
+  std::string big = "{";
+  for (int i = 0; i < 40; ++i) big += "\"k" + std::to_string(i) + "\":1,";
+  big += "\n \"k7\":2}";
+  auto b = parse(big);
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.error().offset, big.rfind("\"k7\""));
+  EXPECT_EQ(b.error().line, 2u);
+  EXPECT_EQ(b.error().column, 2u);
+}
+
 TEST(FhirJson, HugeNumbers) {
   EXPECT_FALSE(parse(R"({"a":1e400})"));
   auto inf = parse(R"({"a":2e308})");  // overflows to inf on RapidJSON's full-precision path
