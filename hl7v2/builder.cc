@@ -15,6 +15,33 @@ bool valid_id(std::string_view id) noexcept {
 
 std::uint32_t at_least_1(std::uint32_t v) noexcept { return v == 0 ? 1 : v; }
 
+/// A C0 control character or DEL: never written raw into ER7.
+constexpr bool is_control(char c) noexcept {
+  const auto u = static_cast<unsigned char>(c);
+  return u < 0x20 || u == 0x7F;
+}
+
+/// escape_append, and every control character not already a delimiter becomes a `\Xhh\` hex
+/// escape (as CR and LF do there): raw, a NUL or BEL is invalid text, and VT / FS would break
+/// MLLP framing. unescape() gives the bytes back.
+void escape_text(std::string& out, std::string_view text, const Delimiters& d) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::size_t run = 0;  // start of the pending run without control characters
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (!is_control(c) || d.is_special(c)) continue;
+    escape_append(out, text.substr(run, i - run), d);
+    const auto u = static_cast<unsigned char>(c);
+    out.push_back(d.escape);
+    out.push_back('X');
+    out.push_back(kHex[u >> 4]);
+    out.push_back(kHex[u & 15]);
+    out.push_back(d.escape);
+    run = i + 1;
+  }
+  escape_append(out, text.substr(run), d);
+}
+
 }  // namespace
 
 MessageBuilder::MessageBuilder(const Delimiters& delimiters, char terminator)
@@ -78,7 +105,7 @@ void MessageBuilder::add(const Position& in, std::string_view value, bool raw) {
   if (raw) {
     scratch_.append(value);
   } else {
-    escape_append(scratch_, value, d_);
+    escape_text(scratch_, value, d_);
   }
   entries_.push_back(Entry{pos, static_cast<std::uint32_t>(begin),
                            static_cast<std::uint32_t>(scratch_.size() - begin),

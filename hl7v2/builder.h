@@ -22,7 +22,10 @@ struct Position {
 /// Builds a message. Values are set in any order within the current segment; when the next
 /// segment starts (or the message is taken) the segment is written in position order with
 /// only the separators needed, so trailing empty fields, repetitions, components and
-/// subcomponents never appear. Text values are escaped; set_raw() values are written as given.
+/// subcomponents never appear. Text values are escaped: delimiters as `\F\ \S\ \T\ \R\ \E\`
+/// (`\P\`), and every control character (C0, including CR and LF, and DEL) as a `\Xhh\` hex
+/// escape, so no text can end a segment or break MLLP framing; set_raw() values are written as
+/// given.
 /// Setting the same position twice keeps the last value. For MSH, fields 1 and 2 are written
 /// from the delimiters and cannot be set; field 3 is the first after the encoding characters.
 class MessageBuilder {

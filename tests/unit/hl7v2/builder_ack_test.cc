@@ -57,6 +57,54 @@ TEST(Builder, AllDelimitersSurviveWriteThenParse) {
   }
 }
 
+// Control characters (every C0 byte and DEL) never reach the ER7 raw: each becomes a `\Xhh\`
+// hex escape, as CR and LF always did, so a NUL, a BEL or an MLLP framing byte (VT 0x0B, FS
+// 0x1C) in a text value can neither end a segment nor break a frame. Reading back gives the
+// bytes again.
+TEST(Builder, ControlCharactersBecomeHexEscapes) {
+  const char* hex = "0123456789ABCDEF";
+  std::string all;
+  for (int c = 0; c < 0x80; ++c) {
+    if (c >= 0x20 && c != 0x7F) continue;
+    all.push_back(static_cast<char>(c));
+    const std::string text = std::string("a") + static_cast<char>(c) + "b";
+    const std::string escaped = std::string("\\X") + hex[c >> 4] + hex[c & 15] + "\\";
+    MessageBuilder b;
+    b.segment("MSH").set({9, 1, 1}, "ADT").set({9, 1, 2}, "A01").set(10, "1").set(12, "2.5.1");
+    b.segment("NTE").set(3, text);
+    const std::string er7 = b.take();
+    EXPECT_EQ(er7.substr(er7.find("NTE")), "NTE|||a" + escaped + "b\r") << "byte " << c;
+    const auto m = Message::parse(er7);
+    ASSERT_TRUE(m) << "byte " << c << ": " << m.error().message;
+    EXPECT_EQ(m->segment_count(), 2u) << "byte " << c;
+    EXPECT_EQ(m->text(parse_path("NTE-3").value()), text) << "byte " << c;
+    EXPECT_EQ(unescape("a" + escaped + "b", Delimiters{}), text) << "byte " << c;
+  }
+  ASSERT_EQ(all.size(), 33u);
+  // All of them in one value, among delimiters and non-ASCII text, with other delimiters.
+  const std::string mixed = "x" + all + "|^~\\&$!\xc3\xa9 y";
+  for (const Delimiters& d : {Delimiters{}, Delimiters{'!', '@', '*', '$', '%', '#'}}) {
+    MessageBuilder b(d);
+    b.segment("MSH").set({9, 1, 1}, "ADT").set({9, 1, 2}, "A01").set(10, "1").set(12, "2.7");
+    b.segment("OBX").set({5, 2, 3, 2}, mixed);
+    const std::string er7 = b.take();
+    for (std::size_t i = 0; i < er7.size(); ++i) {
+      const auto u = static_cast<unsigned char>(er7[i]);
+      EXPECT_TRUE((u >= 0x20 && u != 0x7F) ||
+                  (u == '\r' && i + 1 < er7.size() && er7.compare(i + 1, 3, "OBX") == 0) ||
+                  (u == '\r' && i + 1 == er7.size()))
+          << "raw control byte " << int(u) << " at " << i;
+    }
+    const auto m = Message::parse(er7);
+    ASSERT_TRUE(m) << m.error().message;
+    EXPECT_EQ(m->text(parse_path("OBX-5[2].3.2").value()), mixed);
+  }
+  // Space and bytes above DEL are text, written as they are.
+  MessageBuilder b;
+  b.segment("NTE").set(3, " \x80\xc3\xa9\xff");
+  EXPECT_EQ(b.take(), "NTE||| \x80\xc3\xa9\xff\r");
+}
+
 TEST(Builder, InvalidIdsAndPositionsAreDroppedAndCounted) {
   MessageBuilder b;
   b.segment("pid").set(1, "lost");
