@@ -127,7 +127,6 @@ TEST(EscapePlainText, LineBreakBecomesLineFeed) {
 TEST(EscapePlainText, HighlightLocalAndOtherFormattingDropped) {
   EXPECT_EQ(plain(R"(\H\bold\N\ text)"), "bold text");
   EXPECT_EQ(plain(R"(a\Zlocal\b)"), "ab");
-  EXPECT_EQ(plain(R"(a\Z\b)"), "ab");
   EXPECT_EQ(plain(R"(a\.sp\b\.in+4\c\.ti-2\d\.fi\e\.nf\f\.ce\g)"), "abcdefg");
 }
 
@@ -150,6 +149,7 @@ TEST(EscapePlainText, MalformedAndUnterminatedKeptVerbatim) {
   EXPECT_EQ(plain(R"(\X4\)"), R"(\X4\)");        // odd hex
   EXPECT_EQ(plain(R"(\XZZ\)"), R"(\XZZ\)");      // not hex
   EXPECT_EQ(plain(R"(\Q\)"), R"(\Q\)");          // unknown
+  EXPECT_EQ(plain(R"(a\Z\b)"), R"(a\Z\b)");      // a local escape with no content
   EXPECT_EQ(plain(R"(\FF\)"), R"(\FF\)");        // not a one-letter escape
   EXPECT_EQ(plain(R"(\\)"), R"(\\)");            // empty sequence
   EXPECT_EQ(plain(R"(abc\.br)"), R"(abc\.br)");  // unterminated
