@@ -634,6 +634,10 @@ static std::size_t json_plain_run(const char* p, std::size_t n) noexcept {
   return n;
 }
 
+std::size_t json_plain_prefix(std::string_view s) noexcept {
+  return json_plain_run(s.data(), s.size());
+}
+
 void append_json_escaped(std::string& out, std::string_view s, bool latin1) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::size_t run = 0;  // start of the pending run of bytes copied verbatim

@@ -131,6 +131,9 @@ void append_json_escaped(std::string& out, std::string_view s, bool latin1 = fal
 bool valid_utf8(std::string_view s) noexcept;
 /// append_json_escaped between double quotes: a whole JSON string.
 void append_json_string(std::string& out, std::string_view s, bool latin1 = false);
+/// Length of the leading part of `s` that a JSON string holds as is (no quote, backslash,
+/// control character or byte >= 0x80): s.size() when there is nothing to escape.
+std::size_t json_plain_prefix(std::string_view s) noexcept;
 
 /// Decodes v2 escapes of `raw` (as hl7v2::unescape_append, but `\H\` `\N\` highlight markers are
 /// dropped and `\.br\` becomes a line feed, as suits FHIR text) and appends the text.

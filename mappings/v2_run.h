@@ -2,7 +2,9 @@
 // Internal: the per-message state of a v2 -> FHIR translation (v2_to_fhir.cc). One V2Run is
 // kept per thread so that its buffers are reused from message to message.
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,18 +32,87 @@ struct Frame {
   std::uint32_t rep;
 };
 
+/// The Bundle being written: a cursor into a buffer that only grows (lent per thread, see
+/// engine.cc), so that a write is a bounds check and a copy, without the call, capacity check
+/// and terminator of std::string::append. The caller copies the result out at the end.
+class JsonOut {
+ public:
+  std::size_t size() const noexcept { return n_; }
+  const char* data() const noexcept { return p_; }
+  /// Back to an earlier size (a mark): never grows.
+  void resize(std::size_t n) noexcept { n_ = n; }
+  char back() const noexcept { return p_[n_ - 1]; }
+  void clear() noexcept { n_ = 0; }
+  void push_back(char c) {
+    if (n_ == cap_) grow(1);
+    p_[n_++] = c;
+  }
+  /// Room for `k` more bytes, written by the caller: returns where they go.
+  char* extend(std::size_t k) {
+    if (cap_ - n_ < k) grow(k);
+    char* const d = p_ + n_;
+    n_ += k;
+    return d;
+  }
+  void append(const char* s, std::size_t k) {
+    char* const d = extend(k);
+    // Short pieces (member names, punctuation) with fixed-size moves, no call.
+    if (k <= 16) {
+      if (k >= 8) {
+        std::uint64_t a, b;
+        std::memcpy(&a, s, 8);
+        std::memcpy(&b, s + k - 8, 8);
+        std::memcpy(d, &a, 8);
+        std::memcpy(d + k - 8, &b, 8);
+      } else if (k >= 4) {
+        std::uint32_t a, b;
+        std::memcpy(&a, s, 4);
+        std::memcpy(&b, s + k - 4, 4);
+        std::memcpy(d, &a, 4);
+        std::memcpy(d + k - 4, &b, 4);
+      } else if (k != 0) {
+        d[0] = s[0];
+        d[k / 2] = s[k / 2];
+        d[k - 1] = s[k - 1];
+      }
+      return;
+    }
+    std::memcpy(d, s, k);
+  }
+  void append(std::string_view s) { append(s.data(), s.size()); }
+  /// Exchanges the storage with `buf` (the per-thread buffer); the size starts at 0.
+  void swap_storage(std::string& buf) noexcept {
+    buf_.swap(buf);
+    p_ = buf_.data();
+    cap_ = buf_.size();
+    n_ = 0;
+  }
+
+ private:
+  [[gnu::noinline]] void grow(std::size_t k) {
+    buf_.resize(std::max<std::size_t>({buf_.size() * 2, n_ + k, 16384}));
+    p_ = buf_.data();
+    cap_ = buf_.size();
+  }
+  std::string buf_;
+  char* p_ = buf_.data();
+  std::size_t n_ = 0;
+  std::size_t cap_ = 0;
+};
+
 struct V2Run {
   static constexpr int kMaxFrames = 16;
 
   V2Run(const Plan& p, const Mapping& m, const hl7v2::Message& message, std::string& o,
         std::vector<Issue>& is)
-      : plan(p), mapping(m), msg(message), d(message.delimiters()), out(o), issues(is) {}
+      : plan(p), mapping(m), msg(message), d(message.delimiters()), result(o), issues(is) {}
 
   const Plan& plan;
   const Mapping& mapping;
   const hl7v2::Message& msg;
   const hl7v2::Delimiters& d;
-  std::string& out;
+  std::string& result;  ///< Translation::output: `out` is copied there at the end
+  JsonOut out;
   std::vector<Issue>& issues;
 
   std::vector<std::uint32_t> keys;   // segment ids by position - 1
@@ -111,7 +182,7 @@ struct V2Run {
 
   // scratch buffers (reused)
   std::string tmp_a, tmp_b, tmp_text, tmp_hole, tmp_hole2, tmp_render, tmp_join, tmp_sys, tmp_val,
-      tmp_name, tmp_url;
+      tmp_name, tmp_url, tmp_json;
 
   void prepare();
   void run();

@@ -219,15 +219,27 @@ void V2Run::text_into(std::string& dst, std::string_view raw) const {
 
 void V2Run::json_text(std::string_view raw) {
   if (raw.find(d.escape) == std::string_view::npos) {
-    append_json_string(out, raw, latin1);
+    json_plain(raw);
   } else {
     tmp_text.clear();
     append_v2_text(tmp_text, raw, d);
-    append_json_string(out, tmp_text, latin1);
+    json_plain(tmp_text);
   }
 }
 
-void V2Run::json_plain(std::string_view text) { append_json_string(out, text, latin1); }
+void V2Run::json_plain(std::string_view text) {
+  const std::size_t n = text.size();
+  if (json_plain_prefix(text) == n) {  // nothing to escape: quotes and text in one write
+    char* const p = out.extend(n + 2);
+    p[0] = '"';
+    if (n != 0) std::memcpy(p + 1, text.data(), n);
+    p[n + 1] = '"';
+    return;
+  }
+  tmp_json.clear();
+  append_json_string(tmp_json, text, latin1);
+  out.append(tmp_json);
+}
 
 // ---- conditions -------------------------------------------------------------------------
 
@@ -1247,6 +1259,7 @@ void V2Run::run() {
       resource(rp, entries);
   }
   out.append("]}");
+  result.assign(out.data(), out.size());
 }
 
 void V2Run::prepare() {
