@@ -276,17 +276,10 @@ bool FhirRun::scalar(Tf tf, std::string_view v, std::string& dst, const Value* w
       return true;
     }
     case Tf::trim:
-      dst.append(trim(v));
-      return !dst.empty();
     case Tf::upper:
-      for (char c : v) dst.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c);
-      return true;
     case Tf::lower:
-      for (char c : v) dst.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
-      return true;
     case Tf::uri_encode:
-      append_url_encoded(dst, v);
-      return true;
+      return *apply_text_transform(tf, v, dst);
     case Tf::nhs_number: {
       const auto n = fhir::normalize_nhs_number(v);
       if (!n) {

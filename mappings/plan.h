@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -161,6 +162,11 @@ enum class Tf : std::uint8_t {
   mime_ed_type,     ///< MIME type -> ED.2 type of data (application -> AP, image -> IM, ...)
   mime_ed_subtype,  ///< MIME type -> ED.3 subtype (upper case: application/pdf -> PDF)
 };
+
+/// The transforms that only rewrite text and work the same in both directions (trim, upper,
+/// lower, uri-encode): appends the result of `tf` on `v` to `dst` and says whether a value was
+/// produced; nullopt when `tf` is not one of them.
+std::optional<bool> apply_text_transform(Tf tf, std::string_view v, std::string& dst);
 struct TransformInfo {
   std::string_view name;
   Tf id;

@@ -3,6 +3,8 @@
 #include <bit>
 #include <charconv>
 #include <cstring>
+
+#include "mappings/plan.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -734,6 +736,25 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
     if (x != y) return false;
   }
   return true;
+}
+
+std::optional<bool> apply_text_transform(Tf tf, std::string_view v, std::string& dst) {
+  switch (tf) {
+    case Tf::trim:
+      dst.append(trim(v));
+      return !dst.empty();
+    case Tf::upper:
+      for (char c : v) dst.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c);
+      return true;
+    case Tf::lower:
+      for (char c : v) dst.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+      return true;
+    case Tf::uri_encode:
+      append_url_encoded(dst, v);
+      return true;
+    default:
+      return std::nullopt;
+  }
 }
 
 }  // namespace fcpgw::mappings

@@ -513,17 +513,10 @@ bool V2Run::scalar(Tf tf, std::string_view v, std::string& dst, const Resolved& 
       return false;
     }
     case Tf::trim:
-      dst.append(trim(v));
-      return !dst.empty();
     case Tf::upper:
-      for (char c : v) dst.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c);
-      return true;
     case Tf::lower:
-      for (char c : v) dst.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
-      return true;
     case Tf::uri_encode:
-      append_url_encoded(dst, v);
-      return true;
+      return *apply_text_transform(tf, v, dst);
     case Tf::oid_uri:
       if (!run_check("oid", v)) return false;
       dst.append("urn:oid:").append(v);
