@@ -1,0 +1,77 @@
+#pragma once
+// The configuration of `fcpgw serve`, one small struct per section. Plain values only: the
+// loader (config.h) fills them from the key table, and every room reads the section it needs.
+// Member initialisers are the built-in defaults (config/default.json repeats them; a test keeps
+// the two equal).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fcpgw::gateway::config {
+
+using Millis = std::chrono::milliseconds;
+
+/// TLS of a listener (server side).
+struct Tls {
+  bool enabled = false;
+  std::string cert_file;   ///< PEM certificate chain
+  std::string key_file;    ///< PEM private key
+  std::string key_passphrase;  ///< resolved secret (never logged); empty = none
+  std::string ca_file;     ///< PEM CAs that sign client certificates (mutual TLS)
+  bool require_client_cert = false;  ///< mutual TLS: refuse a client without a valid certificate
+  std::string min_version = "1.2";   ///< "1.2" or "1.3"
+  bool operator==(const Tls&) const = default;
+};
+
+/// What every listener has.
+struct Listener {
+  bool enabled = true;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  Tls tls;
+  std::vector<std::string> allow;  ///< IPv4/IPv6 addresses or CIDR ranges; empty = any peer
+  std::size_t max_connections = 1000;
+  Millis idle_timeout{300'000};  ///< nothing received between messages this long: close
+  Millis read_timeout{30'000};   ///< a message started must arrive whole within this
+  Millis write_timeout{30'000};  ///< an answer must be written within this
+  bool operator==(const Listener&) const = default;
+};
+
+struct Mllp {
+  Listener listener{.port = 2575};
+  std::size_t max_frame_bytes = 16 * 1024 * 1024;
+  bool operator==(const Mllp&) const = default;
+};
+
+/// An HTTP client allowed in with a bearer token.
+struct HttpClient {
+  std::string name;
+  std::string token;  ///< resolved secret (never logged)
+  bool operator==(const HttpClient&) const = default;
+};
+
+struct Http {
+  Listener listener{.port = 8080};
+  std::size_t max_body_bytes = 16 * 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  /// Clients and their tokens. Empty: no authentication (only sensible on loopback).
+  std::vector<HttpClient> clients;
+  /// Token for /metrics and /admin; empty = /metrics open, /admin closed.
+  std::string admin_token;
+  bool operator==(const Http&) const = default;
+};
+
+struct Journal {
+  std::string path = "var/journal.db";  ///< relative to the working directory
+  std::size_t group_max_messages = 1000;   ///< most messages per commit
+  std::chrono::microseconds group_max_wait{0};  ///< wait for more before committing a small group
+  std::chrono::seconds duplicate_window{7 * 24 * 3600};
+  std::chrono::seconds retention{30 * 24 * 3600};  ///< finished messages older than this go
+  std::uint64_t max_bytes = 0;  ///< size limit of the database file; 0 = none
+  bool operator==(const Journal&) const = default;
+};
+
+}  // namespace fcpgw::gateway::config
