@@ -20,6 +20,7 @@
 #include "gateway/cli/golden_cases.h"
 #include "gateway/cli/input.h"
 #include "gateway/config/config.h"
+#include "gateway/service/issues.h"
 #include "gateway/service/mapping_files.h"
 #include "hl7v2/message.h"
 #include "mappings/engine.h"
@@ -83,26 +84,6 @@ std::string message_label(const std::string& file, const RawMessage& m) {
   return s;
 }
 
-std::string_view v2_error_code(hl7v2::ParseErrc e) {
-  switch (e) {
-    case hl7v2::ParseErrc::missing_required_field:
-      return "101";
-    case hl7v2::ParseErrc::bad_delimiters:
-      return "102";
-    case hl7v2::ParseErrc::too_many_segments:
-    case hl7v2::ParseErrc::too_many_fields:
-    case hl7v2::ParseErrc::too_many_repetitions:
-      return "198";
-    case hl7v2::ParseErrc::too_large:
-      return "199";
-    case hl7v2::ParseErrc::empty:
-    case hl7v2::ParseErrc::not_msh:
-    case hl7v2::ParseErrc::bad_segment_id:
-      break;
-  }
-  return "100";
-}
-
 // "PID-3 (segment 4, byte 812)" / "segment 2 (byte 40)" / "byte 0".
 std::string v2_location(const hl7v2::ParseError& e, const RawMessage& m) {
   std::string loc;
@@ -129,15 +110,11 @@ std::string v2_location(const hl7v2::ParseError& e, const RawMessage& m) {
 }
 
 void report_engine_issues(Reporter& rep, const std::string& where,
-                          const std::vector<mappings::Issue>& issues, bool warnings) {
+                          const std::vector<mappings::Issue>& issues, bool warnings,
+                          bool v2_input) {
   for (const mappings::Issue& i : issues) {
     if (i.severity != mappings::Severity::error && !warnings) continue;
-    std::string text = std::string(mappings::to_string(i.severity)) + ": ";
-    text += i.location.empty() ? std::string("(message)") : i.location;
-    text += ": " + i.message;
-    if (!i.code.empty()) text += " [" + i.code + "]";
-    if (!i.rule.empty()) text += " (rule " + i.rule + ")";
-    rep.error(where, text);
+    rep.error(where, service::to_text(service::from_mapping(i, v2_input)));
   }
 }
 
@@ -257,46 +234,11 @@ bool is_v2(InputFormat f) { return f == InputFormat::er7 || f == InputFormat::ml
 // ---------------------------------------------------------------------------------------------
 // Mapping engine
 
-// A load error caused by a constant the configuration overrides, as a configuration error
-// naming its key: the engine reports an unknown name ("(configuration)", "constants.<name>")
-// and bad values of its own constants ("(constants)", "<name>").
-std::optional<ConfigError> constant_problem(const Config& config, const mappings::LoadError& e) {
-  std::string name;
-  std::string message;
-  if (e.file == "(configuration)" && e.rule.starts_with("constants.")) {
-    name = e.rule.substr(std::string_view("constants.").size());
-    message = "no mapping declares this constant";
-  } else if (e.file == "(constants)") {
-    name = e.rule;
-    message = e.message;
-  } else {
-    return std::nullopt;
-  }
-  for (const auto& [k, v] : config.constants().values) {
-    if (k == name) return ConfigError{config.source(), "mappings.constants." + name, message};
-  }
-  return std::nullopt;
-}
-
 std::optional<mappings::Engine> load_engine(const Options& opt, Reporter& rep, int& exit_code) {
-  const MappingsLocation loc =
-      locate_mappings(opt.mappings, opt.config.mappings_dir(), opt.config.source());
-  std::vector<mappings::SourceFile> sources;
-  if (auto problem = read_mapping_sources(loc.dir, sources)) {
-    rep.line(*problem + " (from " + loc.origin + ")");
-    exit_code = code(loc.origin == "built-in default" ? Exit::internal : Exit::bad_input);
-    return std::nullopt;
-  }
-  auto engine = mappings::Engine::load(sources, opt.config.constants());
+  auto engine = service::load_engine(opt.config, opt.mappings);
   if (!engine) {
-    for (const mappings::LoadError& e : engine.error()) {
-      if (auto problem = constant_problem(opt.config, e)) {
-        rep.line(to_string(*problem));
-      } else {
-        rep.line("mapping error: " + loc.dir + "/" + mappings::to_string(e));
-      }
-    }
-    exit_code = code(Exit::bad_input);
+    for (const std::string& line : engine.error().lines) rep.line(line);
+    exit_code = code(engine.error().environment ? Exit::internal : Exit::bad_input);
     return std::nullopt;
   }
   return std::move(*engine);
@@ -369,19 +311,18 @@ class Translator {
       auto msg = hl7v2::Message::parse(std::move(m.bytes), limits);
       if (!msg) {
         const hl7v2::ParseError& e = msg.error();
-        rep_.error(where, "error: " + v2_location(e, m) + ": " + e.message + " [" +
-                              std::string(v2_error_code(e.code)) + "]");
+        rep_.error(where, service::to_text(service::from_parse_error(e, v2_location(e, m))));
         failed_ = true;
         return;
       }
       if (!engine_.v2_to_fhir(*msg, t, options_)) {
         trace_.clear();
-        report_engine_issues(rep_, where, t.issues, false);
+        report_engine_issues(rep_, where, t.issues, false, true);
         if (t.issues.empty()) rep_.error(where, "message not translated");
         failed_ = true;
         return;
       }
-      if (!opt_.quiet) report_engine_issues(rep_, where, t.issues, true);
+      if (!opt_.quiet) report_engine_issues(rep_, where, t.issues, true, true);
       if (opt_.trace) trace_.flush(rep_.stream(), where, t.mapping);
       emit_fhir(t.output, where);
     });
@@ -443,12 +384,12 @@ class Translator {
     auto t = engine_.fhir_to_v2(doc->root(), previous ? &previous->root() : nullptr, options_);
     if (!t) {
       trace_.clear();
-      report_engine_issues(rep_, name, t.error(), false);
+      report_engine_issues(rep_, name, t.error(), false, false);
       if (t.error().empty()) rep_.error(name, "resource not translated");
       failed_ = true;
       return;
     }
-    if (!opt_.quiet) report_engine_issues(rep_, name, t->issues, true);
+    if (!opt_.quiet) report_engine_issues(rep_, name, t->issues, true, false);
     if (opt_.trace) trace_.flush(rep_.stream(), name, t->mapping);
     std::string text = std::move(t->output);
     if (opt_.lf) std::replace(text.begin(), text.end(), '\r', '\n');
@@ -574,48 +515,6 @@ int cmd_translate(const Options& opt, std::ostream& out, Reporter& rep) {
 // ---------------------------------------------------------------------------------------------
 // validate
 
-fhir::IssueType fhir_issue_type_for_v2(std::string_view c) {
-  using T = fhir::IssueType;
-  if (c == "100" || c == "198") return T::structure;
-  if (c == "101") return T::required;
-  if (c == "102") return T::value;
-  if (c == "103") return T::code_invalid;
-  if (c == "104") return T::too_long;
-  if (c == "200" || c == "201" || c == "202" || c == "203") return T::not_supported;
-  if (c == "204") return T::not_found;
-  if (c == "205") return T::duplicate;
-  // FHIR-side mapping issues already carry an issue-type code.
-  return fhir::issue_type_from_string(c).value_or(T::processing);
-}
-
-fhir::Severity fhir_severity(mappings::Severity s) {
-  switch (s) {
-    case mappings::Severity::error:
-      return fhir::Severity::error;
-    case mappings::Severity::warning:
-      return fhir::Severity::warning;
-    case mappings::Severity::information:
-      return fhir::Severity::information;
-  }
-  return fhir::Severity::error;
-}
-
-// An issue about an HL7 v2 input: the v2 position goes in `location` and the table 0357 code in
-// `details` (OperationOutcome.issue.location / details.coding).
-fhir::Issue v2_issue(fhir::Severity severity, std::string message, std::string_view v2_code,
-                     std::string location) {
-  fhir::Issue i;
-  i.severity = severity;
-  i.type = fhir_issue_type_for_v2(v2_code);
-  i.message = std::move(message);
-  i.location = std::move(location);
-  if (!v2_code.empty() && v2_code.front() >= '0' && v2_code.front() <= '9') {
-    i.details_system = "http://terminology.hl7.org/CodeSystem/v2-0357";
-    i.details_code = std::string(v2_code);
-  }
-  return i;
-}
-
 class Validator {
  public:
   Validator(const Options& opt, std::ostream& out, Reporter& rep)
@@ -649,39 +548,37 @@ class Validator {
     const hl7v2::Limits& limits = opt_.config.v2_limits();
     mappings::Translation t;
     const bool ok = for_each_v2_message(in, opt_.max_input, rep_, [&](RawMessage& m) {
-      std::vector<fhir::Issue> issues;
+      std::vector<service::Issue> issues;
       if (!m.refused.empty()) {
-        issues.push_back(v2_issue(fhir::Severity::fatal, m.refused, "199", ""));
-        issues.back().type = fhir::IssueType::too_costly;
+        service::Issue i;
+        i.severity = fhir::Severity::fatal;
+        i.type = fhir::IssueType::too_costly;
+        i.code = hl7v2::ErrorCode::value_too_long;
+        i.about_v2 = true;
+        i.message = m.refused;
+        issues.push_back(std::move(i));
       } else if (auto msg = hl7v2::Message::parse(std::move(m.bytes), limits); !msg) {
-        const hl7v2::ParseError& e = msg.error();
-        issues.push_back(
-            v2_issue(fhir::Severity::error, e.message, v2_error_code(e.code), v2_location(e, m)));
+        issues.push_back(service::from_parse_error(msg.error(), v2_location(msg.error(), m)));
       } else {
         const bool translated = engine_->v2_to_fhir(*msg, t);
-        for (const mappings::Issue& i : t.issues) {
-          std::string text = i.message;
-          if (!i.rule.empty()) text += " (rule " + i.rule + ")";
-          issues.push_back(
-              v2_issue(fhir_severity(i.severity), std::move(text), i.code, i.location));
-        }
+        for (const mappings::Issue& i : t.issues) issues.push_back(service::from_mapping(i, true));
         if (translated) {
           // The translation itself must be valid FHIR: check what the mapping produced.
           if (auto out = fhir::parse(t.output)) {
-            for (fhir::Issue& i : fhir::validate(out->root())) {
-              i.message = "in the FHIR translation: " + i.message;
-              issues.push_back(std::move(i));
+            for (const fhir::Issue& f : fhir::validate(out->root())) {
+              issues.push_back(service::from_fhir(f));
+              issues.back().message = "in the FHIR translation: " + f.message;
             }
           } else {
-            fhir::Issue i;
+            service::Issue i;
             i.type = fhir::IssueType::exception;
             i.message = "the FHIR translation is not valid JSON";
             issues.push_back(std::move(i));
           }
         }
       }
-      if (fhir::has_errors(issues)) errors_ = true;
-      emit(fhir::operation_outcome(issues).root());
+      if (service::has_errors(issues)) errors_ = true;
+      emit(fhir::operation_outcome(service::to_fhir_issues(issues)).root());
     });
     if (!ok) failed_ = true;
   }
@@ -735,8 +632,8 @@ int cmd_validate(const Options& opt, std::ostream& out, Reporter& rep) {
 // mappings test
 
 int cmd_mappings_test(const Options& opt, std::ostream& out, Reporter& rep) {
-  const MappingsLocation loc =
-      locate_mappings(opt.mappings, opt.config.mappings_dir(), opt.config.source());
+  const service::MappingsLocation loc =
+      service::locate_mappings(opt.mappings, opt.config.mappings_dir(), opt.config.source());
   const std::filesystem::path dir = opt.golden_dir ? std::filesystem::path(*opt.golden_dir)
                                                    : std::filesystem::path(loc.dir) / "golden";
   auto cases = discover_golden_cases(dir);

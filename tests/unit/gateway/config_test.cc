@@ -561,7 +561,7 @@ TEST_F(ConfigTest, CliV2MessageBytesAtTheLimitAndOnePast) {
   EXPECT_EQ(run({"translate", "--config", at, f}).code, 0);
   auto r = run({"translate", "--config", over, f});
   EXPECT_EQ(r.code, 2);
-  EXPECT_THAT(r.err, HasSubstr("[199]"));
+  EXPECT_THAT(r.err, HasSubstr("[104]"));
 }
 
 TEST_F(ConfigTest, CliFhirDepthAndBytesAtTheLimitAndOnePast) {
