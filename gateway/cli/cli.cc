@@ -20,6 +20,7 @@
 #include "gateway/cli/golden_cases.h"
 #include "gateway/cli/input.h"
 #include "gateway/config/config.h"
+#include "gateway/service/limits.h"
 #include "gateway/service/mapping_files.h"
 #include "hl7v2/message.h"
 #include "mappings/engine.h"
@@ -287,7 +288,7 @@ std::optional<mappings::Engine> load_engine(const Options& opt, Reporter& rep, i
     exit_code = code(loc.origin == "built-in default" ? Exit::internal : Exit::bad_input);
     return std::nullopt;
   }
-  auto engine = mappings::Engine::load(sources, opt.config.constants());
+  auto engine = mappings::Engine::load(sources, mapping_constants(opt.config));
   if (!engine) {
     for (const mappings::LoadError& e : engine.error()) {
       if (auto problem = constant_problem(opt.config, e)) {
@@ -356,7 +357,7 @@ class Translator {
   bool failed() const { return failed_; }
 
   void v2_input(OpenedInput& in) {
-    const hl7v2::Limits& limits = opt_.config.v2_limits();
+    const hl7v2::Limits limits = v2_limits(opt_.config);
     mappings::Translation t;
     const std::string name = in.file.name();
     const bool ok = for_each_v2_message(in, opt_.max_input, rep_, [&](RawMessage& m) {
@@ -394,7 +395,7 @@ class Translator {
       return;
     }
     const std::string name = in.file.name();
-    const fhir::Limits& limits = opt_.config.fhir_limits();
+    const fhir::Limits limits = fhir_limits(opt_.config);
     auto doc = fhir::parse(json_text(in.head), limits);
     if (!doc) {
       rep_.error(name, doc.error().message);
@@ -630,7 +631,7 @@ class Validator {
       failed_ = true;
       return;
     }
-    const fhir::Limits& limits = opt_.config.fhir_limits();
+    const fhir::Limits limits = fhir_limits(opt_.config);
     const std::vector<fhir::Issue> issues = fhir::parse_and_validate(json_text(in.head), limits);
     if (fhir::has_errors(issues)) errors_ = true;
     emit(fhir::operation_outcome(issues).root());
@@ -646,7 +647,7 @@ class Validator {
         return;
       }
     }
-    const hl7v2::Limits& limits = opt_.config.v2_limits();
+    const hl7v2::Limits limits = v2_limits(opt_.config);
     mappings::Translation t;
     const bool ok = for_each_v2_message(in, opt_.max_input, rep_, [&](RawMessage& m) {
       std::vector<fhir::Issue> issues;
