@@ -334,7 +334,10 @@ TEST(ConfigSchema, DefaultAndExampleConfigsFollowTheSchema) {
     std::vector<std::string> problems;
     validate(schema.root(), doc.root(), "$", problems);
     EXPECT_TRUE(problems.empty()) << ::testing::PrintToString(problems);
-    auto c = Config::load(e.path().string());  // ...and the loader takes them too
+    // ...and the loader takes them too (the production example needs its TLS files and
+    // secrets in place: config_serve_test.cc loads it).
+    if (e.path().filename() == "production-example.json") continue;
+    auto c = Config::load(e.path().string());
     EXPECT_TRUE(c) << (c ? "" : joined(c.error()));
   }
 }
