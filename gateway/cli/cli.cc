@@ -21,6 +21,7 @@
 #include "gateway/cli/input.h"
 #include "gateway/config/config.h"
 #include "gateway/service/issues.h"
+#include "gateway/service/limits.h"
 #include "gateway/service/mapping_files.h"
 #include "hl7v2/message.h"
 #include "mappings/engine.h"
@@ -298,7 +299,7 @@ class Translator {
   bool failed() const { return failed_; }
 
   void v2_input(OpenedInput& in) {
-    const hl7v2::Limits& limits = opt_.config.v2_limits();
+    const hl7v2::Limits limits = service::v2_limits(opt_.config);
     mappings::Translation t;
     const std::string name = in.file.name();
     const bool ok = for_each_v2_message(in, opt_.max_input, rep_, [&](RawMessage& m) {
@@ -335,7 +336,7 @@ class Translator {
       return;
     }
     const std::string name = in.file.name();
-    const fhir::Limits& limits = opt_.config.fhir_limits();
+    const fhir::Limits limits = service::fhir_limits(opt_.config);
     auto doc = fhir::parse(json_text(in.head), limits);
     if (!doc) {
       rep_.error(name, doc.error().message);
@@ -529,7 +530,7 @@ class Validator {
       failed_ = true;
       return;
     }
-    const fhir::Limits& limits = opt_.config.fhir_limits();
+    const fhir::Limits limits = service::fhir_limits(opt_.config);
     const std::vector<fhir::Issue> issues = fhir::parse_and_validate(json_text(in.head), limits);
     if (fhir::has_errors(issues)) errors_ = true;
     emit(fhir::operation_outcome(issues).root());
@@ -545,7 +546,7 @@ class Validator {
         return;
       }
     }
-    const hl7v2::Limits& limits = opt_.config.v2_limits();
+    const hl7v2::Limits limits = service::v2_limits(opt_.config);
     mappings::Translation t;
     const bool ok = for_each_v2_message(in, opt_.max_input, rep_, [&](RawMessage& m) {
       std::vector<service::Issue> issues;

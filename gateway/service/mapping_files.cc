@@ -7,6 +7,7 @@
 
 #include "gateway/common/files.h"
 #include "gateway/common/text.h"
+#include "gateway/service/limits.h"
 
 namespace fcpgw::gateway::service {
 
@@ -98,7 +99,7 @@ boost::system::result<mappings::Engine, EngineLoadError> load_engine(
     failure.environment = loc.origin == "built-in default";
     return failure;
   }
-  auto engine = mappings::Engine::load(sources, config.constants());
+  auto engine = mappings::Engine::load(sources, mapping_constants(config));
   if (!engine) {
     for (const mappings::LoadError& e : engine.error()) {
       if (auto problem = constant_problem(config, e)) {
