@@ -450,7 +450,7 @@ TEST_F(JournalTest, ListFiltersAndPages) {
   auto j = open(options());
   for (int i = 0; i < 5; ++i) {
     Entry e = make_entry(std::to_string(i));
-    e.received_at_ms = 1000 + i;
+    e.received_at_ms = kStartMs + i;  // inside retention: the rejected one must stay
     e.ordering_key = i % 2 == 0 ? "even" : "odd";
     e.message_type = i < 3 ? "SIU^S12" : "REF^I12";
     if (i == 4) e.state = State::rejected;
@@ -473,7 +473,7 @@ TEST_F(JournalTest, ListFiltersAndPages) {
   Filter f;
   f.ordering_key = "even";
   f.state = State::accepted;
-  f.since_ms = 1001;
+  f.since_ms = kStartMs + 1;
   rows = j->list(f);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].control_id, "2");
@@ -592,7 +592,11 @@ TEST_F(JournalTest, RetentionPrunesFinishedRowsAndTheFileShrinks) {
     peak_pages = std::max(peak_pages, pages);
 
     now_ += 2 * kDayMs;
-    const std::size_t want = pruned + 301 - 1;  // all of this round but the held accepted one
+    std::size_t want = 0;
+    {
+      std::lock_guard lock(m);
+      want = pruned + 301 - 1;  // all of this round but the held accepted one
+    }
     Entry trigger = make_entry("t");
     trigger.dedupe_key.clear();
     trigger.state = State::delivered;
