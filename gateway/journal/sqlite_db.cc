@@ -4,9 +4,9 @@
 
 namespace fcpgw::gateway::journal::sqlite {
 
-bool open(const std::string& path, int flags, Db& db, Error& error) {
+bool open(const std::string& path, int flags, Db& db, Error& error, const std::string& vfs) {
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, vfs.empty() ? nullptr : vfs.c_str());
   db.reset(raw);  // SQLite hands out a handle even on failure; it must be closed
   if (rc != SQLITE_OK) {
     error = make_error(db.get(), rc, "open database");

@@ -20,9 +20,10 @@ struct DbCloser {
 /// An open connection; closing it finalizes nothing, so statements must go first.
 using Db = std::unique_ptr<sqlite3, DbCloser>;
 
-/// Opens `path` with `flags` (SQLITE_OPEN_*), extended result codes on. On failure `db` is
-/// empty and `error` names the operation and SQLite's reason.
-bool open(const std::string& path, int flags, Db& db, Error& error);
+/// Opens `path` with `flags` (SQLITE_OPEN_*) through the VFS named `vfs` (empty: the default),
+/// extended result codes on. On failure `db` is empty and `error` names the operation and
+/// SQLite's reason.
+bool open(const std::string& path, int flags, Db& db, Error& error, const std::string& vfs = {});
 
 /// Error from a failed call: the kind from the primary result code, the message from
 /// `operation` and SQLite's text (the connection's message when it matches `rc`).

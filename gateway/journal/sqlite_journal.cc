@@ -239,7 +239,8 @@ bool SqliteJournal::open(Error& error) {
     return false;
   }
   if (!create_file(options_.path, error)) return false;
-  if (!sqlite::open(options_.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, write_db_, error)) {
+  if (!sqlite::open(options_.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, write_db_, error,
+                    options_.vfs)) {
     return false;
   }
   sqlite3* db = write_db_.get();
@@ -270,7 +271,8 @@ bool SqliteJournal::open(Error& error) {
   if (!prepared) return false;
 
   // WAL lets this connection read while the writer commits.
-  if (!sqlite::open(options_.path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, read_db_, error)) {
+  if (!sqlite::open(options_.path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, read_db_, error,
+                    options_.vfs)) {
     return false;
   }
   sqlite3_busy_timeout(read_db_.get(), kBusyTimeoutMs);

@@ -38,6 +38,9 @@ struct SqliteOptions {
   /// Unix time in milliseconds (received_at of appends, retention, duplicate window); the
   /// system clock when empty. Must be thread-safe.
   std::function<std::int64_t()> clock_ms;
+  /// The SQLite VFS to open the file with; empty = the default. Tests register one that fails
+  /// chosen writes and syncs.
+  std::string vfs;
 };
 
 /// Opens (creating when missing) the journal at `options.path`. Append handlers run on the
