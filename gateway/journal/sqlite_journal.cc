@@ -29,6 +29,8 @@ using sqlite::Transaction;
 using sqlite::Use;
 
 constexpr int kBusyTimeoutMs = 5000;
+/// Room for a row's header and integers when checking it against SQLite's length limit.
+constexpr std::int64_t kRowOverheadBytes = 1024;
 /// The WAL file is cut back to this after a checkpoint (it is reused, not grown, otherwise).
 constexpr const char* kJournalSizeLimit = "PRAGMA journal_size_limit = 67108864";
 constexpr const char* kVacuumStep = "PRAGMA incremental_vacuum(256)";
@@ -295,8 +297,13 @@ void SqliteJournal::append(Entry entry, AppendHandler done) {
     done(failed_result({Error::Kind::other, "append: unknown state"}));
     return;
   }
-  if (static_cast<std::int64_t>(entry.raw.size()) > max_length_ ||
-      static_cast<std::int64_t>(entry.answer.size()) > max_length_) {
+  // SQLite's length limit holds for each value and for the row as a whole.
+  const std::size_t row_bytes = entry.raw.size() + entry.answer.size() + entry.listener.size() +
+                                entry.peer.size() + entry.content_type.size() +
+                                entry.message_type.size() + entry.control_id.size() +
+                                entry.sending_facility.size() + entry.dedupe_key.size() +
+                                entry.ordering_key.size() + entry.answer_code.size();
+  if (static_cast<std::int64_t>(row_bytes) > max_length_ - kRowOverheadBytes) {
     // Refused here so that one oversized entry cannot fail the group it would share.
     ++failed_;
     done(failed_result({Error::Kind::other, "append: message larger than the journal's limit"}));

@@ -317,6 +317,7 @@ TEST_F(JournalTest, GroupCommitFromManyThreads) {
   EXPECT_EQ(s.messages, static_cast<std::int64_t>(kTotal + 1));
   EXPECT_EQ(s.accepted, static_cast<std::int64_t>(kTotal + 1));
   EXPECT_LT(s.commits, kTotal / 100);  // 1 + 5 groups of at most 1000
+  EXPECT_GT(s.file_bytes, static_cast<std::int64_t>(kTotal * 300));
   std::lock_guard lock(m);
   for (std::size_t g : groups) EXPECT_LE(g, 1000u);
 }
