@@ -353,6 +353,57 @@ TEST_F(JournalTest, GroupMaxMessagesAtTheLimitAndOnePast) {
   EXPECT_EQ(groups, (std::vector<std::size_t>{1, 10, 1, 10, 1}));
 }
 
+TEST_F(JournalTest, GroupMaxMessagesOneAndZeroCommitEachAlone) {
+  for (const std::size_t limit : {1, 0}) {  // 0 is taken as 1, not as "no limit"
+    auto o = options();
+    o.path = (dir_ / ("limit-" + std::to_string(limit) + ".db")).string();
+    o.group_max_messages = limit;
+    std::mutex m;
+    std::vector<std::size_t> groups;
+    o.on_commit = [&](std::size_t rows, std::chrono::microseconds, bool) {
+      std::lock_guard lock(m);
+      groups.push_back(rows);
+    };
+    auto j = open(o);
+    Results results;
+    Gate gate;
+    hold_writer(*j, gate, results, 0);
+    for (std::size_t i = 1; i <= 3; ++i) {
+      j->append(make_entry(std::to_string(i)), results.handler(i));
+    }
+    gate.open();
+    results.wait_for(4);
+    j->close();
+    std::lock_guard lock(m);
+    EXPECT_EQ(groups, (std::vector<std::size_t>{1, 1, 1, 1})) << limit;
+  }
+}
+
+TEST_F(JournalTest, TimedRetentionRunsOnceAtStart) {
+  {
+    auto o = options();
+    o.retention = std::chrono::seconds(0);
+    auto j = open(o);
+    Entry old = make_entry("old");
+    old.state = State::dead;
+    old.received_at_ms = kStartMs - 40 * kDayMs;
+    ASSERT_TRUE(append_sync(*j, old).ok);
+    ASSERT_TRUE(append_sync(*j, make_entry("new")).ok);
+  }
+  auto o = options();
+  o.retention = std::chrono::seconds(30 * 24 * 3600);
+  o.prune_interval = std::chrono::hours(1);  // the next pass is far off; the first is at start
+  std::promise<std::size_t> first;
+  std::atomic<bool> once{false};
+  o.on_prune = [&](std::size_t n) {
+    if (!once.exchange(true)) first.set_value(n);
+  };
+  auto j = open(o);
+  EXPECT_EQ(first.get_future().get(), 1u);
+  EXPECT_EQ(j->stats().messages, 1);
+  EXPECT_EQ(j->stats().pruned, 1u);
+}
+
 TEST_F(JournalTest, GroupMaxWaitCommitsAtOnceWhenTheGroupIsFull) {
   auto o = options();
   o.group_max_messages = 3;
