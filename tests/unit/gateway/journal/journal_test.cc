@@ -1,19 +1,16 @@
-// The SQLite journal: durability before the handler, group commit, duplicates, the size limit,
-// retention, close and reopen. No sleeps: the writer is held back with a gate inside a handler
-// and time comes from a fake clock.
+// The SQLite journal: durability before the handler, group commit, duplicates, close and
+// reopen. No sleeps: the writer is held back with a gate inside a handler and time comes from a
+// fake clock.
 
 #include "gateway/journal/journal.h"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <condition_variable>
+#include <chrono>
 #include <filesystem>
 #include <future>
-#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -21,156 +18,13 @@
 #include <vector>
 
 #include "gateway/journal/sqlite_journal.h"
+#include "tests/unit/gateway/journal/journal_test_support.h"
 
 namespace fcpgw::gateway::journal {
 namespace {
 
 using namespace std::chrono_literals;
-
-constexpr std::int64_t kDayMs = 24 * 3600 * 1000;
-constexpr std::int64_t kStartMs = 1'800'000'000'000;  // a fixed "now" for the fake clock
-
-/// A one-shot latch: wait() blocks until open().
-class Gate {
- public:
-  void open() {
-    std::lock_guard lock(m_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  void wait() {
-    std::unique_lock lock(m_);
-    cv_.wait(lock, [&] { return open_; });
-  }
-
- private:
-  std::mutex m_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
-
-/// Collects handler results and lets the test wait for a number of them.
-class Results {
- public:
-  AppendHandler handler(std::size_t index) {
-    return [this, index](AppendResult r) {
-      std::lock_guard lock(m_);
-      if (results_.size() <= index) results_.resize(index + 1);
-      ++calls_[index];
-      results_[index] = std::move(r);
-      ++done_;
-      cv_.notify_all();
-    };
-  }
-  void wait_for(std::size_t n) {
-    std::unique_lock lock(m_);
-    cv_.wait(lock, [&] { return done_ >= n; });
-  }
-  AppendResult at(std::size_t i) {
-    std::lock_guard lock(m_);
-    return results_.at(i);
-  }
-  std::map<std::size_t, int> calls() {
-    std::lock_guard lock(m_);
-    return calls_;
-  }
-
- private:
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::vector<AppendResult> results_;
-  std::map<std::size_t, int> calls_;
-  std::size_t done_ = 0;
-};
-
-Entry make_entry(std::string control_id, std::string raw = "MSH|^~\\&|A|B\r") {
-  Entry e;
-  e.listener = "mllp";
-  e.peer = "127.0.0.1:5000";
-  e.content_type = "er7";
-  e.message_type = "SIU^S12";
-  e.control_id = control_id;
-  e.sending_facility = "PRACTICE";
-  e.dedupe_key = "PRACTICE|" + control_id;
-  e.ordering_key = "appt-1";
-  e.answer_code = "AA";
-  e.answer = "ACK for " + control_id;
-  e.raw = std::move(raw);
-  return e;
-}
-
-AppendResult append_sync(Journal& j, Entry e) {
-  std::promise<AppendResult> p;
-  auto f = p.get_future();
-  j.append(std::move(e), [&p](AppendResult r) { p.set_value(std::move(r)); });
-  return f.get();
-}
-
-std::int64_t pragma_int(const std::string& path, const char* sql) {
-  sqlite3* db = nullptr;
-  std::int64_t v = -1;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-      v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-  }
-  sqlite3_close_v2(db);
-  return v;
-}
-
-void exec_sql(const std::string& path, const char* sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
-            SQLITE_OK);
-  EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_close_v2(db);
-}
-
-class JournalTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "fcpgw-journal-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = (dir_ / "var" / "journal.db").string();
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  SqliteOptions options() {
-    SqliteOptions o;
-    o.path = path_;
-    o.clock_ms = [this] { return now_.load(); };
-    o.prune_interval = 0ms;
-    return o;
-  }
-
-  std::unique_ptr<Journal> open(const SqliteOptions& o) {
-    Error error;
-    auto j = open_sqlite_journal(o, error);
-    EXPECT_TRUE(j) << error.message;
-    return j;
-  }
-
-  /// Holds the writer inside the handler of one append until the gate opens, so that the
-  /// appends made meanwhile queue up and form the next group.
-  void hold_writer(Journal& j, Gate& gate, Results& results, std::size_t index) {
-    Gate entered;
-    auto inner = results.handler(index);
-    // A key of its own each time, so that held appends are never duplicates of each other.
-    j.append(make_entry("hold-" + std::to_string(holds_++)), [&, inner](AppendResult r) {
-      inner(std::move(r));
-      entered.open();
-      gate.wait();
-    });
-    entered.wait();
-  }
-
-  std::filesystem::path dir_;
-  std::string path_;
-  std::atomic<std::int64_t> now_{kStartMs};
-  int holds_ = 0;
-};
+using namespace testing;
 
 TEST_F(JournalTest, StateNamesRoundTrip) {
   for (State s : {State::accepted, State::rejected, State::delivered, State::dead}) {
@@ -379,31 +233,6 @@ TEST_F(JournalTest, GroupMaxMessagesOneAndZeroCommitEachAlone) {
   }
 }
 
-TEST_F(JournalTest, TimedRetentionRunsOnceAtStart) {
-  {
-    auto o = options();
-    o.retention = std::chrono::seconds(0);
-    auto j = open(o);
-    Entry old = make_entry("old");
-    old.state = State::dead;
-    old.received_at_ms = kStartMs - 40 * kDayMs;
-    ASSERT_TRUE(append_sync(*j, old).ok);
-    ASSERT_TRUE(append_sync(*j, make_entry("new")).ok);
-  }
-  auto o = options();
-  o.retention = std::chrono::seconds(30 * 24 * 3600);
-  o.prune_interval = std::chrono::hours(1);  // the next pass is far off; the first is at start
-  std::promise<std::size_t> first;
-  std::atomic<bool> once{false};
-  o.on_prune = [&](std::size_t n) {
-    if (!once.exchange(true)) first.set_value(n);
-  };
-  auto j = open(o);
-  EXPECT_EQ(first.get_future().get(), 1u);
-  EXPECT_EQ(j->stats().messages, 1);
-  EXPECT_EQ(j->stats().pruned, 1u);
-}
-
 TEST_F(JournalTest, GroupMaxWaitCommitsAtOnceWhenTheGroupIsFull) {
   auto o = options();
   o.group_max_messages = 3;
@@ -534,157 +363,6 @@ TEST_F(JournalTest, ListFiltersAndPages) {
   EXPECT_EQ(j->list(t).size(), 2u);
 }
 
-TEST_F(JournalTest, FullDiskFailsTheGroupAndRecoversAfterPruning) {
-  auto o = options();
-  o.max_bytes = 256 * 1024;
-  o.retention = std::chrono::seconds(24 * 3600);
-  std::mutex m;
-  std::condition_variable cv;
-  std::size_t pruned = 0;
-  o.on_prune = [&](std::size_t n) {
-    std::lock_guard lock(m);
-    pruned += n;
-    cv.notify_all();
-  };
-  auto j = open(o);
-  EXPECT_TRUE(j->writable());
-
-  std::optional<Error> failure;
-  int stored = 0;
-  for (int i = 0; i < 1000 && !failure; ++i) {
-    Entry e = make_entry(std::to_string(i), std::string(4000, 'a' + i % 26));
-    e.state = State::delivered;
-    auto r = append_sync(*j, e);
-    if (r.error)
-      failure = r.error;
-    else
-      ++stored;
-  }
-  ASSERT_TRUE(failure) << "the limit was never reached";
-  EXPECT_EQ(failure->kind, Error::Kind::full) << failure->message;
-  EXPECT_GT(stored, 10);
-  EXPECT_FALSE(j->writable());
-  EXPECT_EQ(j->stats().messages, stored);  // still readable; the failed group left nothing
-  EXPECT_EQ(j->stats().failed, 1u);
-  EXPECT_EQ(append_sync(*j, make_entry("more", std::string(4000, 'z'))).error->kind,
-            Error::Kind::full);
-
-  // Two days on, the finished rows are past retention: the next pass frees the space.
-  now_ += 2 * kDayMs;
-  EXPECT_TRUE(append_sync(*j, make_entry("trigger", std::string(4000, 'z'))).error);
-  {
-    std::unique_lock lock(m);
-    cv.wait(lock, [&] { return pruned >= static_cast<std::size_t>(stored); });
-  }
-  const auto r = append_sync(*j, make_entry("after", std::string(4000, 'y')));
-  ASSERT_TRUE(r.ok) << r.error->message;
-  EXPECT_TRUE(j->writable());
-  j->close();
-  std::string report;
-  EXPECT_TRUE(check_integrity(path_, report)) << report;
-}
-
-TEST_F(JournalTest, FullDiskRecoversWhenTheLimitIsRaised) {
-  auto o = options();
-  o.max_bytes = 128 * 1024;
-  auto j = open(o);
-  bool full = false;
-  for (int i = 0; i < 1000 && !full; ++i) {
-    auto r = append_sync(*j, make_entry(std::to_string(i), std::string(4000, 'q')));
-    full = r.error && r.error->kind == Error::Kind::full;
-  }
-  ASSERT_TRUE(full);
-  EXPECT_FALSE(j->writable());
-  const auto before = j->stats().messages;
-  j->close();
-
-  o.max_bytes = 0;
-  j = open(o);
-  EXPECT_TRUE(j->writable());
-  const auto r = append_sync(*j, make_entry("after", std::string(4000, 'q')));
-  ASSERT_TRUE(r.ok) << r.error->message;
-  EXPECT_EQ(j->stats().messages, before + 1);
-}
-
-TEST_F(JournalTest, RetentionPrunesFinishedRowsAndTheFileShrinks) {
-  auto o = options();
-  o.retention = std::chrono::seconds(24 * 3600);
-  o.prune_batch = 50;  // several steps per pass
-  std::mutex m;
-  std::condition_variable cv;
-  std::size_t passes = 0, pruned = 0;
-  o.on_prune = [&](std::size_t n) {
-    std::lock_guard lock(m);
-    ++passes;
-    pruned += n;
-    cv.notify_all();
-  };
-  auto j = open(o);
-  // Kept whatever their age: accepted rows (not delivered yet).
-  Entry keep = make_entry("keep");
-  keep.received_at_ms = kStartMs - 100 * kDayMs;
-  const auto kept = append_sync(*j, keep);
-  ASSERT_TRUE(kept.ok);
-
-  std::int64_t peak_pages = 0, first_peak = 0;
-  for (int round = 0; round < 5; ++round) {
-    Results results;
-    Gate gate;
-    hold_writer(*j, gate, results, 0);
-    for (std::size_t i = 1; i <= 300; ++i) {
-      Entry e = make_entry(std::to_string(round) + "-" + std::to_string(i), std::string(3000, 'r'));
-      e.dedupe_key.clear();
-      e.state = i % 3 == 0 ? State::rejected : (i % 3 == 1 ? State::delivered : State::dead);
-      j->append(std::move(e), results.handler(i));
-    }
-    gate.open();
-    results.wait_for(301);
-    const std::int64_t pages = pragma_int(path_, "PRAGMA page_count");
-    if (round == 0) first_peak = pages;
-    peak_pages = std::max(peak_pages, pages);
-
-    now_ += 2 * kDayMs;
-    std::size_t want = 0;
-    {
-      std::lock_guard lock(m);
-      want = pruned + 301 - 1;  // all of this round but the held accepted one
-    }
-    Entry trigger = make_entry("t");
-    trigger.dedupe_key.clear();
-    trigger.state = State::delivered;
-    ASSERT_TRUE(append_sync(*j, trigger).ok);
-    std::unique_lock lock(m);
-    cv.wait(lock, [&] { return pruned >= want; });
-    lock.unlock();
-    EXPECT_LT(pragma_int(path_, "PRAGMA page_count"), pages / 4) << "round " << round;
-    EXPECT_EQ(pragma_int(path_, "PRAGMA freelist_count"), 0) << "round " << round;
-  }
-  EXPECT_LE(peak_pages, first_peak + first_peak / 10);
-  // The accepted rows are all still there (one per round from hold_writer, plus `keep`).
-  Filter f;
-  f.state = State::accepted;
-  EXPECT_EQ(j->list(f).size(), 6u);
-  EXPECT_TRUE(j->get(kept.ok->id));
-  EXPECT_GT(j->stats().pruned, 0u);
-  j->close();
-  EXPECT_LT(std::filesystem::file_size(path_), static_cast<std::uintmax_t>(first_peak) * 4096 / 2);
-}
-
-TEST_F(JournalTest, RetentionZeroKeepsEverything) {
-  auto o = options();
-  o.retention = std::chrono::seconds(0);
-  auto j = open(o);
-  Entry e = make_entry("1");
-  e.state = State::delivered;
-  e.received_at_ms = 1;
-  ASSERT_TRUE(append_sync(*j, e).ok);
-  now_ += 1000 * kDayMs;
-  ASSERT_TRUE(append_sync(*j, make_entry("2")).ok);
-  j->close();
-  j = open(o);
-  EXPECT_EQ(j->stats().messages, 2);
-}
-
 TEST_F(JournalTest, CloseCommitsWhatIsQueuedAndRefusesLaterAppends) {
   auto j = open(options());
   Results results;
@@ -750,26 +428,6 @@ TEST_F(JournalTest, ReopenKeepsEverythingAndIdsKeepGrowing) {
   EXPECT_TRUE(dup.ok->duplicate);
   EXPECT_EQ(dup.ok->id, ids[3]);
   EXPECT_GT(append_sync(*j, make_entry("new")).ok->id, ids.back());
-}
-
-TEST_F(JournalTest, IdsAreNotReusedAfterEverythingIsPruned) {
-  auto o = options();
-  o.retention = std::chrono::seconds(1);
-  std::atomic<std::size_t> pruned{0};
-  o.on_prune = [&](std::size_t n) { pruned += n; };
-  auto j = open(o);
-  Entry e = make_entry("1");
-  e.state = State::delivered;
-  e.received_at_ms = 1;
-  const auto first = append_sync(*j, e);
-  ASSERT_TRUE(first.ok);
-  j->close();  // ordering with the pruning pass: reopen prunes at start, before any append
-  j = open(o);
-  while (pruned.load() == 0) std::this_thread::yield();
-  EXPECT_EQ(j->stats().messages, 0);
-  Entry next = make_entry("2");
-  next.state = State::delivered;
-  EXPECT_GT(append_sync(*j, next).ok->id, first.ok->id);
 }
 
 TEST_F(JournalTest, CheckIntegrity) {
