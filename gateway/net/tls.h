@@ -38,9 +38,9 @@ struct ClientTls {
 
 /// Sets SNI (for a DNS name) and host name verification (DNS name or IP address) on a client
 /// stream before its handshake. False and `error` on failure.
-template <class NextLayer>
-bool prepare_client_stream(ssl::stream<NextLayer>& stream, const std::string& server_name,
-                           std::string& error);
+/// `SslStream` is an ssl::stream or a beast::ssl_stream.
+template <class SslStream>
+bool prepare_client_stream(SslStream& stream, const std::string& server_name, std::string& error);
 
 /// Text for a TLS/OpenSSL error code, with the library's reason when there is one.
 [[nodiscard]] std::string describe_tls_error(const boost::system::error_code& ec);
@@ -51,9 +51,8 @@ namespace detail {
 bool set_sni(SSL* ssl, const std::string& server_name, std::string& error);
 }
 
-template <class NextLayer>
-bool prepare_client_stream(ssl::stream<NextLayer>& stream, const std::string& server_name,
-                           std::string& error) {
+template <class SslStream>
+bool prepare_client_stream(SslStream& stream, const std::string& server_name, std::string& error) {
   if (!detail::set_sni(stream.native_handle(), server_name, error)) return false;
   boost::system::error_code ec;
   stream.set_verify_mode(ssl::verify_peer, ec);
