@@ -5,7 +5,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
+#include "gateway/cli/send.h"
 #include "gateway/mllp/client.h"
 #include "support.h"
 
@@ -172,4 +174,29 @@ TEST_F(MllpTls, Tls13Minimum) {
   auto o = client_options(h.port(), false);
   gw::mllp::MllpClient ok_client(o);
   EXPECT_TRUE(ok_client.send(v2_message("T9")).ok());
+}
+
+TEST_F(MllpTls, SendCommandOverMutualTls) {
+  Harness h(tls_config(true));
+  h.start();
+  const std::string path = file("send-one.hl7");
+  std::ofstream(path, std::ios::binary) << v2_message("T10");
+  gw::cli::SendOptions o;
+  o.port = h.port();
+  o.timeout = 2000ms;
+  o.tls = true;
+  o.ca_file = file("ca.pem");
+  o.cert_file = file("client.pem");
+  o.key_file = file("client.key");
+  o.server_name = "localhost";
+  const std::vector<std::string> files{path};
+  std::ostringstream out, err;
+  EXPECT_EQ(gw::cli::run_send(files, o, out, err), 0) << err.str();
+  EXPECT_EQ(out.str(), path + ": T10: AA\n");
+
+  o.cert_file.clear();  // without a client certificate: refused, a connection failure
+  o.key_file.clear();
+  out.str("");
+  EXPECT_EQ(gw::cli::run_send(files, o, out, err), 3);
+  EXPECT_EQ(out.str(), "");
 }
