@@ -1,5 +1,6 @@
 #include "hl7v2/mllp.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace fcpgw::hl7v2 {
@@ -61,6 +62,11 @@ std::size_t MllpDecoder::feed(std::string_view chunk) {
           MllpEvent e;
           e.kind = MllpEvent::Kind::oversize;
           e.size = current_.size() + len;
+          const std::size_t head = std::min(mllp_oversize_head, max_);
+          e.payload.assign(current_, 0, std::min(head, current_.size()));
+          if (e.payload.size() < head) {
+            e.payload.append(chunk.data() + i, std::min(head - e.payload.size(), len));
+          }
           events_.push_back(std::move(e));
           ++oversize_;
           current_.clear();

@@ -14,6 +14,9 @@ inline constexpr char mllp_start = '\x0b';  ///< SB
 inline constexpr char mllp_end = '\x1c';    ///< EB
 inline constexpr char mllp_cr = '\x0d';     ///< CR after EB
 
+/// Bytes of an oversize frame kept in its event (the start of the message, for its MSH).
+inline constexpr std::size_t mllp_oversize_head = 4096;
+
 /// Appends `message` framed as SB message EB CR to `out`.
 void mllp_frame(std::string& out, std::string_view message);
 /// Returns `message` framed as SB message EB CR.
@@ -27,7 +30,10 @@ struct MllpEvent {
     truncated,  ///< SB arrived inside a frame: the earlier frame was cut short and dropped
   };
   Kind kind = Kind::frame;
-  std::string payload;   ///< the message for Kind::frame, else empty
+  /// Kind::frame: the message. Kind::oversize: the frame's first bytes (at most
+  /// mllp_oversize_head, and never more than the limit), enough to read its MSH and answer it.
+  /// Kind::truncated: empty.
+  std::string payload;
   std::size_t size = 0;  ///< payload bytes received (for oversize: the limit crossed)
 };
 

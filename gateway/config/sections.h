@@ -81,8 +81,8 @@ struct Listener {
   bool enabled = true;
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
-  Tls tls;
-  std::vector<std::string> allow;  ///< IPv4/IPv6 addresses or CIDR ranges; empty = any peer
+  Tls tls{};
+  std::vector<std::string> allow{};  ///< IPv4/IPv6 addresses or CIDR ranges; empty = any peer
   std::size_t max_connections = 1000;
   Millis idle_timeout{300'000};  ///< nothing received between messages this long: close
   Millis read_timeout{30'000};   ///< a message started must arrive whole within this

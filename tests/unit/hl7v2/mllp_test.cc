@@ -153,6 +153,28 @@ TEST(Mllp, OversizeAcrossChunksResyncsAtNextStart) {
   EXPECT_EQ(ev[1].payload, "next");
 }
 
+TEST(Mllp, OversizeEventKeepsTheFrameHead) {
+  // Split anywhere, the event carries the same first bytes (up to the limit), so that the
+  // receiver can read the MSH and answer.
+  const std::string body =
+      "MSH|^~\\&|A|B|C|D|20240101||ADT^A01|CTRL1|P|2.5.1\r" + std::string(100, 'z');
+  for (std::size_t split = 1; split < body.size(); split += 7) {
+    MllpDecoder d(40);
+    const std::string framed = mllp_frame(body);
+    d.feed(framed.substr(0, split));
+    d.feed(framed.substr(split));
+    const auto ev = drain(d);
+    ASSERT_EQ(ev.size(), 1u);
+    EXPECT_EQ(ev[0].kind, MllpEvent::Kind::oversize);
+    EXPECT_EQ(ev[0].payload, body.substr(0, 40)) << split;
+  }
+  MllpDecoder big(2 * mllp_oversize_head);
+  big.feed(mllp_frame(std::string(3 * mllp_oversize_head, 'q')));
+  const auto ev = drain(big);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].payload.size(), mllp_oversize_head);
+}
+
 TEST(Mllp, ResetDropsPartialFrame) {
   MllpDecoder d;
   d.feed("\x0bpart");
