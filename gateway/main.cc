@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/cli.h"
+#include "gateway/cli/cli.h"
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);

@@ -17,10 +17,10 @@ using Millis = std::chrono::milliseconds;
 /// TLS of a listener (server side).
 struct Tls {
   bool enabled = false;
-  std::string cert_file;   ///< PEM certificate chain
-  std::string key_file;    ///< PEM private key
-  std::string key_passphrase;  ///< resolved secret (never logged); empty = none
-  std::string ca_file;     ///< PEM CAs that sign client certificates (mutual TLS)
+  std::string cert_file;             ///< PEM certificate chain
+  std::string key_file;              ///< PEM private key
+  std::string key_passphrase;        ///< resolved secret (never logged); empty = none
+  std::string ca_file;               ///< PEM CAs that sign client certificates (mutual TLS)
   bool require_client_cert = false;  ///< mutual TLS: refuse a client without a valid certificate
   std::string min_version = "1.2";   ///< "1.2" or "1.3"
   bool operator==(const Tls&) const = default;
@@ -65,12 +65,12 @@ struct Http {
 };
 
 struct Journal {
-  std::string path = "var/journal.db";  ///< relative to the working directory
-  std::size_t group_max_messages = 1000;   ///< most messages per commit
+  std::string path = "var/journal.db";          ///< relative to the working directory
+  std::size_t group_max_messages = 1000;        ///< most messages per commit
   std::chrono::microseconds group_max_wait{0};  ///< wait for more before committing a small group
   std::chrono::seconds duplicate_window{7 * 24 * 3600};
   std::chrono::seconds retention{30 * 24 * 3600};  ///< finished messages older than this go
-  std::uint64_t max_bytes = 0;  ///< size limit of the database file; 0 = none
+  std::uint64_t max_bytes = 0;                     ///< size limit of the database file; 0 = none
   bool operator==(const Journal&) const = default;
 };
 

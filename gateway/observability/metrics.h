@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -64,6 +63,11 @@ std::vector<double> latency_buckets();
 /// references stay valid for the registry's life. Thread-safe.
 class Registry {
  public:
+  Registry();
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
   Counter& counter(std::string_view name, std::string_view help, Labels labels = {});
   Gauge& gauge(std::string_view name, std::string_view help, Labels labels = {});
   Histogram& histogram(std::string_view name, std::string_view help, std::vector<double> bounds,
@@ -79,7 +83,7 @@ class Registry {
   struct Family;
   Family& family(std::string_view name, std::string_view help, char type);
   mutable std::mutex mu_;
-  std::deque<Family> families_;
+  std::vector<std::unique_ptr<Family>> families_;
 };
 
 }  // namespace fcpgw::gateway::observability

@@ -2,7 +2,7 @@
 // suggestion, relative directories), agreement of the loader with config/default.json,
 // config/schema.json and config/README.md, and the settings reaching the command line (limits
 // at the limit and one past it, constants changing the output, precedence of flags).
-#include "gateway/config.h"
+#include "gateway/config/config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "fhir/json.h"
-#include "gateway/cli.h"
+#include "gateway/cli/cli.h"
 #include "test_support.h"
 
 namespace fcpgw::gateway {

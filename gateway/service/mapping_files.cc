@@ -1,11 +1,12 @@
-#include "gateway/mapping_files.h"
+#include "gateway/service/mapping_files.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <system_error>
 
-#include "gateway/input.h"
+#include "gateway/common/files.h"
+#include "gateway/common/text.h"
 
 namespace fcpgw::gateway {
 

@@ -1,4 +1,4 @@
-#include "gateway/config.h"
+#include "gateway/config/config.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,8 @@
 #include <system_error>
 #include <utility>
 
-#include "gateway/input.h"
+#include "gateway/common/files.h"
+#include "gateway/common/text.h"
 
 namespace fcpgw::gateway {
 

@@ -1,4 +1,4 @@
-#include "gateway/cli.h"
+#include "gateway/cli/cli.h"
 
 #include <rapidjson/document.h>
 
@@ -17,10 +17,10 @@
 
 #include "fhir/json.h"
 #include "fhir/validation.h"
-#include "gateway/config.h"
-#include "gateway/golden_cases.h"
-#include "gateway/input.h"
-#include "gateway/mapping_files.h"
+#include "gateway/cli/golden_cases.h"
+#include "gateway/cli/input.h"
+#include "gateway/config/config.h"
+#include "gateway/service/mapping_files.h"
 #include "hl7v2/message.h"
 #include "mappings/engine.h"
 
