@@ -234,6 +234,48 @@ TEST_F(HttpServerTest, AnswerFromAnotherThreadLater) {
   EXPECT_EQ(c.request(make_request(verb::get, "/healthz")).result_int(), 200);
 }
 
+TEST_F(HttpServerTest, IntakeHeadersThatCouldSplitTheAnswerAreDropped) {
+  intake.fhir_answer.headers = {{"Content-Location", "/journal/1"},
+                                {"X-Bad", "a\r\nSet-Cookie: x=1"},
+                                {"Bad Name", "v"},
+                                {"Connection", "keep-alive"},
+                                {"Retry-After", "5"}};
+  start();
+  Client c(port);
+  const Res res = c.request(make_request(verb::post, "/fhir", "{}", "application/json"));
+  EXPECT_EQ(res.result_int(), 202);
+  EXPECT_EQ(res[field::content_location], "/journal/1");
+  EXPECT_EQ(res[field::retry_after], "5");
+  EXPECT_EQ(res.count("X-Bad"), 0u);
+  EXPECT_EQ(res.count(field::set_cookie), 0u);
+  EXPECT_EQ(res.count("Bad Name"), 0u);
+}
+
+TEST_F(HttpServerTest, RequestLogNamesTheRoutePatternAndNoTokenOrBody) {
+  cfg.clients = {{"gp-a", "secret-token-1"}};
+  start();
+  observability::set_log_level(observability::Level::info);
+  ::testing::internal::CaptureStderr();
+  {
+    Client c(port);
+    Req req = make_request(verb::put, "/fhir/Appointment/appt-99", R"({"name":"BODY-TEXT"})",
+                           "application/fhir+json");
+    req.set(field::authorization, "Bearer secret-token-1");
+    req.keep_alive(false);
+    EXPECT_EQ(c.request(req).result_int(), 202);
+    EXPECT_TRUE(wait_open(0));  // the line is written before the session ends
+  }
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  observability::set_log_level(observability::Level::error);
+  EXPECT_NE(err.find(R"("event":"http.request")"), std::string::npos) << err;
+  EXPECT_NE(err.find(R"("route":"/fhir/{type}/{id}")"), std::string::npos) << err;
+  EXPECT_NE(err.find(R"("status":202)"), std::string::npos) << err;
+  EXPECT_NE(err.find(R"("client":"gp-a")"), std::string::npos) << err;
+  EXPECT_EQ(err.find("appt-99"), std::string::npos) << err;
+  EXPECT_EQ(err.find("secret-token-1"), std::string::npos) << err;
+  EXPECT_EQ(err.find("BODY-TEXT"), std::string::npos) << err;
+}
+
 // --- media type and body limit -------------------------------------------------------------
 
 TEST_F(HttpServerTest, MediaTypeIsChecked) {
