@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <future>
 #include <mutex>
@@ -181,6 +182,68 @@ TEST_F(JournalTest, RetentionPrunesFinishedRowsAndTheFileShrinks) {
   EXPECT_GT(j->stats().pruned, 0u);
   j->close();
   EXPECT_LT(std::filesystem::file_size(path_), static_cast<std::uintmax_t>(first_peak) * 4096 / 2);
+}
+
+TEST_F(JournalTest, RetentionYieldsToAppends) {
+  constexpr std::size_t kOld = 100;
+  auto o = options();
+  o.retention = std::chrono::seconds(30 * 24 * 3600);
+  o.prune_batch = 1;
+  // The retention pass reads the clock once, on the writer thread, before its first step: an
+  // append made right then is queued while the pass runs.
+  Journal* journal = nullptr;
+  std::atomic<bool> inject{false};
+  Results injected;
+  const auto main_thread = std::this_thread::get_id();
+  o.clock_ms = [&] {
+    if (std::this_thread::get_id() != main_thread && inject.exchange(false)) {
+      Entry e = make_entry("during-retention");
+      e.received_at_ms = now_.load();
+      journal->append(std::move(e), injected.handler(0));
+    }
+    return now_.load();
+  };
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<std::string> events;
+  std::size_t pruned = 0;
+  o.on_prune = [&](std::size_t n) {
+    std::lock_guard lock(m);
+    events.push_back("prune " + std::to_string(n));
+    pruned += n;
+    cv.notify_all();
+  };
+  o.on_commit = [&](std::size_t rows, std::chrono::microseconds, bool) {
+    std::lock_guard lock(m);
+    events.push_back("commit " + std::to_string(rows));
+  };
+  auto j = open(o);
+  journal = j.get();
+  Results results;
+  for (std::size_t i = 0; i < kOld; ++i) {
+    Entry e = make_entry("old-" + std::to_string(i));
+    e.state = State::delivered;
+    e.received_at_ms = kStartMs;
+    j->append(std::move(e), results.handler(i));
+  }
+  results.wait_for(kOld);
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return !events.empty() && events.back().rfind("prune", 0) == 0; });
+    events.clear();  // what follows is the pass that finds the rows old
+  }
+  now_ += 40 * kDayMs;
+  inject = true;
+  ASSERT_TRUE(append_sync(*j, make_entry("trigger")).ok);
+  injected.wait_for(1);
+  EXPECT_TRUE(injected.at(0).ok);
+  std::unique_lock lock(m);
+  cv.wait(lock, [&] { return pruned == kOld; });
+  // The pass that began with the injected append queued stopped before its first step, the
+  // append was committed, and the next pass deleted the rows.
+  EXPECT_EQ(events, (std::vector<std::string>{"commit 1", "prune 0", "commit 1", "prune 100"}));
+  lock.unlock();
+  EXPECT_EQ(j->stats().messages, 2);
 }
 
 TEST_F(JournalTest, RetentionZeroKeepsEverything) {
