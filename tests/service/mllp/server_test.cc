@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "gateway/mllp/client.h"
 #include "support.h"
 
 using namespace fcpgw::test;
@@ -317,4 +318,38 @@ TEST(MllpServer, StopWithNoConnectionsDrainsAtOnce) {
   bool drained = false;
   h.server().stop([&] { drained = true; });
   EXPECT_TRUE(drained);
+}
+
+TEST(MllpClient, ReconnectsWhenTheServerClosedAnIdleConnection) {
+  auto cfg = test_config();
+  cfg.listener.idle_timeout = 100ms;
+  Harness h(cfg);
+  h.start();
+  gw::mllp::ClientOptions o;
+  o.port = h.port();
+  o.timeout = 1000ms;
+  gw::mllp::MllpClient client(o);
+  auto r = client.send(v2_message("R1"));
+  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_TRUE(Harness::eventually([&] { return h.metrics().timeout_idle.value() == 1; }));
+  r = client.send(v2_message("R2"));
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(read_ack(r.ack).control_id, "R2");
+  EXPECT_EQ(h.metrics().connections_total.value(), 2u);
+  EXPECT_EQ(h.intake.received().size(), 2u);
+}
+
+TEST(MllpClient, ServerThatClosesWithoutAnswerIsReported) {
+  auto cfg = test_config();
+  cfg.listener.allow = {"10.0.0.0/8"};  // closes every connection at once
+  Harness h(cfg);
+  h.start();
+  gw::mllp::ClientOptions o;
+  o.port = h.port();
+  o.timeout = 1000ms;
+  gw::mllp::MllpClient client(o);
+  const auto r = client.send(v2_message("R3"));
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(r.status == gw::mllp::SendResult::Status::closed) << r.error;
+  EXPECT_NE(r.error.find("127.0.0.1:" + std::to_string(h.port())), std::string::npos) << r.error;
 }
