@@ -889,13 +889,15 @@ std::string_view to_string(IssueType t) noexcept {
       return "processing";
     case IssueType::exception:
       return "exception";
+    case IssueType::transient:
+      return "transient";
   }
   return "invalid";
 }
 
 std::optional<IssueType> issue_type_from_string(std::string_view code) noexcept {
   for (auto t = static_cast<std::uint8_t>(IssueType::invalid);
-       t <= static_cast<std::uint8_t>(IssueType::exception); ++t) {
+       t <= static_cast<std::uint8_t>(IssueType::transient); ++t) {
     if (to_string(static_cast<IssueType>(t)) == code) return static_cast<IssueType>(t);
   }
   return std::nullopt;

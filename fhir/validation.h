@@ -42,13 +42,14 @@ enum class IssueType : std::uint8_t {
   duplicate,      ///< "duplicate": an attempt to create a duplicate
   processing,     ///< "processing": a processing failure not covered by the other codes
   exception,      ///< "exception": an unexpected internal failure
+  transient,      ///< "transient": a temporary failure; the request may be sent again
 };
 
 /// "fatal", "error", "warning", "information".
 std::string_view to_string(Severity s) noexcept;
 /// The issue-type code: "invalid", "structure", "required", "value", "invariant",
 /// "code-invalid", "not-supported", "too-costly", "informational", "business-rule", "too-long",
-/// "not-found", "duplicate", "processing", "exception".
+/// "not-found", "duplicate", "processing", "exception", "transient".
 std::string_view to_string(IssueType t) noexcept;
 /// The IssueType whose code is `code`, if it is one of the above.
 std::optional<IssueType> issue_type_from_string(std::string_view code) noexcept;

@@ -117,9 +117,12 @@ std::string build_ack(const MshHeader& in, const AckRequest& r) {
   }
   // Echo MSH-12 only when it carries a version id (MSH-12.1); otherwise use the fallback so
   // that the ACK itself is always a valid message.
-  const char sep = in.delimiters.component;
-  if (!(echo_raw ? nth_part(in.version, sep, 1) : std::string_view(in.version)).empty()) {
-    echo({12}, in.version);
+  // Only the first repetition is echoed: a version field that begins with the repetition
+  // separator (`MSH|...|~`) would otherwise give an ACK whose own MSH-12 is empty.
+  const std::string_view version =
+      echo_raw ? nth_part(in.version, in.delimiters.repetition, 1) : std::string_view(in.version);
+  if (!(echo_raw ? nth_part(version, in.delimiters.component, 1) : version).empty()) {
+    echo({12}, version);
   } else {
     b.set(12, r.version_fallback);
   }

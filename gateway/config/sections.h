@@ -7,20 +7,70 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fcpgw::gateway::config {
 
 using Millis = std::chrono::milliseconds;
 
+/// Overrides for constants declared by the mapping files, in file order (the same shape as
+/// mappings::Constants; gateway/service/limits.h converts).
+struct Constants {
+  std::vector<std::pair<std::string, std::string>> values;
+  Constants& set(std::string name, std::string value) {
+    values.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+  bool operator==(const Constants&) const = default;
+};
+
+/// The mapping files and their constants.
+struct Mappings {
+  /// Resolved directory, or nullopt: then FCPGW_MAPPINGS_DIR or the bundled mappings apply.
+  std::optional<std::string> dir;
+  Constants constants;
+  bool operator==(const Mappings&) const = default;
+};
+
+/// Bounds for parsing one HL7 v2 message (the same members as hl7v2::Limits).
+struct V2Limits {
+  std::size_t max_message_bytes = 16 * 1024 * 1024;
+  std::size_t max_segments = 5000;
+  std::size_t max_fields_per_segment = 500;
+  std::size_t max_repetitions_per_field = 1000;
+  bool operator==(const V2Limits&) const = default;
+};
+
+/// Bounds for parsing one FHIR JSON document (the same members as fhir::Limits).
+struct FhirLimits {
+  std::size_t max_bytes = 16 * 1024 * 1024;
+  std::size_t max_depth = 64;  ///< the root object is depth 1
+  bool operator==(const FhirLimits&) const = default;
+};
+
+/// Bounds for reading one input (file, standard input).
+struct InputLimits {
+  std::size_t max_bytes = 16 * 1024 * 1024;
+  bool operator==(const InputLimits&) const = default;
+};
+
+struct Limits {
+  V2Limits v2;
+  FhirLimits fhir;
+  InputLimits input;
+  bool operator==(const Limits&) const = default;
+};
+
 /// TLS of a listener (server side).
 struct Tls {
   bool enabled = false;
-  std::string cert_file;   ///< PEM certificate chain
-  std::string key_file;    ///< PEM private key
-  std::string key_passphrase;  ///< resolved secret (never logged); empty = none
-  std::string ca_file;     ///< PEM CAs that sign client certificates (mutual TLS)
+  std::string cert_file;             ///< PEM certificate chain
+  std::string key_file;              ///< PEM private key
+  std::string key_passphrase;        ///< resolved secret (never logged); empty = none
+  std::string ca_file;               ///< PEM CAs that sign client certificates (mutual TLS)
   bool require_client_cert = false;  ///< mutual TLS: refuse a client without a valid certificate
   std::string min_version = "1.2";   ///< "1.2" or "1.3"
   bool operator==(const Tls&) const = default;
@@ -38,10 +88,17 @@ struct Listener {
   Millis read_timeout{30'000};   ///< a message started must arrive whole within this
   Millis write_timeout{30'000};  ///< an answer must be written within this
   bool operator==(const Listener&) const = default;
+
+  /// The defaults, on `port`.
+  static Listener on_port(std::uint16_t port) {
+    Listener l;
+    l.port = port;
+    return l;
+  }
 };
 
 struct Mllp {
-  Listener listener{.port = 2575};
+  Listener listener = Listener::on_port(2575);
   std::size_t max_frame_bytes = 16 * 1024 * 1024;
   bool operator==(const Mllp&) const = default;
 };
@@ -54,7 +111,7 @@ struct HttpClient {
 };
 
 struct Http {
-  Listener listener{.port = 8080};
+  Listener listener = Listener::on_port(8080);
   std::size_t max_body_bytes = 16 * 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
   /// Clients and their tokens. Empty: no authentication (only sensible on loopback).
@@ -65,13 +122,18 @@ struct Http {
 };
 
 struct Journal {
-  std::string path = "var/journal.db";  ///< relative to the working directory
-  std::size_t group_max_messages = 1000;   ///< most messages per commit
+  std::string path = "var/journal.db";          ///< relative to the working directory
+  std::size_t group_max_messages = 1000;        ///< most messages per commit
   std::chrono::microseconds group_max_wait{0};  ///< wait for more before committing a small group
   std::chrono::seconds duplicate_window{7 * 24 * 3600};
   std::chrono::seconds retention{30 * 24 * 3600};  ///< finished messages older than this go
-  std::uint64_t max_bytes = 0;  ///< size limit of the database file; 0 = none
+  std::uint64_t max_bytes = 0;                     ///< size limit of the database file; 0 = none
   bool operator==(const Journal&) const = default;
+};
+
+struct Log {
+  std::string level = "info";  ///< "debug", "info", "warn" or "error"
+  bool operator==(const Log&) const = default;
 };
 
 }  // namespace fcpgw::gateway::config

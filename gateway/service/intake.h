@@ -21,10 +21,10 @@ struct Inbound {
     fhir,  ///< FHIR JSON (the body of a POST/PUT under /fhir)
   };
   Kind kind = Kind::v2;
-  std::string listener;  ///< the listener's name, e.g. "mllp", "http"
-  std::string peer;      ///< "127.0.0.1:53422"
+  std::string listener;          ///< the listener's name, e.g. "mllp", "http"
+  std::string peer;              ///< "127.0.0.1:53422"
   std::uint64_t connection = 0;  ///< the listener's connection id (for logs)
-  std::string client;    ///< authenticated HTTP client name; empty otherwise
+  std::string client;            ///< authenticated HTTP client name; empty otherwise
   /// HTTP only: the method and the path below /fhir ("POST", "" for /fhir itself,
   /// "Appointment", "Appointment/123", "$process-message").
   std::string method;

@@ -1,5 +1,5 @@
 // In-process tests of the command line: argument errors and bad inputs. No sockets, no peers.
-#include "gateway/cli.h"
+#include "gateway/cli/cli.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // The golden case runner behind `fcpgw mappings test`: case discovery, readable differences,
 // expected issues, options, and the command's exit codes. Temporary folders, no sockets.
-#include "gateway/golden_cases.h"
+#include "gateway/cli/golden_cases.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "gateway/cli.h"
-#include "gateway/mapping_files.h"
+#include "gateway/cli/cli.h"
+#include "gateway/service/mapping_files.h"
 #include "test_support.h"
 
 namespace fcpgw::gateway {
@@ -29,7 +29,7 @@ const fs::path kGolden = fs::path(FCPGW_SOURCE_DIR) / "mappings" / "golden" / "a
 const mappings::Engine& engine() {
   static const mappings::Engine e = [] {
     std::vector<mappings::SourceFile> files;
-    if (auto problem = read_mapping_sources(std::string(FCPGW_SOURCE_DIR) + "/mappings", files))
+    if (auto problem = service::read_mapping_sources(std::string(FCPGW_SOURCE_DIR) + "/mappings", files))
       throw std::runtime_error(*problem);
     return mappings::Engine::load(files).value();
   }();

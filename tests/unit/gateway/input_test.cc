@@ -1,4 +1,4 @@
-#include "gateway/input.h"
+#include "gateway/cli/input.h"
 
 #include <gtest/gtest.h>
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/cli.h"
+#include "gateway/cli/cli.h"
 
 namespace fcpgw::gateway::testing {
 

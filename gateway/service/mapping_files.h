@@ -2,13 +2,15 @@
 // Reads the mapping files and code tables of a mappings directory for mappings::Engine::load
 // (the engine itself does no I/O).
 
+#include <boost/system/result.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "gateway/config/config.h"
 #include "mappings/engine.h"
 
-namespace fcpgw::gateway {
+namespace fcpgw::gateway::service {
 
 /// Where the mapping files come from, in order of precedence: --mappings DIR, `mappings.dir`
 /// of the configuration file (`configured`, already resolved; `config_name` names the file),
@@ -29,4 +31,19 @@ MappingsLocation locate_mappings(const std::optional<std::string>& flag,
 std::optional<std::string> read_mapping_sources(const std::string& dir,
                                                 std::vector<mappings::SourceFile>& out);
 
-}  // namespace fcpgw::gateway
+/// Why load_engine() failed: one line per problem, ready to print (mapping errors name the
+/// file and rule; a bad constant is named by its configuration key).
+struct EngineLoadError {
+  std::vector<std::string> lines;
+  /// True when the bundled mappings themselves could not be read (an installation problem,
+  /// not the user's input).
+  bool environment = false;
+};
+
+/// Finds the mapping files (locate_mappings with `flag` and the configuration), reads and
+/// loads them with the configuration's constants. The one way the CLI and `serve` get an
+/// engine.
+boost::system::result<mappings::Engine, EngineLoadError> load_engine(
+    const Config& config, const std::optional<std::string>& flag = std::nullopt);
+
+}  // namespace fcpgw::gateway::service

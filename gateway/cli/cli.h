@@ -1,11 +1,14 @@
 #pragma once
-// The `fcpgw` command line: argument parsing and the desk tools (translate, validate).
-// main() only forwards to run_cli(), so that every behaviour here is testable in-process.
+// The `fcpgw` command line: argument parsing and one file per command (translate, validate,
+// mappings test, send, journal, config check). `serve` lives in app/, above the command line:
+// main() hands it in, so that every other behaviour here is testable in-process.
 
 #include <ostream>
 #include <span>
 #include <string>
 #include <string_view>
+
+#include "gateway/config/config.h"
 
 namespace fcpgw::gateway {
 
@@ -21,8 +24,13 @@ enum class Exit : int {
 /// Version string printed by `fcpgw --version`.
 std::string_view version() noexcept;
 
+/// Runs `fcpgw serve` with the checked configuration; returns the exit code.
+using ServeFn = int (*)(const Config& config, std::ostream& out, std::ostream& err);
+
 /// Runs the command line `args` (args[0] is the program name). Results go to `out`,
-/// diagnostics to `err`; returns the process exit code. Never throws.
-int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& err) noexcept;
+/// diagnostics to `err`; returns the process exit code. `serve` runs the gateway (null: the
+/// command is refused). Never throws.
+int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& err,
+            ServeFn serve = nullptr) noexcept;
 
 }  // namespace fcpgw::gateway

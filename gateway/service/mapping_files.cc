@@ -1,13 +1,15 @@
-#include "gateway/mapping_files.h"
+#include "gateway/service/mapping_files.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <system_error>
 
-#include "gateway/input.h"
+#include "gateway/common/files.h"
+#include "gateway/common/text.h"
+#include "gateway/service/limits.h"
 
-namespace fcpgw::gateway {
+namespace fcpgw::gateway::service {
 
 namespace fs = std::filesystem;
 
@@ -62,4 +64,53 @@ std::optional<std::string> read_mapping_sources(const std::string& dir,
   return std::nullopt;
 }
 
-}  // namespace fcpgw::gateway
+namespace {
+
+// A load error caused by a constant the configuration overrides, as a configuration error
+// naming its key: the engine reports an unknown name ("(configuration)", "constants.<name>")
+// and bad values of its own constants ("(constants)", "<name>").
+std::optional<ConfigError> constant_problem(const Config& config, const mappings::LoadError& e) {
+  std::string name;
+  std::string message;
+  if (e.file == "(configuration)" && e.rule.starts_with("constants.")) {
+    name = e.rule.substr(std::string_view("constants.").size());
+    message = "no mapping declares this constant";
+  } else if (e.file == "(constants)") {
+    name = e.rule;
+    message = e.message;
+  } else {
+    return std::nullopt;
+  }
+  for (const auto& [k, v] : config.constants().values) {
+    if (k == name) return ConfigError{config.source(), "mappings.constants." + name, message};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+boost::system::result<mappings::Engine, EngineLoadError> load_engine(
+    const Config& config, const std::optional<std::string>& flag) {
+  const MappingsLocation loc = locate_mappings(flag, config.mappings_dir(), config.source());
+  std::vector<mappings::SourceFile> sources;
+  EngineLoadError failure;
+  if (auto problem = read_mapping_sources(loc.dir, sources)) {
+    failure.lines.push_back(*problem + " (from " + loc.origin + ")");
+    failure.environment = loc.origin == "built-in default";
+    return failure;
+  }
+  auto engine = mappings::Engine::load(sources, mapping_constants(config));
+  if (!engine) {
+    for (const mappings::LoadError& e : engine.error()) {
+      if (auto problem = constant_problem(config, e)) {
+        failure.lines.push_back(to_string(*problem));
+      } else {
+        failure.lines.push_back("mapping error: " + loc.dir + "/" + mappings::to_string(e));
+      }
+    }
+    return failure;
+  }
+  return std::move(*engine);
+}
+
+}  // namespace fcpgw::gateway::service

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/common/files.h"
+#include "gateway/common/text.h"
 #include "hl7v2/mllp.h"
 
 namespace fcpgw::gateway {
@@ -39,54 +41,6 @@ struct Detection {
 /// Tells the format from the first bytes of an input. `at_end` says that `head` is the whole
 /// input (so a short head is final).
 Detection detect_format(std::string_view head, bool at_end) noexcept;
-
-/// Describes a byte for an error message without echoing data: "'{'" for printable ASCII,
-/// "0x0B" otherwise.
-std::string describe_byte(unsigned char c);
-
-/// `s` made safe to echo in an error message: printable ASCII kept, any other byte shown as
-/// '?', at most `max` characters (then "...").
-std::string printable(std::string_view s, std::size_t max);
-
-/// Error opening or reading an input. `message` never contains data from the input.
-struct ReadError {
-  std::string message;
-};
-
-/// A file (or stdin for "-") opened for reading, closed on destruction.
-class InputFile {
- public:
-  /// Opens `path` ("-" = standard input). Refuses directories and unreadable files.
-  static std::optional<InputFile> open(const std::string& path, ReadError& error);
-  InputFile(InputFile&& other) noexcept;
-  InputFile& operator=(InputFile&& other) noexcept;
-  InputFile(const InputFile&) = delete;
-  InputFile& operator=(const InputFile&) = delete;
-  ~InputFile();
-
-  /// Name for messages: the path, or "<stdin>".
-  const std::string& name() const noexcept { return name_; }
-  /// Reads up to `max` bytes appended to `out`. Returns the number read (0 at end of input),
-  /// or nullopt on a read error (then `error` says why).
-  std::optional<std::size_t> read(std::string& out, std::size_t max, ReadError& error);
-  /// Total bytes read so far.
-  std::uint64_t bytes_read() const noexcept { return total_; }
-
- private:
-  InputFile(int fd, bool owned, std::string name)
-      : fd_(fd), owned_(owned), name_(std::move(name)) {}
-  int fd_ = -1;
-  bool owned_ = false;
-  std::string name_;
-  std::uint64_t total_ = 0;
-};
-
-/// Reads the whole file at `path` into `out`, refusing one larger than `max_bytes` unread.
-/// Returns why it could not ("cannot read: <reason>", "larger than <max_bytes> bytes" or
-/// "cannot read"); the caller names the file. For small files read at once (configuration,
-/// mapping files, golden cases); inputs are read in chunks through InputFile.
-std::optional<std::string> read_bounded_file(const std::filesystem::path& path,
-                                             std::uintmax_t max_bytes, std::string& out);
 
 /// One message cut out of a v2 stream.
 struct RawMessage {

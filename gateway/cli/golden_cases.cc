@@ -1,4 +1,4 @@
-#include "gateway/golden_cases.h"
+#include "gateway/cli/golden_cases.h"
 
 #include <algorithm>
 #include <map>
@@ -8,7 +8,7 @@
 #include "fhir/json.h"
 #include "fhir/json_diff.h"
 #include "fhir/validation.h"
-#include "gateway/input.h"
+#include "gateway/cli/input.h"
 #include "hl7v2/diff.h"
 #include "hl7v2/message.h"
 

@@ -1,0 +1,40 @@
+#pragma once
+// The Intake the listeners use in `fcpgw serve`: the service's accept stage, then the journal,
+// then the answer. A message is answered only after the transaction holding it has committed;
+// a resend of one already journaled is answered with the original answer and not kept twice;
+// a commit that fails gets the accept stage's failure answer (AE/CE 207, HTTP 503).
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "gateway/journal/journal.h"
+#include "gateway/observability/metrics.h"
+#include "gateway/service/accept.h"
+#include "gateway/service/intake.h"
+
+namespace fcpgw::gateway::app {
+
+class JournaledIntake final : public service::Intake {
+ public:
+  /// `clock_ms` gives Unix milliseconds (tests pass their own).
+  JournaledIntake(std::shared_ptr<const service::Acceptor> acceptor, journal::Journal& journal,
+                  observability::Registry& metrics, std::function<std::int64_t()> clock_ms = {});
+
+  void submit(service::Inbound in, service::AnswerHandler done) override;
+  std::optional<service::Answer> status(std::int64_t id) override;
+  std::string capability_statement() const override;
+  bool ready(std::string& why) const override;
+
+ private:
+  struct Metrics;
+  std::shared_ptr<const service::Acceptor> acceptor_;
+  journal::Journal& journal_;
+  observability::Registry& registry_;
+  std::function<std::int64_t()> clock_ms_;
+  std::atomic<std::uint64_t> sequence_{0};
+};
+
+}  // namespace fcpgw::gateway::app

@@ -1,0 +1,185 @@
+#include "gateway/app/serve.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "gateway/app/intake.h"
+#include "gateway/http/server.h"
+#include "gateway/journal/sqlite_journal.h"
+#include "gateway/mllp/server.h"
+#include "gateway/net/allow_list.h"
+#include "gateway/net/tls.h"
+#include "gateway/observability/log.h"
+#include "gateway/observability/metrics.h"
+#include "gateway/service/accept.h"
+#include "gateway/service/limits.h"
+#include "gateway/service/mapping_files.h"
+
+namespace fcpgw::gateway::app {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace obs = observability;
+using namespace std::chrono_literals;
+
+// How long a stop waits for connections to finish what they are doing before closing them.
+constexpr auto kDrainDeadline = 10s;
+
+std::string endpoint_text(const asio::ip::tcp::endpoint& e) {
+  const auto a = e.address();
+  return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(e.port());
+}
+
+journal::SqliteOptions journal_options(const config::Journal& j, obs::Registry& registry) {
+  journal::SqliteOptions o;
+  o.path = std::filesystem::absolute(j.path).lexically_normal().string();
+  o.group_max_messages = j.group_max_messages;
+  o.group_max_wait = j.group_max_wait;
+  o.duplicate_window = j.duplicate_window;
+  o.retention = j.retention;
+  o.max_bytes = j.max_bytes;
+  obs::Histogram& latency = registry.histogram(
+      "fcpgw_journal_commit_seconds", "Time of one journal group commit, fsync included.",
+      obs::latency_buckets());
+  obs::Histogram& group = registry.histogram("fcpgw_journal_group_size",
+                                             "Messages per journal group commit.",
+                                             {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000});
+  obs::Counter& failed = registry.counter("fcpgw_journal_commit_failures_total",
+                                          "Journal group commits that failed (disk full, I/O).");
+  o.on_commit = [&latency, &group, &failed](std::size_t rows, std::chrono::microseconds took,
+                                            bool ok) {
+    latency.observe(static_cast<double>(took.count()) / 1e6);
+    group.observe(static_cast<double>(rows));
+    if (!ok) failed.inc();
+  };
+  obs::Counter& pruned =
+      registry.counter("fcpgw_journal_pruned_total", "Finished messages removed by retention.");
+  o.on_prune = [&pruned](std::size_t rows) { pruned.inc(rows); };
+  return o;
+}
+
+}  // namespace
+
+int serve(const Config& config, std::ostream& out, std::ostream& err) {
+  obs::Level level = obs::Level::info;
+  obs::parse_log_level(config.log.level, level);
+  obs::set_log_level(level);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto engine = service::load_engine(config);
+  if (!engine) {
+    for (const std::string& line : engine.error().lines) err << "fcpgw: " << line << '\n';
+    return engine.error().environment ? 3 : 2;
+  }
+  auto acceptor = std::make_shared<const service::Acceptor>(
+      std::make_shared<const mappings::Engine>(std::move(*engine)),
+      service::AcceptLimits{service::v2_limits(config), service::fhir_limits(config)});
+
+  obs::Registry registry;
+  journal::Error journal_error;
+  const journal::SqliteOptions options = journal_options(config.journal, registry);
+  std::unique_ptr<journal::Journal> journal = journal::open_sqlite_journal(options, journal_error);
+  if (!journal) {
+    err << "fcpgw: journal " << options.path << ": " << journal_error.message << '\n';
+    return 3;
+  }
+  registry.gauge_fn("fcpgw_journal_bytes", "Size of the journal on disk (database and WAL).",
+                    [&journal] { return static_cast<double>(journal->stats().file_bytes); });
+  registry.gauge_fn("fcpgw_journal_writable", "1 when the last journal write succeeded.",
+                    [&journal] { return journal->writable() ? 1.0 : 0.0; });
+  JournaledIntake intake(acceptor, *journal, registry);
+
+  asio::io_context ioc;
+  std::optional<mllp::MllpServer> mllp_server;
+  std::optional<http::HttpServer> http_server;
+  std::string ready = "fcpgw: ready: ";
+  auto fail = [&](const std::string& what) {
+    err << "fcpgw: " << what << '\n';
+    obs::log(obs::Level::error, "serve.start_failed", {{"reason", what}});
+    if (mllp_server) mllp_server->stop();
+    if (http_server) http_server->stop();
+    ioc.run();  // let the stopped listeners finish closing
+    journal->close();
+    return 3;
+  };
+
+  if (config.mllp.listener.enabled) {
+    mllp_server.emplace(ioc, config.mllp, intake, registry);
+    if (std::string e; !mllp_server->start(e)) return fail(e);
+    ready += std::string(config.mllp.listener.tls.enabled ? "mllp+tls " : "mllp ") +
+             endpoint_text(mllp_server->local_endpoint()) + ", ";
+  }
+  if (config.http.listener.enabled) {
+    std::shared_ptr<asio::ssl::context> tls;
+    if (config.http.listener.tls.enabled) {
+      std::string e;
+      auto ctx = net::make_server_context(config.http.listener.tls, e);
+      if (!ctx) return fail("listeners.http.tls: " + e);
+      tls = std::make_shared<asio::ssl::context>(std::move(*ctx));
+    }
+    std::string e;
+    auto allow = net::AllowList::parse(config.http.listener.allow, e);
+    if (!allow) return fail("listeners.http.allow: " + e);
+    http_server.emplace(ioc, config.http, intake, registry, tls,
+                        [allow = *allow](const asio::ip::address& a) { return allow.allows(a); });
+    if (auto problem = http_server->start(); !problem.empty()) return fail(problem);
+    ready += std::string(tls ? "http+tls " : "http ") +
+             endpoint_text(http_server->local_endpoint()) + ", ";
+  }
+  ready += "journal " + options.path;
+  out << ready << std::endl;
+  obs::log(obs::Level::info, "serve.ready", {{"listening", ready.substr(14)}});
+
+  // Stop: no new connections; what is in flight is answered; then everything closes.
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  asio::steady_timer drain_timer(ioc);
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> draining;
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    obs::log(obs::Level::info, "serve.stopping", {{"signal", signo}});
+    draining.emplace(ioc.get_executor());
+    if (mllp_server) mllp_server->stop();
+    if (http_server) http_server->stop();
+    const auto deadline = std::chrono::steady_clock::now() + kDrainDeadline;
+    // The sessions hold no asio work while their message waits for the journal: keep the
+    // io_context running until every connection has closed, or the deadline.
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [&, deadline, poll] {
+      const std::size_t open = (mllp_server ? mllp_server->open_connections() : 0) +
+                               (http_server ? http_server->open_connections() : 0);
+      if (open == 0 || std::chrono::steady_clock::now() >= deadline) {
+        if (open != 0) {
+          obs::log(obs::Level::warn, "serve.drain_deadline", {{"open_connections", open}});
+        }
+        draining.reset();
+        ioc.stop();
+        return;
+      }
+      drain_timer.expires_after(20ms);
+      drain_timer.async_wait([poll](const boost::system::error_code& e) {
+        if (!e) (*poll)();
+      });
+    };
+    (*poll)();
+  });
+
+  const unsigned n = std::max(2u, std::thread::hardware_concurrency());
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < n; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (std::thread& t : threads) t.join();
+
+  journal->close();
+  obs::log(obs::Level::info, "serve.stopped", {});
+  return 0;
+}
+
+}  // namespace fcpgw::gateway::app

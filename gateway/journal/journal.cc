@@ -1,0 +1,27 @@
+#include "gateway/journal/journal.h"
+
+namespace fcpgw::gateway::journal {
+
+std::string_view to_string(State s) noexcept {
+  switch (s) {
+    case State::accepted:
+      return "accepted";
+    case State::rejected:
+      return "rejected";
+    case State::delivered:
+      return "delivered";
+    case State::dead:
+      return "dead";
+  }
+  return {};
+}
+
+std::optional<State> state_from_string(std::string_view s) noexcept {
+  if (s == "accepted") return State::accepted;
+  if (s == "rejected") return State::rejected;
+  if (s == "delivered") return State::delivered;
+  if (s == "dead") return State::dead;
+  return std::nullopt;
+}
+
+}  // namespace fcpgw::gateway::journal
