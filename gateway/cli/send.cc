@@ -4,7 +4,9 @@
 #include <optional>
 #include <string_view>
 
-#include "gateway/input.h"
+#include "gateway/cli/input.h"
+#include "gateway/common/files.h"
+#include "gateway/common/text.h"
 #include "gateway/mllp/client.h"
 #include "hl7v2/message.h"
 

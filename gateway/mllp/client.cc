@@ -144,10 +144,24 @@ SendResult MllpClient::connect() {
 }
 
 SendResult MllpClient::send(std::string_view message) {
-  if (!is_open()) {
+  const bool reused = is_open();
+  if (!reused) {
     SendResult r = connect();
     if (!r.ok()) return r;
   }
+  SendResult r = exchange(message);
+  // A kept connection the peer has meanwhile closed (its idle timeout) fails at once and
+  // answers nothing: the message was not taken. Try once more on a new connection.
+  if (reused && r.status == Status::closed && !answer_started_) {
+    r = connect();
+    if (!r.ok()) return r;
+    r = exchange(message);
+  }
+  return r;
+}
+
+SendResult MllpClient::exchange(std::string_view message) {
+  answer_started_ = false;
   const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
   decoder_.reset();  // an answer left from an earlier exchange is not this one's
   const std::string out = hl7v2::mllp_frame(message);
@@ -162,6 +176,9 @@ SendResult MllpClient::send(std::string_view message) {
   if (ec == beast::error::timeout) {
     return fail(Status::timeout,
                 "cannot send to " + target() + ": not written within " + ms(options_.timeout));
+  }
+  if (ec == asio::error::broken_pipe || ec == asio::error::connection_reset) {
+    return fail(Status::closed, target() + " closed the connection");
   }
   if (ec) return fail(Status::io_error, "cannot send to " + target() + ": " + ec.message());
 
@@ -185,6 +202,7 @@ SendResult MllpClient::send(std::string_view message) {
       return fail(Status::closed, target() + " closed the connection without an ACK");
     }
     if (ec) return fail(Status::io_error, "cannot read from " + target() + ": " + ec.message());
+    answer_started_ = true;
     decoder_.feed(std::string_view(buf.data(), n));
     while (auto ev = decoder_.next()) {
       if (ev->kind == hl7v2::MllpEvent::Kind::frame) {

@@ -56,7 +56,9 @@ class MllpClient {
   /// Connects (and handshakes). Status::ok when connected.
   SendResult connect();
   /// Sends `message` (unframed ER7) and waits for one framed answer. Connects first when not
-  /// connected. After a failure the connection is closed; the next send reconnects.
+  /// connected; when a kept connection turns out closed by the peer before any answer byte,
+  /// reconnects and sends once more. After a failure the connection is closed; the next send
+  /// reconnects.
   SendResult send(std::string_view message);
   /// Closes the connection (if any).
   void close();
@@ -67,12 +69,14 @@ class MllpClient {
  private:
   struct Streams;
   SendResult fail(SendResult::Status status, std::string error);
+  SendResult exchange(std::string_view message);
 
   ClientOptions options_;
   boost::asio::io_context ioc_;
   std::optional<net::ssl::context> ctx_;
   std::unique_ptr<Streams> streams_;
   hl7v2::MllpDecoder decoder_;
+  bool answer_started_ = false;  // bytes of an answer were read in this exchange
 };
 
 }  // namespace fcpgw::gateway::mllp

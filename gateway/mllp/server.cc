@@ -2,7 +2,9 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <chrono>
 #include <utility>
 
 #include "gateway/mllp/session.h"
@@ -44,6 +46,7 @@ struct MllpServer::Acceptor : std::enable_shared_from_this<MllpServer::Acceptor>
   std::shared_ptr<detail::ListenerState> state;
   net::AllowList allow;
   tcp::acceptor acceptor;
+  asio::steady_timer retry{acceptor.get_executor()};
   std::uint64_t next_id = 0;
 
   void do_accept() {
@@ -57,9 +60,13 @@ struct MllpServer::Acceptor : std::enable_shared_from_this<MllpServer::Acceptor>
   void on_accept(boost::system::error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      // Out of descriptors and the like: say so and keep accepting.
+      // Out of descriptors and the like: say so, and try again shortly rather than spin.
       log(Level::error, "mllp.accept_failed", {{"listener", state->name}, {"error", ec.message()}});
-      return do_accept();
+      retry.expires_after(std::chrono::milliseconds(100));
+      retry.async_wait([self = shared_from_this()](boost::system::error_code e) {
+        if (!e && self->acceptor.is_open()) self->do_accept();
+      });
+      return;
     }
     if (state->stopping()) return;
     admit(std::move(socket));
@@ -156,8 +163,7 @@ bool MllpServer::start(std::string& error) {
 tcp::endpoint MllpServer::local_endpoint() const { return endpoint_; }
 
 void MllpServer::stop(std::function<void()> drained) {
-  if (stopped_) return;
-  stopped_ = true;
+  if (stopped_.exchange(true)) return;
   if (acceptor_) {
     log(Level::info, "mllp.stop",
         {{"listener", state_->name},
@@ -166,6 +172,7 @@ void MllpServer::stop(std::function<void()> drained) {
     asio::post(acceptor_->acceptor.get_executor(), [acc = acceptor_] {
       boost::system::error_code ec;
       acc->acceptor.close(ec);
+      acc->retry.cancel();
     });
   }
   state_->stop(std::move(drained));

@@ -9,6 +9,7 @@
 //   ... ioc.run() on one or more threads ...
 //   server.stop([&] { /* every session closed */ });         // graceful drain
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstddef>
@@ -60,7 +61,7 @@ class MllpServer {
   std::shared_ptr<detail::ListenerState> state_;
   std::shared_ptr<Acceptor> acceptor_;
   boost::asio::ip::tcp::endpoint endpoint_;
-  bool stopped_ = false;
+  std::atomic<bool> stopped_{false};
 };
 
 }  // namespace fcpgw::gateway::mllp

@@ -1,5 +1,6 @@
 #include "gateway/mllp/session.h"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -122,7 +123,8 @@ class Session : public SessionControl, public std::enable_shared_from_this<Sessi
         {{"listener", state_->name},
          {"conn", id_},
          {"reason", close_reason_},
-         {"frames", frames_}});
+         {"frames", frames_},
+         {"garbage_bytes", decoder_.garbage_bytes()}});
     state_->remove(id_);
   }
 
@@ -163,6 +165,7 @@ class Session : public SessionControl, public std::enable_shared_from_this<Sessi
 
   void on_handshake(beast::error_code ec) {
     if (ec) {
+      if (stopping_ || ec == asio::error::operation_aborted) return;  // closed by stop()
       if (ec == beast::error::timeout) {
         state_->metrics.timeout_handshake.inc();
         close_reason_ = "tls handshake timeout";
@@ -216,7 +219,10 @@ class Session : public SessionControl, public std::enable_shared_from_this<Sessi
     }
     if (const std::uint64_t g = decoder_.garbage_bytes() - garbage_before; g > 0) {
       state_->metrics.garbage_bytes.inc(g);
-      log(Level::warn, "mllp.garbage", {{"listener", state_->name}, {"conn", id_}, {"bytes", g}});
+      // Once per connection (a noisy peer must not flood the log); the total is in mllp.close.
+      if (garbage_before == 0) {
+        log(Level::warn, "mllp.garbage", {{"listener", state_->name}, {"conn", id_}, {"bytes", g}});
+      }
     }
     process_next();
   }
@@ -336,6 +342,12 @@ class Session : public SessionControl, public std::enable_shared_from_this<Sessi
   void after_answer() {
     busy_ = false;
     if (stopping_) return close("stopped");
+    // A frame that started arriving while we were busy gets its full read_timeout from now:
+    // the time the intake took is ours, not the sender's.
+    if (decoder_.in_frame()) {
+      frame_deadline_ =
+          std::max(frame_deadline_, std::chrono::steady_clock::now() + cfg().read_timeout);
+    }
     process_next();
   }
 

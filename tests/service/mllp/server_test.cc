@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "gateway/mllp/client.h"
 #include "support.h"
 
 using namespace fcpgw::test;
@@ -158,6 +159,32 @@ TEST(MllpServer, SlowSenderIsClosedAfterReadTimeout) {
   EXPECT_EQ(h.intake.received().size(), 0u);
 }
 
+TEST(MllpServer, TimeTheIntakeTakesIsNotCountedAgainstTheSender) {
+  // read_timeout 200 ms; the intake takes 300 ms over the first frame, while the start of
+  // the second one waits in the buffer. Its sender still has its whole read_timeout.
+  Harness h;
+  h.intake.delay(300ms);
+  h.start();
+  RawClient c(h.port());
+  const std::string second = hl7v2::mllp_frame(v2_message("D2"));
+  ASSERT_TRUE(c.send(hl7v2::mllp_frame(v2_message("D1")) + second.substr(0, 10)));
+  EXPECT_EQ(read_ack(c.read_frame().value_or("")).control_id, "D1");
+  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(c.send(second.substr(10)));
+  EXPECT_EQ(read_ack(c.read_frame().value_or("")).control_id, "D2");
+  EXPECT_EQ(h.metrics().timeout_read.value(), 0u);
+}
+
+TEST(MllpServer, ClientThatDoesNotReadIsClosedAfterWriteTimeout) {
+  Harness h;                            // write_timeout 200 ms
+  h.intake.pad_acks(16 * 1024 * 1024);  // more than the socket buffers hold
+  h.start();
+  RawClient c(h.port());
+  ASSERT_TRUE(c.send_frame(v2_message("W1")));  // and never read
+  EXPECT_TRUE(Harness::eventually([&] { return h.metrics().timeout_write.value() == 1; }, 3s));
+  EXPECT_TRUE(Harness::eventually([&] { return h.server().open_connections() == 0; }));
+}
+
 TEST(MllpServer, SilentClientIsClosedAfterIdleTimeout) {
   auto cfg = test_config();
   cfg.listener.idle_timeout = 200ms;
@@ -291,4 +318,38 @@ TEST(MllpServer, StopWithNoConnectionsDrainsAtOnce) {
   bool drained = false;
   h.server().stop([&] { drained = true; });
   EXPECT_TRUE(drained);
+}
+
+TEST(MllpClient, ReconnectsWhenTheServerClosedAnIdleConnection) {
+  auto cfg = test_config();
+  cfg.listener.idle_timeout = 100ms;
+  Harness h(cfg);
+  h.start();
+  gw::mllp::ClientOptions o;
+  o.port = h.port();
+  o.timeout = 1000ms;
+  gw::mllp::MllpClient client(o);
+  auto r = client.send(v2_message("R1"));
+  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_TRUE(Harness::eventually([&] { return h.metrics().timeout_idle.value() == 1; }));
+  r = client.send(v2_message("R2"));
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(read_ack(r.ack).control_id, "R2");
+  EXPECT_EQ(h.metrics().connections_total.value(), 2u);
+  EXPECT_EQ(h.intake.received().size(), 2u);
+}
+
+TEST(MllpClient, ServerThatClosesWithoutAnswerIsReported) {
+  auto cfg = test_config();
+  cfg.listener.allow = {"10.0.0.0/8"};  // closes every connection at once
+  Harness h(cfg);
+  h.start();
+  gw::mllp::ClientOptions o;
+  o.port = h.port();
+  o.timeout = 1000ms;
+  gw::mllp::MllpClient client(o);
+  const auto r = client.send(v2_message("R3"));
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(r.status == gw::mllp::SendResult::Status::closed) << r.error;
+  EXPECT_NE(r.error.find("127.0.0.1:" + std::to_string(h.port())), std::string::npos) << r.error;
 }

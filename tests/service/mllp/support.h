@@ -80,6 +80,12 @@ class FakeIntake : public gw::service::Intake {
       thread = from_thread_ || delay.count() > 0;
       got_.push_back(in);
     }
+    std::string padding;
+    {
+      std::lock_guard lock(mu_);
+      padding.assign(ack_padding_, 'x');
+    }
+    req.text = padding;
     req.timestamp = "20240101120001+0000";
     req.control_id = "ACK" + header.control_id;
     if (req.code != hl7v2::AckCode::AA) {
@@ -107,6 +113,11 @@ class FakeIntake : public gw::service::Intake {
   std::string capability_statement() const override { return "{}"; }
   bool ready(std::string&) const override { return true; }
 
+  /// ACKs carry this many bytes of MSA-3 text (to fill socket buffers).
+  void pad_acks(std::size_t bytes) {
+    std::lock_guard lock(mu_);
+    ack_padding_ = bytes;
+  }
   void answer_with(hl7v2::AckCode code) {
     std::lock_guard lock(mu_);
     code_ = code;
@@ -146,6 +157,7 @@ class FakeIntake : public gw::service::Intake {
   std::chrono::milliseconds delay_{0};
   std::function<std::chrono::milliseconds(std::size_t)> delay_fn_;
   bool from_thread_ = false;
+  std::size_t ack_padding_ = 0;
   std::vector<std::thread> threads_;
 };
 
