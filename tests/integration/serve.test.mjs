@@ -211,7 +211,7 @@ describe('fcpgw serve (default listeners)', () => {
     fs.writeFileSync(file, APPOINTMENT);
     const r = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Content-Type: application/fhir+json', '--data-binary', `@${file}`, `http://127.0.0.1:${gw.http.port}/fhir/Appointment`], { encoding: 'utf8' });
     assert.equal(r.stdout, '202', r.stderr);
-    const { default: Client } = await import(path.join(PEERS_DIR, 'node_modules', 'fhir-kit-client', 'lib', 'client.js'));
+    const { Client } = await import(path.join(PEERS_DIR, 'node_modules', 'fhir-kit-client', 'dist', 'client.js'));
     const client = new Client({ baseUrl: `http://127.0.0.1:${gw.http.port}/fhir` });
     const outcome = await client.create({ resourceType: 'Appointment', body: JSON.parse(APPOINTMENT) });
     assert.equal(outcome.resourceType, 'OperationOutcome');

@@ -63,6 +63,7 @@ test(`nothing acknowledged is lost across ${KILLS} SIGKILLs`, { timeout: 600_000
         assert.equal(await gw.stop(), 0, gw.stderr());
       }
     }
+    console.log(`${acked.size} messages acknowledged across ${KILLS} kills; ${unanswered.size} left unanswered at the end`);
     assert.ok(acked.size > KILLS * 10, `only ${acked.size} messages acknowledged`);
     assert.equal(integrity(journal), 'ok');
     const counts = new Map(sql(journal, "SELECT control_id, count(*) FROM messages WHERE state = 'accepted' GROUP BY control_id"));
