@@ -302,3 +302,52 @@ describe('fcpgw serve: a bad configuration stops it before it listens', () => {
 });
 
 void CORPUS_DIR;
+
+describe('fcpgw serve with TLS and mutual TLS', () => {
+  test('a client with a certificate from the CA is served over MLLP and HTTPS; one without is refused', async () => {
+    const tmp = tempDir();
+    const p = (f) => path.join(tmp.dir, f);
+    const ssl = (args) => {
+      const r = spawnSync('openssl', args, { cwd: tmp.dir, encoding: 'utf8' });
+      assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`);
+    };
+    ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=fcpgw test CA', '-keyout', 'ca.key', '-out', 'ca.pem']);
+    fs.writeFileSync(p('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr']);
+    ssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'server.ext', '-out', 'server.pem']);
+    ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=practice-system', '-keyout', 'client.key', '-out', 'client.csr']);
+    ssl(['x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'client.pem']);
+    const tlsSets = (l) => [
+      `listeners.${l}.tls.enabled=true`,
+      `listeners.${l}.tls.cert_file=${p('server.pem')}`,
+      `listeners.${l}.tls.key_file=${p('server.key')}`,
+      `listeners.${l}.tls.ca_file=${p('ca.pem')}`,
+      `listeners.${l}.tls.require_client_cert=true`,
+    ];
+    const gw = await startGateway({ cwd: tmp.dir, sets: [...tlsSets('mllp'), ...tlsSets('http')] });
+    try {
+      assert.ok(gw.mllp.tls && gw.http.tls, gw.ready);
+      const file = p('m.hl7');
+      const m = fresh(BOOKING);
+      fs.writeFileSync(file, m);
+      const to = ['--to', `127.0.0.1:${gw.mllp.port}`, '--tls', '--ca', p('ca.pem')];
+      let r = fcpgw(['send', ...to, '--cert', p('client.pem'), '--key', p('client.key'), file]);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, new RegExp(`${field(m, 'MSH', 10)}: AA`));
+      r = fcpgw(['send', ...to, file]);
+      assert.equal(r.status, 3, 'no client certificate: refused');
+      const url = `https://127.0.0.1:${gw.http.port}/healthz`;
+      const curl = (extra) => spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', p('ca.pem'), ...extra, url], { encoding: 'utf8' });
+      assert.equal(curl(['--cert', p('client.pem'), '--key', p('client.key')]).stdout, '200');
+      assert.notEqual(curl([]).stdout, '200');
+      // A plain TCP client against the TLS listener gets no ACK.
+      const plain = await mllpConnect(gw.mllp);
+      plain.send(frame(fresh(BOOKING)));
+      await assert.rejects(plain.next(3000));
+      plain.end();
+    } finally {
+      await gw.kill();
+      tmp.cleanup();
+    }
+  });
+});
