@@ -97,15 +97,21 @@ std::string describe_tls_error(const boost::system::error_code& ec) {
   return s;
 }
 
-std::optional<ssl::context> make_server_context(const config::Tls& tls, std::string& error) {
-  ssl::context ctx(ssl::context::tls_server);
+// The options and lowest protocol version every context has, server or client.
+static bool set_protocol(ssl::context& ctx, const std::string& min_version, std::string& error) {
   boost::system::error_code ec;
   ctx.set_options(kOptions, ec);
   if (ec) {
     error = "cannot set TLS options: " + describe_tls_error(ec);
-    return std::nullopt;
+    return false;
   }
-  if (!set_min_version(ctx, tls.min_version, error)) return std::nullopt;
+  return set_min_version(ctx, min_version, error);
+}
+
+std::optional<ssl::context> make_server_context(const config::Tls& tls, std::string& error) {
+  ssl::context ctx(ssl::context::tls_server);
+  boost::system::error_code ec;
+  if (!set_protocol(ctx, tls.min_version, error)) return std::nullopt;
   if (tls.cert_file.empty() || tls.key_file.empty()) {
     error = "TLS is enabled but tls.cert_file or tls.key_file is not set";
     return std::nullopt;
@@ -138,12 +144,7 @@ std::optional<ssl::context> make_server_context(const config::Tls& tls, std::str
 std::optional<ssl::context> make_client_context(const ClientTls& tls, std::string& error) {
   ssl::context ctx(ssl::context::tls_client);
   boost::system::error_code ec;
-  ctx.set_options(kOptions, ec);
-  if (ec) {
-    error = "cannot set TLS options: " + describe_tls_error(ec);
-    return std::nullopt;
-  }
-  if (!set_min_version(ctx, tls.min_version, error)) return std::nullopt;
+  if (!set_protocol(ctx, tls.min_version, error)) return std::nullopt;
   if (!tls.ca_file.empty()) {
     if (!load_ca(ctx, tls.ca_file, error)) return std::nullopt;
   } else {
