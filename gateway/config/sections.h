@@ -131,6 +131,80 @@ struct Journal {
   bool operator==(const Journal&) const = default;
 };
 
+/// How a destination retries transient failures: exponential backoff with full jitter from
+/// `initial` up to `max` between attempts, until `max_attempts` attempts (0 = no count limit)
+/// or `max_age` since the message was received; then the delivery goes to the dead letter.
+struct Retry {
+  Millis initial{1'000};
+  Millis max{300'000};
+  std::size_t max_attempts = 0;
+  std::chrono::seconds max_age{72 * 3600};
+  bool operator==(const Retry&) const = default;
+};
+
+/// A receiver of deliveries (`destinations.<name>`). `type` says which members apply:
+/// "directory" (path), "fhir" (url, mode, TLS, token, timeouts) or "mllp" (host, port, TLS,
+/// ack_timeout, on_ae, application_ack).
+struct Destination {
+  std::string name;  ///< the key under `destinations`
+  std::string type;  ///< "directory", "fhir" or "mllp"
+  std::size_t concurrency = 4;  ///< deliveries in flight at once (different ordering keys)
+  Retry retry{};
+  /// What a dead-lettered delivery does to later deliveries of its ordering key: "hold" them
+  /// until an operator retries or skips it, or "skip" it and let them go.
+  std::string on_dead = "hold";
+
+  // directory
+  std::string path;  ///< resolved against the working directory at start-up
+
+  // fhir
+  std::string url;                 ///< the FHIR base, http:// or https://
+  std::string mode = "transaction";  ///< "transaction" (POST [base]) or "message"
+                                     ///< (POST [base]/$process-message)
+  std::string token;                 ///< resolved secret: bearer token; empty = none
+  Millis connect_timeout{5'000};     ///< resolve, connect and TLS handshake
+  Millis response_timeout{30'000};   ///< write the request and read the whole response
+
+  // mllp
+  std::string host;
+  std::uint16_t port = 0;
+  Millis ack_timeout{30'000};  ///< connect, send and read the ACK
+  std::string on_ae = "retry";  ///< "retry" or "dead": what an AE (or CE) answer does
+  /// After a CA (enhanced mode), wait for the application ACK on the same connection.
+  bool application_ack = false;
+
+  // fhir and mllp
+  bool tls = false;            ///< mllp: TLS on; fhir: implied by an https:// url
+  std::string ca_file;         ///< PEM CAs that sign the receiver's certificate; "" = system
+  std::string cert_file;       ///< client certificate (mutual TLS); "" = none
+  std::string key_file;        ///< its key
+  std::string key_passphrase;  ///< resolved secret
+  std::string server_name;     ///< name checked in the receiver's certificate; "" = the host
+
+  bool operator==(const Destination&) const = default;
+};
+
+/// Which inbound messages a route takes (`routes[i]`) and where they go. Every non-empty
+/// list must match; an empty list matches anything.
+struct Route {
+  std::string name;
+  /// Message kinds: "SIU" (a v2 message code), "SIU^S12" (code and trigger event), or a FHIR
+  /// resource type ("Appointment", "Bundle" for a Bundle as a whole).
+  std::vector<std::string> types;
+  std::vector<std::string> facilities;  ///< MSH-4.1 as sent, or the HTTP client's name
+  /// The mapping that translates (its `mapping` name, e.g. "siu-to-fhir"); "" = the mapping
+  /// that takes the message type.
+  std::string mapping;
+  std::vector<std::string> destinations;  ///< names under `destinations`, at least one
+  bool operator==(const Route&) const = default;
+};
+
+struct Delivery {
+  std::vector<Destination> destinations;
+  std::vector<Route> routes;  ///< in order: a message takes every route that matches
+  bool operator==(const Delivery&) const = default;
+};
+
 struct Log {
   std::string level = "info";  ///< "debug", "info", "warn" or "error"
   bool operator==(const Log&) const = default;
