@@ -1,6 +1,7 @@
 #pragma once
-// The journal: the durable store of every inbound message, behind a narrow interface (append,
-// query; claim due work and record outcomes follow with delivery). It stores bytes and
+// The journal: the durable store of every inbound message and of its deliveries, behind a
+// narrow interface (append, claim due work, record outcomes, query, operator actions). It
+// stores bytes and
 // metadata and knows nothing of HL7 v2 or FHIR: callers hand it what to keep and what was
 // answered. SQLite today (sqlite_journal.h); the interface is what a PostgreSQL journal shared
 // by several gateway instances would implement.
@@ -25,6 +26,17 @@ enum class State : std::uint8_t {
 std::string_view to_string(State s) noexcept;
 std::optional<State> state_from_string(std::string_view s) noexcept;
 
+/// One delivery to create with a message, in the same transaction: the message goes to
+/// `destination` through `route`, translated by `mapping`.
+struct DeliveryRequest {
+  std::string destination;
+  std::string route;
+  std::string mapping;  ///< "" = the mapping that takes the message type
+  /// true: a dead delivery holds back later deliveries of the same ordering key and
+  /// destination (on_dead = hold); false: they go on (skip).
+  bool hold_on_dead = true;
+};
+
 /// One inbound message as the listener hands it over. Text fields are metadata (never logged
 /// by the journal); `raw` is the message as received, byte for byte.
 struct Entry {
@@ -43,6 +55,8 @@ struct Entry {
   std::string answer;       ///< the answer sent after the commit (ACK ER7, OperationOutcome)
   std::string raw;          ///< the message bytes as received
   std::int64_t received_at_ms = 0;  ///< Unix time in milliseconds; 0 = the journal's clock
+  /// Accepted entries only: one delivery per destination of every matching route.
+  std::vector<DeliveryRequest> deliveries;
 };
 
 /// Why an append or a query failed. `message` names the operation and SQLite's reason; it
@@ -104,10 +118,91 @@ struct Filter {
   std::size_t limit = 100;
 };
 
+/// Where a delivery stands. Stored as its text.
+enum class DeliveryState : std::uint8_t {
+  waiting,    ///< behind an earlier delivery of its ordering key to the same destination
+  ready,      ///< to be attempted at `due_ms` (first attempt, or a retry after a backoff)
+  delivered,  ///< the receiver took it
+  dead,       ///< gave up (permanent failure, or retries exhausted): the dead letter
+};
+std::string_view to_string(DeliveryState s) noexcept;
+std::optional<DeliveryState> delivery_state_from_string(std::string_view s) noexcept;
+
+/// A delivery that is due, with what is needed to translate and send it.
+struct Due {
+  std::int64_t id = 0;
+  std::int64_t message_id = 0;
+  std::string destination, route, mapping, ordering_key;
+  std::int64_t attempts = 0;        ///< attempts made so far
+  std::int64_t budget_from_ms = 0;  ///< retries are counted from here (received, or retried)
+  // The message.
+  std::int64_t received_at_ms = 0;
+  std::string content_type, message_type, control_id, sending_facility;
+  std::string raw;
+  /// The translation stored by an earlier attempt (sent again as it is), else empty.
+  std::string output;
+  std::string output_type;  ///< "fhir-json" or "er7"; "" = not translated yet
+};
+
+/// What one attempt at a delivery did, and where the delivery stands after it.
+struct Outcome {
+  std::int64_t delivery_id = 0;
+  DeliveryState state = DeliveryState::ready;  ///< ready (retry at due_ms), delivered or dead
+  std::int64_t due_ms = 0;                     ///< ready: when to try again
+  std::int64_t started_ms = 0;                 ///< the attempt: when it started
+  std::int64_t duration_ms = 0;                ///< and how long it took
+  std::string code;      ///< "201", "AA", "refused", "mapping" ...
+  std::string reason;    ///< readable, no patient data
+  std::string response;  ///< the receiver's answer (or the translation's issues)
+  /// The translation made for this attempt, stored so that retries send the same bytes.
+  std::optional<std::string> output;
+  std::string output_type;
+};
+
+/// An attempt as stored.
+struct Attempt {
+  std::int64_t started_ms = 0, duration_ms = 0;
+  std::string code, reason, response;
+};
+
+/// A delivery as stored, with its attempts (for `fcpgw journal show`).
+struct DeliveryRecord {
+  std::int64_t id = 0;
+  std::string destination, route, mapping;
+  DeliveryState state = DeliveryState::waiting;
+  std::int64_t attempts = 0;
+  std::int64_t due_ms = 0;
+  std::int64_t updated_ms = 0;
+  std::string last_code, last_reason;
+  std::string output, output_type;
+  std::vector<Attempt> tries;
+};
+
+/// Deliveries of one destination in one state, for /metrics and stats.
+struct DeliveryCount {
+  std::string destination;
+  DeliveryState state = DeliveryState::waiting;
+  std::int64_t count = 0;
+  std::int64_t oldest_received_ms = 0;  ///< received time of the oldest message among them
+};
+
+/// What an operator action touches.
+struct Action {
+  enum class Kind : std::uint8_t {
+    retry,   ///< dead deliveries of the message (or every dead one) become ready now
+    replay,  ///< every delivery of the message is translated again and sent again
+    skip,    ///< a dead delivery is left dead but no longer holds its key back
+  };
+  Kind kind = Kind::retry;
+  std::int64_t message_id = 0;  ///< 0 with retry: every dead delivery
+  std::int64_t now_ms = 0;      ///< 0 = the journal's clock
+};
+
 /// Counts for /metrics, /readyz and `fcpgw journal stats`.
 struct Stats {
   std::int64_t messages = 0;  ///< rows stored
   std::int64_t accepted = 0, rejected = 0, delivered = 0, dead = 0;
+  std::vector<DeliveryCount> deliveries;  ///< open and dead deliveries by destination
   std::int64_t file_bytes = 0;  ///< database + WAL on disk
   std::uint64_t commits = 0;    ///< transactions committed by this process
   std::uint64_t appended = 0;   ///< rows inserted by this process
@@ -118,6 +213,10 @@ struct Stats {
 
 /// Observes group commits (for the commit latency histogram and group size metric). Called on
 /// the writer thread; must be cheap and must not block.
+/// Called once per record() or act(), on the writer thread, after the commit (or its failure);
+/// `changed` counts the deliveries an action touched. Must not block.
+using RecordHandler = std::function<void(std::optional<Error> error, std::int64_t changed)>;
+
 using CommitObserver = std::function<void(std::size_t rows, std::chrono::microseconds took,
                                           bool ok)>;
 
@@ -137,6 +236,23 @@ class Journal {
   /// Stored messages matching `filter`, oldest first.
   virtual std::vector<Summary> list(const Filter& filter, Error* error = nullptr) = 0;
   virtual Stats stats() = 0;
+
+  /// Ready deliveries to `destination` due at `now_ms`, oldest first, at most `limit`, skipping
+  /// the ids in `exclude` (in flight). Only the first open delivery of an ordering key is ever
+  /// ready, so the claimed work never holds two of one key.
+  virtual std::vector<Due> claim(std::string_view destination, std::int64_t now_ms,
+                                 std::size_t limit, const std::vector<std::int64_t>& exclude,
+                                 Error* error = nullptr) = 0;
+  /// Stores an attempt and the delivery's new state in the next group commit. A delivery that
+  /// ends (delivered; dead without hold) lets the next one of its key become ready; the
+  /// message becomes delivered when all its deliveries are, dead when one is dead.
+  virtual void record(Outcome outcome, RecordHandler done) = 0;
+  /// An operator action (retry, replay, skip), committed by the writer; `done` gets the number
+  /// of deliveries changed.
+  virtual void act(Action action, RecordHandler done) = 0;
+  /// The deliveries of a message with their attempts, oldest first.
+  virtual std::vector<DeliveryRecord> deliveries(std::int64_t message_id,
+                                                 Error* error = nullptr) = 0;
 
   /// True when the last write succeeded (or nothing was written yet) and the journal is open.
   virtual bool writable() const = 0;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gateway/journal/sqlite_db.h"
+#include "gateway/journal/sqlite_deliveries.h"
 #include "gateway/journal/sqlite_schema.h"
 
 namespace fcpgw::gateway::journal {
@@ -109,6 +110,8 @@ bool query_text(sqlite3* db, const char* sql, std::string_view operation, std::s
 bool configure_writer(sqlite3* db, Error& error) {
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
   // auto_vacuum takes effect only before the first table is created, so it comes first.
+  // Deliveries and attempts go with their message (retention).
+  if (!sqlite::exec(db, "PRAGMA foreign_keys = ON", "set foreign_keys", error)) return false;
   if (!sqlite::exec(db, "PRAGMA auto_vacuum = INCREMENTAL", "set auto_vacuum", error)) {
     return false;
   }
@@ -184,20 +187,32 @@ class SqliteJournal final : public Journal {
   void append(Entry entry, AppendHandler done) override;
   std::optional<Record> get(std::int64_t id, Error* error) override;
   std::vector<Summary> list(const Filter& filter, Error* error) override;
+  std::vector<Due> claim(std::string_view destination, std::int64_t now_ms, std::size_t limit,
+                         const std::vector<std::int64_t>& exclude, Error* error) override;
+  void record(Outcome outcome, RecordHandler done) override;
+  void act(Action action, RecordHandler done) override;
+  std::vector<DeliveryRecord> deliveries(std::int64_t message_id, Error* error) override;
   Stats stats() override;
   bool writable() const override { return !closing_.load() && writable_.load(); }
   void close() override;
 
  private:
+  // One piece of work for the writer: an append, an attempt's outcome or an operator action.
   struct Pending {
     Entry entry;
     AppendHandler done;
+    std::optional<Outcome> outcome;
+    std::optional<Action> action;
+    RecordHandler recorded;
   };
 
   std::int64_t now_ms() const { return options_.clock_ms ? options_.clock_ms() : system_ms(); }
   void run();
   void commit_group(std::vector<Pending>& group);
   bool write_one(const Entry& e, Appended& out, std::optional<Error>& failure);
+  bool write_pending(Pending& p, Appended& appended, std::int64_t& changed,
+                     std::optional<Error>& failure);
+  void enqueue(Pending p);
   void prune();
   bool vacuum();
   bool ingest_waiting();
@@ -214,6 +229,7 @@ class SqliteJournal final : public Journal {
   // Owned by the writer thread once it runs.
   Db write_db_;
   Stmt find_duplicate_, insert_, prune_delete_, freelist_count_, vacuum_step_;
+  sqlite::DeliveryStore deliveries_;  // writer statements on write_db_, readers on read_db_
   bool prune_pending_;
   std::chrono::steady_clock::time_point next_prune_;
 
@@ -264,9 +280,11 @@ bool SqliteJournal::open(Error& error) {
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                       error) &&
       prune_delete_.prepare(db,
-                            "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE "
-                            "state IN ('rejected', 'delivered', 'dead') AND received_at_ms < ?1 "
-                            "LIMIT ?2)",
+                            "DELETE FROM messages WHERE id IN (SELECT id FROM messages m WHERE "
+                            "received_at_ms < ?1 AND (state IN ('rejected', 'delivered') OR "
+                            "(state = 'dead' AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE "
+                            "d.message_id = m.id AND (d.state IN ('waiting', 'ready') OR "
+                            "(d.state = 'dead' AND d.hold = 1))))) LIMIT ?2)",
                             error) &&
       freelist_count_.prepare(db, "PRAGMA freelist_count", error) &&
       vacuum_step_.prepare(db, kVacuumStep, error);
@@ -282,7 +300,8 @@ bool SqliteJournal::open(Error& error) {
       std::string("SELECT ") + kSummaryColumns + ", raw, answer FROM messages WHERE id = ?1";
   if (!get_.prepare(read_db_.get(), get_sql, error) ||
       !count_states_.prepare(read_db_.get(), "SELECT state, count(*) FROM messages GROUP BY state",
-                             error)) {
+                             error) ||
+      !deliveries_.prepare(db, read_db_.get(), error)) {
     return false;
   }
 
@@ -310,17 +329,43 @@ void SqliteJournal::append(Entry entry, AppendHandler done) {
     return;
   }
   if (entry.received_at_ms == 0) entry.received_at_ms = now_ms();
+  Pending p;
+  p.entry = std::move(entry);
+  p.done = std::move(done);
+  enqueue(std::move(p));
+}
+
+void SqliteJournal::record(Outcome outcome, RecordHandler done) {
+  Pending p;
+  p.outcome = std::move(outcome);
+  p.recorded = std::move(done);
+  enqueue(std::move(p));
+}
+
+void SqliteJournal::act(Action action, RecordHandler done) {
+  if (action.now_ms == 0) action.now_ms = now_ms();
+  Pending p;
+  p.action = action;
+  p.recorded = std::move(done);
+  enqueue(std::move(p));
+}
+
+void SqliteJournal::enqueue(Pending p) {
   {
     std::unique_lock lock(mutex_);
     if (!stopping_) {
-      queue_.push_back(Pending{std::move(entry), std::move(done)});
+      queue_.push_back(std::move(p));
       lock.unlock();
       wake_.notify_one();
       return;
     }
   }
-  ++failed_;
-  done(failed_result(closed_error("append")));
+  if (p.done) {
+    ++failed_;
+    p.done(failed_result(closed_error("append")));
+  } else {
+    p.recorded(closed_error("record"), 0);
+  }
 }
 
 bool SqliteJournal::ingest_waiting() {
@@ -373,6 +418,7 @@ void SqliteJournal::commit_group(std::vector<Pending>& group) {
   sqlite3* db = write_db_.get();
   const auto start = std::chrono::steady_clock::now();
   std::vector<Appended> results(group.size());
+  std::vector<std::int64_t> changed(group.size(), 0);
   std::optional<Error> failure;
   std::uint64_t duplicates = 0;
   {
@@ -380,7 +426,9 @@ void SqliteJournal::commit_group(std::vector<Pending>& group) {
     int rc = tx.begin();
     if (rc != SQLITE_OK) failure = make_error(db, rc, "begin append transaction");
     for (std::size_t i = 0; i < group.size() && !failure; ++i) {
-      if (write_one(group[i].entry, results[i], failure) && results[i].duplicate) ++duplicates;
+      if (write_pending(group[i], results[i], changed[i], failure) && results[i].duplicate) {
+        ++duplicates;
+      }
     }
     if (!failure) {
       rc = tx.commit();
@@ -390,17 +438,23 @@ void SqliteJournal::commit_group(std::vector<Pending>& group) {
   const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
 
+  const auto appends = static_cast<std::size_t>(
+      std::count_if(group.begin(), group.end(), [](const Pending& p) { return bool(p.done); }));
   if (failure) {
     writable_ = false;
-    failed_ += group.size();
+    failed_ += appends;
   } else {
     writable_ = true;
     ++commits_;
-    appended_ += group.size() - duplicates;
+    appended_ += appends - duplicates;
     duplicates_ += duplicates;
   }
   if (options_.on_commit) options_.on_commit(group.size(), took, !failure);
   for (std::size_t i = 0; i < group.size(); ++i) {
+    if (!group[i].done) {
+      group[i].recorded(failure, failure ? 0 : changed[i]);
+      continue;
+    }
     AppendResult r;
     if (failure) {
       r.error = *failure;
@@ -409,6 +463,16 @@ void SqliteJournal::commit_group(std::vector<Pending>& group) {
     }
     group[i].done(std::move(r));
   }
+}
+
+bool SqliteJournal::write_pending(Pending& p, Appended& appended, std::int64_t& changed,
+                                  std::optional<Error>& failure) {
+  if (p.done) return write_one(p.entry, appended, failure);
+  Error e;
+  const bool ok = p.outcome ? deliveries_.apply(*p.outcome, now_ms(), e)
+                            : deliveries_.act(*p.action, p.action->now_ms, changed, e);
+  if (!ok) failure = std::move(e);
+  return ok;
 }
 
 bool SqliteJournal::write_one(const Entry& e, Appended& out, std::optional<Error>& failure) {
@@ -459,6 +523,13 @@ bool SqliteJournal::write_one(const Entry& e, Appended& out, std::optional<Error
     return false;
   }
   out.id = sqlite3_last_insert_rowid(db);
+  if (e.state == State::accepted && !e.deliveries.empty()) {
+    Error error;
+    if (!deliveries_.insert(out.id, e, e.received_at_ms, error)) {
+      failure = std::move(error);
+      return false;
+    }
+  }
   return true;
 }
 
@@ -538,6 +609,40 @@ std::optional<Record> SqliteJournal::get(std::int64_t id, Error* error) {
   return r;
 }
 
+std::vector<Due> SqliteJournal::claim(std::string_view destination, std::int64_t now_ms,
+                                      std::size_t limit, const std::vector<std::int64_t>& exclude,
+                                      Error* error) {
+  std::vector<Due> out;
+  std::lock_guard lock(read_mutex_);
+  if (!read_db_) {
+    set_error(error, closed_error("claim"));
+    return out;
+  }
+  Error e;
+  if (!deliveries_.claim(destination, now_ms, limit, exclude, out, e)) {
+    set_error(error, std::move(e));
+    out.clear();
+  }
+  return out;
+}
+
+std::vector<DeliveryRecord> SqliteJournal::deliveries(std::int64_t message_id, Error* error) {
+  std::vector<DeliveryRecord> out;
+  std::lock_guard lock(read_mutex_);
+  if (!read_db_) {
+    set_error(error, closed_error("deliveries"));
+    return out;
+  }
+  Error e;
+  if (!sqlite::exec(read_db_.get(), "BEGIN", "begin read", e) ||
+      !deliveries_.list(message_id, out, e)) {
+    set_error(error, std::move(e));
+    out.clear();
+  }
+  sqlite::exec(read_db_.get(), "COMMIT", "end read", e);
+  return out;
+}
+
 std::vector<Summary> SqliteJournal::list(const Filter& filter, Error* error) {
   // Only the shape of the query varies; every value is a bound parameter.
   std::string sql = std::string("SELECT ") + kSummaryColumns + " FROM messages WHERE id > ?1";
@@ -599,6 +704,8 @@ Stats SqliteJournal::stats() {
   s.file_bytes = file_size(options_.path) + file_size(options_.path + "-wal");
   std::lock_guard lock(read_mutex_);
   if (!read_db_) return s;
+  Error e;
+  deliveries_.counts(s.deliveries, e);  // best effort, like the counts below
   Use use(count_states_);
   while (count_states_.step() == SQLITE_ROW) {
     const std::int64_t n = count_states_.column_int64(1);
@@ -638,6 +745,7 @@ void SqliteJournal::close() {
     std::lock_guard lock(read_mutex_);
     get_.finalize();
     count_states_.finalize();
+    deliveries_.finalize_reader();
     read_db_.reset();
   }
   find_duplicate_.finalize();
@@ -645,6 +753,7 @@ void SqliteJournal::close() {
   prune_delete_.finalize();
   freelist_count_.finalize();
   vacuum_step_.finalize();
+  deliveries_.finalize_writer();
   write_db_.reset();  // the last connection checkpoints the WAL and removes it
   closed_ = true;
 }

@@ -13,7 +13,7 @@ struct Migration {
   const char* sql;
 };
 
-// Append only: a migration once released is never edited. The next one adds `deliveries`.
+// Append only: a migration once released is never edited.
 constexpr std::array kMigrations{
     Migration{1, R"sql(
 CREATE TABLE messages (
@@ -35,6 +35,43 @@ CREATE TABLE messages (
 CREATE INDEX messages_dedupe ON messages (dedupe_key, received_at_ms) WHERE dedupe_key <> '';
 CREATE INDEX messages_state ON messages (state, received_at_ms);
 CREATE INDEX messages_ordering ON messages (ordering_key);
+)sql"},
+    // Deliveries: one row per destination of every route a message took, created in the
+    // transaction that stores the message; attempts keep every try with the receiver's answer.
+    // Only the first open delivery of an (destination, ordering key) is ever `ready`; the
+    // others wait behind it (`deliveries_key` finds them).
+    Migration{2, R"sql(
+CREATE TABLE deliveries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+  destination TEXT NOT NULL,
+  route TEXT NOT NULL,
+  mapping TEXT NOT NULL,
+  ordering_key TEXT NOT NULL,
+  hold INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('waiting', 'ready', 'delivered', 'dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  due_ms INTEGER NOT NULL,
+  budget_from_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  last_code TEXT NOT NULL DEFAULT '',
+  last_reason TEXT NOT NULL DEFAULT '',
+  output BLOB,
+  output_type TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX deliveries_ready ON deliveries (destination, state, id);
+CREATE INDEX deliveries_key ON deliveries (destination, ordering_key, state, id);
+CREATE INDEX deliveries_message ON deliveries (message_id);
+CREATE TABLE attempts (
+  id INTEGER PRIMARY KEY,
+  delivery_id INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+  started_ms INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  code TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  response BLOB NOT NULL
+);
+CREATE INDEX attempts_delivery ON attempts (delivery_id);
 )sql"},
 };
 

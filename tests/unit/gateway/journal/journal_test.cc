@@ -88,18 +88,18 @@ TEST_F(JournalTest, FilesAreOnlyReadableByTheOwner) {
 
 TEST_F(JournalTest, PragmasAndSchemaVersion) {
   auto j = open(options());
-  EXPECT_EQ(pragma_int(path_, "PRAGMA user_version"), 1);
+  EXPECT_EQ(pragma_int(path_, "PRAGMA user_version"), 2);
   EXPECT_EQ(pragma_int(path_, "PRAGMA auto_vacuum"), 2);  // incremental
   j->close();
-  EXPECT_EQ(pragma_int(path_, "PRAGMA user_version"), 1);
+  EXPECT_EQ(pragma_int(path_, "PRAGMA user_version"), 2);
 }
 
 TEST_F(JournalTest, DatabaseFromTheFutureIsRefused) {
   open(options())->close();
-  exec_sql(path_, "PRAGMA user_version = 2");
+  exec_sql(path_, "PRAGMA user_version = 3");
   Error error;
   EXPECT_FALSE(open_sqlite_journal(options(), error));
-  EXPECT_NE(error.message.find("schema version 2"), std::string::npos) << error.message;
+  EXPECT_NE(error.message.find("schema version 3"), std::string::npos) << error.message;
   EXPECT_NE(error.message.find("newer"), std::string::npos) << error.message;
 }
 
