@@ -41,18 +41,30 @@ void set_location(service::Answer& a, std::int64_t id) {
 
 JournaledIntake::JournaledIntake(std::shared_ptr<const service::Acceptor> acceptor,
                                  journal::Journal& journal, observability::Registry& metrics,
-                                 std::function<std::int64_t()> clock_ms)
+                                 std::function<std::int64_t()> clock_ms,
+                                 std::function<void()> on_routed)
     : acceptor_(std::move(acceptor)),
       journal_(journal),
       registry_(metrics),
-      clock_ms_(clock_ms ? std::move(clock_ms) : system_ms) {}
+      clock_ms_(clock_ms ? std::move(clock_ms) : system_ms),
+      on_routed_(std::move(on_routed)) {}
+
+std::shared_ptr<const service::Acceptor> JournaledIntake::acceptor() const {
+  std::lock_guard lock(acceptor_mutex_);
+  return acceptor_;
+}
+
+void JournaledIntake::set_acceptor(std::shared_ptr<const service::Acceptor> acceptor) {
+  std::lock_guard lock(acceptor_mutex_);
+  acceptor_ = std::move(acceptor);
+}
 
 void JournaledIntake::submit(service::Inbound in, service::AnswerHandler done) {
   const std::int64_t now = clock_ms_();
   // The ACK's own MSH-10: unique within this process and across restarts (time + sequence).
   const std::string ack_id = "FCPGW" + std::to_string(now) + "." +
                              std::to_string(sequence_.fetch_add(1, std::memory_order_relaxed));
-  service::Decision d = acceptor_->accept(in, service::hl7_timestamp(now), ack_id);
+  service::Decision d = acceptor()->accept(in, service::hl7_timestamp(now), ack_id);
 
   const std::string listener = in.listener;
   const std::string kind(kind_label(in.kind));
@@ -74,13 +86,21 @@ void JournaledIntake::submit(service::Inbound in, service::AnswerHandler done) {
   e.answer = stored_answer(d.answer);
   e.raw = std::move(in.body);
   e.received_at_ms = now;
+  if (!d.rejected) {
+    for (service::Target& t : d.targets) {
+      e.deliveries.push_back({std::move(t.destination), std::move(t.route), std::move(t.mapping),
+                              t.hold_on_dead});
+    }
+  }
+  const bool routed = !e.deliveries.empty();
 
   const std::uint64_t connection = in.connection;
   const bool http = over_http(d.answer);
   const service::Inbound::Kind in_kind = in.kind;
   journal_.append(
       std::move(e), [this, d = std::move(d), done = std::move(done), listener, kind, connection,
-                     http, in_kind](journal::AppendResult r) mutable {
+                     http, in_kind, routed](journal::AppendResult r) mutable {
+        if (r.ok && !r.ok->duplicate && routed && on_routed_) on_routed_();
         service::Answer answer;
         std::string_view outcome;
         if (r.ok) {
@@ -153,7 +173,7 @@ std::optional<service::Answer> JournaledIntake::status(std::int64_t id) {
 }
 
 std::string JournaledIntake::capability_statement() const {
-  return acceptor_->capability_statement();
+  return acceptor()->capability_statement();
 }
 
 bool JournaledIntake::ready(std::string& why) const {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "gateway/journal/journal.h"
@@ -19,9 +20,14 @@ namespace fcpgw::gateway::app {
 
 class JournaledIntake final : public service::Intake {
  public:
-  /// `clock_ms` gives Unix milliseconds (tests pass their own).
+  /// `clock_ms` gives Unix milliseconds (tests pass their own). `on_routed` runs after a
+  /// commit that created deliveries (the dispatcher's wake-up).
   JournaledIntake(std::shared_ptr<const service::Acceptor> acceptor, journal::Journal& journal,
-                  observability::Registry& metrics, std::function<std::int64_t()> clock_ms = {});
+                  observability::Registry& metrics, std::function<std::int64_t()> clock_ms = {},
+                  std::function<void()> on_routed = {});
+
+  /// Messages accepted from now on use `acceptor` (a reload of mappings and routes).
+  void set_acceptor(std::shared_ptr<const service::Acceptor> acceptor);
 
   void submit(service::Inbound in, service::AnswerHandler done) override;
   std::optional<service::Answer> status(std::int64_t id) override;
@@ -30,10 +36,14 @@ class JournaledIntake final : public service::Intake {
 
  private:
   struct Metrics;
+  std::shared_ptr<const service::Acceptor> acceptor() const;
+
+  mutable std::mutex acceptor_mutex_;
   std::shared_ptr<const service::Acceptor> acceptor_;
   journal::Journal& journal_;
   observability::Registry& registry_;
   std::function<std::int64_t()> clock_ms_;
+  std::function<void()> on_routed_;
   std::atomic<std::uint64_t> sequence_{0};
 };
 

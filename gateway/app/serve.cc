@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gateway/app/intake.h"
+#include "gateway/delivery/dispatcher.h"
 #include "gateway/http/server.h"
 #include "gateway/journal/sqlite_journal.h"
 #include "gateway/mllp/server.h"
@@ -79,9 +80,16 @@ int serve(const Config& config, std::ostream& out, std::ostream& err) {
     for (const std::string& line : engine.error().lines) err << "fcpgw: " << line << '\n';
     return engine.error().environment ? 3 : 2;
   }
+  auto shared_engine = std::make_shared<const mappings::Engine>(std::move(*engine));
+  if (const auto problems = service::check_routes(config.delivery, *shared_engine);
+      !problems.empty()) {
+    for (const std::string& p : problems) err << "fcpgw: " << config.source() << ": " << p << '\n';
+    return 2;
+  }
+  const service::AcceptLimits limits{service::v2_limits(config), service::fhir_limits(config)};
   auto acceptor = std::make_shared<const service::Acceptor>(
-      std::make_shared<const mappings::Engine>(std::move(*engine)),
-      service::AcceptLimits{service::v2_limits(config), service::fhir_limits(config)});
+      shared_engine, limits, std::make_shared<const service::Router>(config.delivery));
+  auto translator = std::make_shared<const service::Translator>(shared_engine, limits);
 
   obs::Registry registry;
   journal::Error journal_error;
@@ -95,7 +103,45 @@ int serve(const Config& config, std::ostream& out, std::ostream& err) {
                     [&journal] { return static_cast<double>(journal->stats().file_bytes); });
   registry.gauge_fn("fcpgw_journal_writable", "1 when the last journal write succeeded.",
                     [&journal] { return journal->writable() ? 1.0 : 0.0; });
-  JournaledIntake intake(acceptor, *journal, registry);
+  delivery::Dispatcher dispatcher(*journal, registry);
+  if (std::string e; !dispatcher.start(config.delivery, translator, e)) {
+    err << "fcpgw: " << e << '\n';
+    journal->close();
+    return 3;
+  }
+  registry.gauge_fn("fcpgw_delivery_dead", "Deliveries in the dead letter.", [&journal] {
+    double n = 0;
+    for (const journal::DeliveryCount& c : journal->stats().deliveries) {
+      if (c.state == journal::DeliveryState::dead) n += static_cast<double>(c.count);
+    }
+    return n;
+  });
+  for (const config::Destination& d : config.delivery.destinations) {
+    const auto open_of = [&journal, name = d.name](bool oldest) {
+      double count = 0, first = 0;
+      for (const journal::DeliveryCount& c : journal->stats().deliveries) {
+        if (c.destination != name || c.state == journal::DeliveryState::dead) continue;
+        count += static_cast<double>(c.count);
+        const auto t = static_cast<double>(c.oldest_received_ms);
+        if (first == 0 || t < first) first = t;
+      }
+      if (!oldest) return count;
+      if (first == 0) return 0.0;
+      const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+      return std::max(0.0, (static_cast<double>(now) - first) / 1000.0);
+    };
+    registry.gauge_fn("fcpgw_delivery_queue_depth",
+                      "Deliveries waiting or ready (not yet delivered), by destination.",
+                      [open_of] { return open_of(false); }, {{"destination", d.name}});
+    registry.gauge_fn("fcpgw_delivery_oldest_age_seconds",
+                      "Age of the oldest message with an open delivery, by destination.",
+                      [open_of] { return open_of(true); }, {{"destination", d.name}});
+    obs::log(obs::Level::info, "delivery.destination",
+             {{"destination", d.name}, {"type", d.type}, {"concurrency", d.concurrency}});
+  }
+  JournaledIntake intake(acceptor, *journal, registry, {}, [&dispatcher] { dispatcher.notify(); });
 
   asio::io_context ioc;
   std::optional<mllp::MllpServer> mllp_server;
@@ -107,6 +153,7 @@ int serve(const Config& config, std::ostream& out, std::ostream& err) {
     if (mllp_server) mllp_server->stop();
     if (http_server) http_server->stop();
     ioc.run();  // let the stopped listeners finish closing
+    dispatcher.stop();
     journal->close();
     return 3;
   };
@@ -177,6 +224,7 @@ int serve(const Config& config, std::ostream& out, std::ostream& err) {
   ioc.run();
   for (std::thread& t : threads) t.join();
 
+  dispatcher.stop();
   journal->close();
   obs::log(obs::Level::info, "serve.stopped", {});
   return 0;

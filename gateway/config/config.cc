@@ -15,6 +15,7 @@
 
 #include "fhir/json.h"
 #include "gateway/common/files.h"
+#include "gateway/config/delivery_loader.h"
 #include "gateway/common/text.h"
 
 namespace fcpgw::gateway {
@@ -559,7 +560,96 @@ class ConfigLoader {
   static Config defaults() {
     Config c;
     c.source_ = "built-in defaults";
+    c.delivery = config::default_delivery();
     return c;
+  }
+
+  // `destinations` and `routes` hold names chosen by the site: their members are read by the
+  // delivery loader (delivery_loader.h) with this loader's errors, secrets and files.
+  class DeliveryContext final : public config::LoadContext {
+   public:
+    explicit DeliveryContext(ConfigLoader& loader) : loader_(loader) {}
+    void error(std::string key, std::string message) override {
+      loader_.error(std::move(key), std::move(message));
+    }
+    std::optional<std::string> secret(const std::string& key, const rapidjson::Value& v) override {
+      return loader_.secret(key, v);
+    }
+    std::optional<std::string> file(const std::string& key, const rapidjson::Value& v) override {
+      if (!is_string(v)) {
+        loader_.error(key, "expected a file path (a string), got " + gateway::describe(v));
+        return std::nullopt;
+      }
+      if (v.GetStringLength() == 0) return std::string();
+      auto p = loader_.readable_file(key, view(v), "a file");
+      if (!p) return std::nullopt;
+      return p->string();
+    }
+    std::string describe(const rapidjson::Value& v) override { return gateway::describe(v); }
+
+   private:
+    ConfigLoader& loader_;
+  };
+
+  static bool is_delivery_path(std::string_view path) {
+    return path == "routes" || path == "destinations" || path.starts_with("destinations.");
+  }
+
+  // `--set destinations.NAME.MEMBER=VALUE`, `--set destinations.NAME={...}`,
+  // `--set routes=[...]`: written into the document; the section's defaults are written first
+  // when the file has none, so that one member can be changed.
+  bool apply_delivery_set(fhir::Document& doc, std::string_view path, std::string_view text) {
+    rapidjson::Value value;
+    fhir::Limits limits;
+    limits.max_bytes = kMaxConfigFileBytes;
+    limits.max_depth = 32;
+    std::string wrapped = "{\"v\":";
+    wrapped.append(text).append("}");
+    if (auto d = fhir::parse(wrapped, limits)) {
+      value.CopyFrom(d->root()["v"], doc.allocator());
+    } else {
+      value.SetString(text.data(), static_cast<rapidjson::SizeType>(text.size()), doc.allocator());
+    }
+    std::vector<std::string_view> names;
+    for (std::string_view rest = path;;) {
+      const auto dot = rest.find('.');
+      names.push_back(rest.substr(0, dot));
+      if (dot == std::string_view::npos) break;
+      rest.remove_prefix(dot + 1);
+    }
+    if (std::any_of(names.begin(), names.end(), [](std::string_view n) { return n.empty(); })) {
+      errors_.push_back({"--set", printable(path, kMaxNameEcho), "unknown key"});
+      return false;
+    }
+    rapidjson::Value* at = &doc.root();
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const bool last = i + 1 == names.size();
+      rapidjson::Value name(names[i].data(), static_cast<rapidjson::SizeType>(names[i].size()),
+                            doc.allocator());
+      auto m = at->FindMember(name);
+      if (m == at->MemberEnd() && i == 0 && !last) {
+        auto defaults = fhir::parse(config::default_destinations_json(), limits);
+        rapidjson::Value copy;
+        copy.CopyFrom(defaults->root(), doc.allocator());
+        at->AddMember(name, copy, doc.allocator());
+        m = at->MemberEnd() - 1;
+      } else if (m == at->MemberEnd()) {
+        rapidjson::Value child(rapidjson::kObjectType);
+        if (last) child = std::move(value);
+        at->AddMember(name, child, doc.allocator());
+        m = at->MemberEnd() - 1;
+        at = &m->value;
+        continue;
+      }
+      if (last) {
+        m->value = std::move(value);
+      } else if (!m->value.IsObject()) {
+        m->value.SetObject();
+      }
+      at = &m->value;
+    }
+    overridden_.emplace_back(path);
+    return true;
   }
 
   // Applies one `--set KEY=VALUE` to `doc`; false (with the error recorded) when it is
@@ -574,6 +664,7 @@ class ConfigLoader {
     }
     const std::string_view path = set.substr(0, eq);
     const std::string_view text = set.substr(eq + 1);
+    if (is_delivery_path(path)) return apply_delivery_set(doc, path, text);
     // The key itself, or a member of a map key (constant names hold dots).
     const ConfigKey* key = find_key(path);
     std::string_view member;
@@ -645,6 +736,15 @@ class ConfigLoader {
   void object(const rapidjson::Value& obj, std::string_view prefix) {
     for (auto m = obj.MemberBegin(); m != obj.MemberEnd(); ++m) {
       const std::string_view name = view(m->name);
+      if (prefix.empty() && (name == "destinations" || name == "routes")) {
+        DeliveryContext ctx(*this);
+        if (name == "destinations") {
+          config::load_destinations(m->value, config_.delivery, ctx);
+        } else {
+          config::load_routes(m->value, config_.delivery, ctx);
+        }
+        continue;
+      }
       const std::string path = join(prefix, name);
       const ConfigKey* key =
           name.find('.') == std::string_view::npos && printable(name, kMaxNameEcho) == name
@@ -668,6 +768,8 @@ class ConfigLoader {
   void cross_checks() {
     listener_checks("listeners.mllp", config_.mllp.listener);
     listener_checks("listeners.http", config_.http.listener);
+    DeliveryContext ctx(*this);
+    config::check_delivery(config_.delivery, ctx);
   }
 
   Config finish() && { return std::move(config_); }
@@ -1067,8 +1169,8 @@ boost::system::result<Config, std::vector<ConfigError>> Config::load(
 }
 
 bool operator==(const Config& a, const Config& b) noexcept {
-  return std::tie(a.mappings, a.limits, a.mllp, a.http, a.journal, a.log) ==
-         std::tie(b.mappings, b.limits, b.mllp, b.http, b.journal, b.log);
+  return std::tie(a.mappings, a.limits, a.mllp, a.http, a.journal, a.log, a.delivery) ==
+         std::tie(b.mappings, b.limits, b.mllp, b.http, b.journal, b.log, b.delivery);
 }
 
 void throw_exception_from_error(const std::vector<ConfigError>& e, const boost::source_location&) {

@@ -104,6 +104,9 @@ class Config {
   config::Http http;          ///< listeners.http.*
   config::Journal journal;    ///< journal.*
   config::Log log;            ///< log.*
+  /// destinations.* and routes (delivery_loader.h reads them; config/README.md documents
+  /// their members).
+  config::Delivery delivery;
 
   /// The built-in defaults (the same as config/default.json; a test keeps them equal).
   static Config defaults();

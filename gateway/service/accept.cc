@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "fhir/validation.h"
+#include "gateway/common/text.h"
 #include "hl7v2/ack.h"
 #include "hl7v2/path.h"
 
@@ -143,8 +144,22 @@ std::vector<std::string> split_acks(std::string_view stored) {
   return out;
 }
 
-Acceptor::Acceptor(std::shared_ptr<const mappings::Engine> engine, AcceptLimits limits)
-    : engine_(std::move(engine)), limits_(limits) {}
+Acceptor::Acceptor(std::shared_ptr<const mappings::Engine> engine, AcceptLimits limits,
+                   std::shared_ptr<const Router> router)
+    : engine_(std::move(engine)), limits_(limits), router_(std::move(router)) {}
+
+bool Acceptor::route(Decision& d) const {
+  if (!router_) return true;
+  d.targets = router_->route(d.message_type, d.sending_facility);
+  if (!d.targets.empty()) return true;
+  Issue i = plain_issue(fhir::Severity::error, fhir::IssueType::not_supported,
+                        "no route takes " + printable(d.message_type, 40) +
+                            " from this sender; see the gateway's routes");
+  i.about_v2 = d.content_type == "er7";
+  i.code = hl7v2::ErrorCode::unsupported_message_type;
+  d.issues.push_back(std::move(i));
+  return false;
+}
 
 Decision Acceptor::accept(const Inbound& in, std::string_view now, std::string_view ack_id) const {
   return in.kind == Inbound::Kind::v2 ? accept_v2(in, now, ack_id) : accept_fhir(in);
@@ -195,6 +210,10 @@ Decision Acceptor::accept_v2(const Inbound& in, std::string_view now,
           : header.message_code + (header.trigger_event.empty() ? "" : "^" + header.trigger_event);
   d.control_id = header.control_id;
   d.sending_facility = header.sending_facility;
+  if (parsed && !d.rejected && !route(d)) {
+    refused = true;
+    d.rejected = true;
+  }
   if (parsed && !d.rejected && !header.control_id.empty()) {
     d.dedupe_key = "v2|" + header.sending_application + "|" + header.sending_facility + "|" +
                    header.control_id;
@@ -354,6 +373,7 @@ Decision Acceptor::accept_fhir(const Inbound& in) const {
   }
   for (const mappings::Issue& i : t->issues) d.issues.push_back(from_mapping(i, false));
   d.ordering_key = std::string(type) + "|" + d.control_id;
+  if (!route(d)) return reject(422);
 
   std::vector<Issue> shown = d.issues;
   shown.push_back(plain_issue(fhir::Severity::information, fhir::IssueType::informational,

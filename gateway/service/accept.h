@@ -14,6 +14,7 @@
 #include "fhir/json.h"
 #include "gateway/service/intake.h"
 #include "gateway/service/issues.h"
+#include "gateway/service/router.h"
 #include "hl7v2/message.h"
 #include "mappings/engine.h"
 
@@ -29,6 +30,7 @@ struct Decision {
   std::string dedupe_key;        ///< "" = not deduplicated
   std::string ordering_key;      ///< the appointment, referral or document, else the patient
   bool rejected = false;         ///< stored as rejected, never delivered
+  std::vector<Target> targets;   ///< accepted: the deliveries to create with the message
   /// The answer once the message is journaled (HTTP 202 answers get Content-Location from the
   /// journal id afterwards).
   Answer answer;
@@ -44,7 +46,11 @@ struct AcceptLimits {
 
 class Acceptor {
  public:
-  Acceptor(std::shared_ptr<const mappings::Engine> engine, AcceptLimits limits);
+  /// With a router, an accepted message gets its deliveries, and a message that no route takes
+  /// is refused (AR 200 / 422 not-supported) rather than kept with nowhere to go. Without one
+  /// (the desk tools), nothing is routed.
+  Acceptor(std::shared_ptr<const mappings::Engine> engine, AcceptLimits limits,
+           std::shared_ptr<const Router> router = nullptr);
 
   /// Decides for `in`. `now` is the HL7 DTM for the ACK's MSH-7 (e.g. "20261204183000+0000").
   /// `ack_id` is the ACK's own MSH-10 (unique per answer).
@@ -57,8 +63,12 @@ class Acceptor {
   Decision accept_v2(const Inbound& in, std::string_view now, std::string_view ack_id) const;
   Decision accept_fhir(const Inbound& in) const;
 
+  /// The no-route issue when a router is set and takes nothing; else the targets in `d`.
+  bool route(Decision& d) const;
+
   std::shared_ptr<const mappings::Engine> engine_;
   AcceptLimits limits_;
+  std::shared_ptr<const Router> router_;
 };
 
 /// The HL7 DTM of `unix_ms` in UTC with its offset: "20261204183000.123+0000".
