@@ -187,6 +187,9 @@ TEST(ConfigSchema, IsDraft2020_12AndAgreesWithTheLoaderKeyForKey) {
 
   std::set<std::string> loader, schema_set;
   for (const ConfigKey& k : config_keys()) loader.insert(std::string(k.path));
+  // The delivery sections hold site-chosen names; config_delivery_test checks their members.
+  loader.insert("destinations");
+  loader.insert("routes");
   for (const auto& [path, s] : in_schema) schema_set.insert(path);
   EXPECT_EQ(loader, schema_set);
 
@@ -262,7 +265,10 @@ TEST(ConfigSchema, IsDraft2020_12AndAgreesWithTheLoaderKeyForKey) {
 void validate(const rapidjson::Value& schema, const rapidjson::Value& v, const std::string& at,
               std::vector<std::string>& problems) {
   static const std::set<std::string> annotations{"$schema", "$id", "title", "description",
-                                                 "default"};
+                                                 "default", "$defs"};
+  // `$ref` points into the root's `$defs`: the root is the schema seen at "$".
+  static const rapidjson::Value* root = nullptr;
+  if (at == "$") root = &schema;
   for (auto m = schema.MemberBegin(); m != schema.MemberEnd(); ++m) {
     const std::string kw(str(m->name));
     const rapidjson::Value& arg = m->value;
@@ -300,6 +306,19 @@ void validate(const rapidjson::Value& schema, const rapidjson::Value& v, const s
       for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
         validate(arg, v[i], at + "[" + std::to_string(i) + "]", problems);
       }
+    } else if (kw == "$ref") {
+      const std::string_view ref = str(arg);
+      ASSERT_TRUE(ref.starts_with("#/$defs/")) << ref;
+      const std::string name(ref.substr(8));
+      ASSERT_TRUE((*root)["$defs"].HasMember(name.c_str())) << ref;
+      validate((*root)["$defs"][name.c_str()], v, at, problems);
+    } else if (kw == "required") {
+      if (!v.IsObject()) continue;
+      for (const auto& name : arg.GetArray()) {
+        if (!v.HasMember(name)) problems.push_back(at + "." + std::string(str(name)) + ": required");
+      }
+    } else if (kw == "minItems") {
+      if (v.IsArray() && v.Size() < arg.GetUint64()) problems.push_back(at + ": too few items");
     } else if (kw == "enum") {
       bool found = false;
       for (const auto& choice : arg.GetArray()) found = found || fhir::json_equal(choice, v);
