@@ -171,11 +171,27 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     journal_list->add_option("--limit", jopt.limit, "Most rows (default 100)")
         ->check(CLI::Range(1, 100000));
     CLI::App* journal_show = journal_cmd->add_subcommand(
-        "show", "Show one journaled message: metadata, the bytes received, the answer given");
+        "show",
+        "Show one journaled message: metadata, the bytes received, the answer given, and each "
+        "delivery with its translation and attempts");
     add_journal(journal_show);
-    journal_show->add_option("ID", jopt.id, "Journal id")->required();
-    CLI::App* journal_stats = journal_cmd->add_subcommand("stats", "Counts by state, size");
+    journal_show->add_option("ID", jopt.id, "Journal id")->required()->check(CLI::PositiveNumber);
+    CLI::App* journal_stats =
+        journal_cmd->add_subcommand("stats", "Counts by state, open and dead deliveries, size");
     add_journal(journal_stats);
+    CLI::App* journal_retry = journal_cmd->add_subcommand(
+        "retry", "Send a message's dead deliveries again (or every dead one with --dead)");
+    add_journal(journal_retry);
+    journal_retry->add_option("ID", jopt.id, "Journal id")->check(CLI::PositiveNumber);
+    journal_retry->add_flag("--dead", jopt.dead, "Every dead delivery");
+    CLI::App* journal_replay = journal_cmd->add_subcommand(
+        "replay", "Translate a message again with the current mappings and deliver it again");
+    add_journal(journal_replay);
+    journal_replay->add_option("ID", jopt.id, "Journal id")->required()->check(CLI::PositiveNumber);
+    CLI::App* journal_skip = journal_cmd->add_subcommand(
+        "skip", "Leave a message's dead deliveries dead, but let later ones of their key go");
+    add_journal(journal_skip);
+    journal_skip->add_option("ID", jopt.id, "Journal id")->required()->check(CLI::PositiveNumber);
 
     CLI::App* help = app.add_subcommand("help", "Show this help");
 
@@ -238,9 +254,14 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     }
     if (journal_cmd->parsed()) {
       if (jopt.path.empty()) jopt.path = opt.config.journal.path;
-      if (journal_list->parsed()) return cmd_journal_list(jopt, out, rep);
-      if (journal_show->parsed()) return cmd_journal_show(jopt, out, rep);
-      return cmd_journal_stats(jopt, out, rep);
+      const JournalCommand command =
+          journal_list->parsed()     ? JournalCommand::list
+          : journal_show->parsed()   ? JournalCommand::show
+          : journal_retry->parsed()  ? JournalCommand::retry
+          : journal_replay->parsed() ? JournalCommand::replay
+          : journal_skip->parsed()   ? JournalCommand::skip
+                                     : JournalCommand::stats;
+      return cmd_journal(command, jopt, out, rep);
     }
     if (translate->parsed()) return cmd_translate(opt, out, rep);
     if (validate->parsed()) return cmd_validate(opt, out, rep);
