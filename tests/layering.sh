@@ -12,14 +12,19 @@ check() {  # check <what> <dirs> <forbidden include regex>
   fi
 }
 check "the journal stores bytes and metadata (no fhir/, mappings/, hl7v2/, service/)" \
-  gateway/journal 'fhir/|mappings/|hl7v2/|gateway/service/|gateway/mllp/|gateway/http/'
+  gateway/journal 'fhir/|mappings/|hl7v2/|gateway/(service|mllp|http|delivery|admin|cli|app)/'
 check "config sits below everything (no fhir/, mappings/, hl7v2/ in its headers)" \
   "gateway/config/*.h" 'fhir/|mappings/|hl7v2/'
 check "common and observability use only std" "gateway/common gateway/observability" \
   'fhir/|mappings/|hl7v2/|gateway/(config|service|journal|mllp|http|cli|app)/'
 check "service does not know listeners, journal or app" gateway/service \
-  'gateway/(journal|mllp|http|cli|app)/|boost/asio|boost/beast|sqlite3'
-check "listeners do not know the journal or app" "gateway/mllp gateway/http" 'gateway/(journal|app|cli)/|sqlite3'
+  'gateway/(journal|mllp|http|delivery|admin|cli|app)/|boost/asio|boost/beast|sqlite3'
+check "listeners do not know the journal, delivery or app" "gateway/mllp gateway/http" \
+  'gateway/(journal|delivery|admin|app|cli)/|sqlite3'
+check "delivery knows no listener server, CLI or app" gateway/delivery \
+  'gateway/(http|admin|cli|app)/|gateway/mllp/(server|session)'
+check "admin operations know only the journal" gateway/admin \
+  'fhir/|mappings/|hl7v2/|gateway/(service|mllp|http|delivery|cli|app|config)/'
 check "parsers and mappings do no I/O" "hl7v2 fhir mappings" 'boost/(asio|beast)|openssl/|sqlite3\.h|gateway/'
 [ "$status" -eq 0 ] && echo "layering: ok"
 exit "$status"

@@ -10,7 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "gateway/app/admin.h"
 #include "gateway/app/intake.h"
+#include "gateway/app/reload.h"
 #include "gateway/delivery/dispatcher.h"
 #include "gateway/http/server.h"
 #include "gateway/journal/sqlite_journal.h"
@@ -75,21 +77,13 @@ int serve(const Config& config, std::ostream& out, std::ostream& err) {
   obs::set_log_level(level);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto engine = service::load_engine(config);
-  if (!engine) {
-    for (const std::string& line : engine.error().lines) err << "fcpgw: " << line << '\n';
-    return engine.error().environment ? 3 : 2;
+  std::vector<std::string> problems;
+  bool environment = false;
+  auto stages = build_stages(config, problems, &environment);
+  if (!stages) {
+    for (const std::string& line : problems) err << "fcpgw: " << line << '\n';
+    return environment ? 3 : 2;
   }
-  auto shared_engine = std::make_shared<const mappings::Engine>(std::move(*engine));
-  if (const auto problems = service::check_routes(config.delivery, *shared_engine);
-      !problems.empty()) {
-    for (const std::string& p : problems) err << "fcpgw: " << config.source() << ": " << p << '\n';
-    return 2;
-  }
-  const service::AcceptLimits limits{service::v2_limits(config), service::fhir_limits(config)};
-  auto acceptor = std::make_shared<const service::Acceptor>(
-      shared_engine, limits, std::make_shared<const service::Router>(config.delivery));
-  auto translator = std::make_shared<const service::Translator>(shared_engine, limits);
 
   obs::Registry registry;
   journal::Error journal_error;
@@ -104,7 +98,7 @@ int serve(const Config& config, std::ostream& out, std::ostream& err) {
   registry.gauge_fn("fcpgw_journal_writable", "1 when the last journal write succeeded.",
                     [&journal] { return journal->writable() ? 1.0 : 0.0; });
   delivery::Dispatcher dispatcher(*journal, registry);
-  if (std::string e; !dispatcher.start(config.delivery, translator, e)) {
+  if (std::string e; !dispatcher.start(config.delivery, stages->translator, e)) {
     err << "fcpgw: " << e << '\n';
     journal->close();
     return 3;
@@ -141,7 +135,14 @@ int serve(const Config& config, std::ostream& out, std::ostream& err) {
     obs::log(obs::Level::info, "delivery.destination",
              {{"destination", d.name}, {"type", d.type}, {"concurrency", d.concurrency}});
   }
-  JournaledIntake intake(acceptor, *journal, registry, {}, [&dispatcher] { dispatcher.notify(); });
+  JournaledIntake intake(stages->acceptor, *journal, registry, {},
+                         [&dispatcher] { dispatcher.notify(); });
+  Reloader reloader(config, [&](const Stages& s) {
+    intake.set_acceptor(s.acceptor);
+    dispatcher.set_translator(s.translator);
+  });
+  AdminApi admin(
+      *journal, [&reloader] { return reloader.reload(); }, [&dispatcher] { dispatcher.notify(); });
 
   asio::io_context ioc;
   std::optional<mllp::MllpServer> mllp_server;
@@ -153,6 +154,7 @@ int serve(const Config& config, std::ostream& out, std::ostream& err) {
     if (mllp_server) mllp_server->stop();
     if (http_server) http_server->stop();
     ioc.run();  // let the stopped listeners finish closing
+    admin.stop();
     dispatcher.stop();
     journal->close();
     return 3;
@@ -175,8 +177,9 @@ int serve(const Config& config, std::ostream& out, std::ostream& err) {
     std::string e;
     auto allow = net::AllowList::parse(config.http.listener.allow, e);
     if (!allow) return fail("listeners.http.allow: " + e);
-    http_server.emplace(ioc, config.http, intake, registry, tls,
-                        [allow = *allow](const asio::ip::address& a) { return allow.allows(a); });
+    http_server.emplace(
+        ioc, config.http, intake, registry, tls,
+        [allow = *allow](const asio::ip::address& a) { return allow.allows(a); }, &admin);
     if (auto problem = http_server->start(); !problem.empty()) return fail(problem);
     ready += std::string(tls ? "http+tls " : "http ") +
              endpoint_text(http_server->local_endpoint()) + ", ";
@@ -184,6 +187,17 @@ int serve(const Config& config, std::ostream& out, std::ostream& err) {
   ready += "journal " + options.path;
   out << ready << std::endl;
   obs::log(obs::Level::info, "serve.ready", {{"listening", ready.substr(14)}});
+
+  // SIGHUP: reload mappings and routes (on the admin thread: loading takes a while), keeping
+  // every connection; a set with errors is refused and the running one stays.
+  asio::signal_set hangup(ioc, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_hangup =
+      [&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        admin.handle({"POST", "reload", ""}, [](service::Answer) {});
+        hangup.async_wait(on_hangup);
+      };
+  hangup.async_wait(on_hangup);
 
   // Stop: no new connections; what is in flight is answered; then everything closes.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -193,6 +207,7 @@ int serve(const Config& config, std::ostream& out, std::ostream& err) {
     if (ec) return;
     obs::log(obs::Level::info, "serve.stopping", {{"signal", signo}});
     draining.emplace(ioc.get_executor());
+    hangup.cancel();
     if (mllp_server) mllp_server->stop();
     if (http_server) http_server->stop();
     const auto deadline = std::chrono::steady_clock::now() + kDrainDeadline;
@@ -224,6 +239,7 @@ int serve(const Config& config, std::ostream& out, std::ostream& err) {
   ioc.run();
   for (std::thread& t : threads) t.join();
 
+  admin.stop();
   dispatcher.stop();
   journal->close();
   obs::log(obs::Level::info, "serve.stopped", {});

@@ -1145,16 +1145,15 @@ boost::system::result<Config, std::vector<ConfigError>> Config::parse(
   loader.object(doc->root(), "");
   if (loader.errors().empty()) loader.cross_checks();
   if (!loader.errors().empty()) return std::move(loader.errors());
-  return std::move(loader).finish();
+  Config c = std::move(loader).finish();
+  c.sets_.assign(sets.begin(), sets.end());
+  return c;
 }
 
 boost::system::result<Config, std::vector<ConfigError>> Config::load(
     const std::string& path, std::span<const std::string> sets) {
   std::error_code ec;
-  if (path.empty()) {
-    auto c = parse("{}", "built-in defaults", fs::current_path(ec), sets);
-    return c;
-  }
+  if (path.empty()) return parse("{}", "built-in defaults", fs::current_path(ec), sets);
   auto fail = [&](std::string message) {
     return std::vector<ConfigError>{{path, "", std::move(message)}};
   };
@@ -1165,7 +1164,9 @@ boost::system::result<Config, std::vector<ConfigError>> Config::load(
   std::string text;
   if (auto why = read_bounded_file(p, kMaxConfigFileBytes, text)) return fail(std::move(*why));
   const fs::path absolute = fs::absolute(p, ec);
-  return parse(text, path, (ec ? p : absolute).parent_path(), sets);
+  auto c = parse(text, path, (ec ? p : absolute).parent_path(), sets);
+  if (c) c->file_ = (ec ? p : absolute).string();
+  return c;
 }
 
 bool operator==(const Config& a, const Config& b) noexcept {

@@ -125,6 +125,10 @@ class Config {
 
   /// Where the configuration came from: the file name as given, or "built-in defaults".
   const std::string& source() const noexcept { return source_; }
+  /// What load() read, so that a reload reads the same again: the file ("" for the defaults)
+  /// and the --set overrides, in order.
+  const std::string& file() const noexcept { return file_; }
+  const std::vector<std::string>& sets() const noexcept { return sets_; }
   /// `mappings.dir` resolved (absolute when the file's directory was), or nullopt when the
   /// configuration does not set it (then FCPGW_MAPPINGS_DIR or the bundled mappings apply).
   const std::optional<std::string>& mappings_dir() const noexcept { return mappings.dir; }
@@ -144,6 +148,8 @@ class Config {
   friend class ConfigLoader;
   Config() = default;
   std::string source_;
+  std::string file_;
+  std::vector<std::string> sets_;
 };
 
 [[noreturn]] void throw_exception_from_error(const std::vector<ConfigError>& e,

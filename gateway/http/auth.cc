@@ -49,7 +49,9 @@ Authenticator::Authenticator(const config::Http& config) {
 Authenticator::Result Authenticator::check(Access access,
                                            std::optional<std::string_view> authorization) const {
   if (access == Access::open) return {};
-  const bool admin_route = access == Access::admin && admin_.has_value();
+  if (access == Access::operations && !admin_) return {Verdict::forbidden, {}};
+  const bool admin_route =
+      (access == Access::admin || access == Access::operations) && admin_.has_value();
   if (!admin_route && clients_.empty()) return {};
   if (!authorization) return {Verdict::missing, {}};
   const auto token = parse_bearer(*authorization);

@@ -39,7 +39,8 @@ class Authenticator {
   ///  - open routes: always allowed;
   ///  - client routes: allowed for a client's token when clients are configured, else for all;
   ///  - admin routes (/metrics): with an admin token, only that token (a client's: 403); without
-  ///    one, as a client route.
+  ///    one, as a client route;
+  ///  - operations routes (/admin/...): only the admin token; without one, closed (403).
   Result check(Access access, std::optional<std::string_view> authorization) const;
 
  private:

@@ -74,7 +74,8 @@ std::optional<Response> screen(const ServerState& state, const RequestHeader& re
   ex.route = m.route;
   ex.fhir_path = std::string(m.fhir_path);
   ex.journal_id = m.journal_id;
-  if (m.route == Route::unknown) {
+  ex.admin_path = std::string(m.admin_path);
+  if (m.route == Route::unknown || (m.route == Route::admin && state.admin == nullptr)) {
     return error_response(v, status::not_found, "not-found", "no such path on this gateway");
   }
   if (!method_allowed(m.route, req.method())) {
@@ -99,6 +100,10 @@ std::optional<Response> screen(const ServerState& state, const RequestHeader& re
     case Authenticator::Verdict::unknown:
       return unauthorized(v, R"(Bearer error="invalid_token")", "the bearer token is not known");
     case Authenticator::Verdict::forbidden:
+      if (route_access(m.route) == Access::operations && state.config.admin_token.empty()) {
+        return error_response(v, status::forbidden, "forbidden",
+                              "the admin API is closed: set listeners.http.admin_token");
+      }
       return error_response(v, status::forbidden, "forbidden",
                             "this token may not use " + std::string(route_pattern(m.route)));
   }
@@ -149,6 +154,18 @@ void respond(ServerState& state, Request&& req, const Exchange& ex,
         return reply(error_response(v, status::not_found, "not-found", "no such journal entry"));
       }
       return reply(from_answer(v, BodyKind::fhir, std::move(*answer)));
+    }
+    case Route::admin: {
+      if (state.admin == nullptr) break;
+      service::AdminRequest a;
+      a.method = std::string(req.method_string());
+      const auto q = ex.admin_path.find('?');
+      a.path = ex.admin_path.substr(0, q);
+      if (q != std::string::npos) a.query = ex.admin_path.substr(q + 1);
+      state.admin->handle(std::move(a), [v, reply = std::move(reply)](service::Answer answer) {
+        reply(from_answer(v, BodyKind::none, std::move(answer)));
+      });
+      return;
     }
     case Route::fhir_root:
     case Route::fhir_type:

@@ -29,6 +29,7 @@ struct Exchange {
   Route route = Route::unknown;
   std::string fhir_path;
   std::int64_t journal_id = 0;
+  std::string admin_path;  ///< below /admin/, with the query
   std::string client;  ///< authenticated client name; empty without authentication
 };
 

@@ -53,6 +53,9 @@ RouteMatch match_route(std::string_view target) {
     m.route = Route::hl7v2;
   } else if (path == "/fhir" || path == "/fhir/") {
     m.route = Route::fhir_root;
+  } else if (path.starts_with("/admin/") && path.size() > 7) {
+    m.route = Route::admin;
+    m.admin_path = target.substr(7);
   } else if (path.starts_with("/journal/")) {
     if (parse_journal_id(path.substr(9), m.journal_id)) m.route = Route::journal;
   } else if (path.starts_with("/fhir/")) {
@@ -95,6 +98,8 @@ std::string_view route_pattern(Route r) {
       return "/hl7v2";
     case Route::journal:
       return "/journal/{id}";
+    case Route::admin:
+      return "/admin";
     case Route::healthz:
       return "/healthz";
     case Route::readyz:
@@ -123,6 +128,8 @@ bool method_allowed(Route r, verb method) {
     case Route::readyz:
     case Route::metrics:
       return method == verb::get;
+    case Route::admin:
+      return method == verb::get || method == verb::post;
   }
   return false;
 }
@@ -139,6 +146,8 @@ std::string_view allowed_methods(Route r) {
       return "POST, PUT";
     case Route::fhir_instance:
       return "PUT";
+    case Route::admin:
+      return "GET, POST";
     default:
       return "GET";
   }
@@ -165,6 +174,8 @@ Access route_access(Route r) {
       return Access::open;
     case Route::metrics:
       return Access::admin;
+    case Route::admin:
+      return Access::operations;
     default:
       return Access::client;
   }

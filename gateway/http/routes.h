@@ -23,6 +23,7 @@ enum class Route : std::uint8_t {
   fhir_metadata,         ///< /fhir/metadata
   hl7v2,                 ///< /hl7v2
   journal,               ///< /journal/{id}
+  admin,                 ///< /admin/... (operators: journal operations, reload)
   healthz,
   readyz,
   metrics,
@@ -37,6 +38,7 @@ enum class Access : std::uint8_t {
   open,    ///< anyone (health probes)
   client,  ///< a configured client's token
   admin,   ///< the admin token (or, when there is none, as configured: see Authenticator)
+  operations,  ///< the admin token only; without one the routes are closed (403)
 };
 
 struct RouteMatch {
@@ -45,6 +47,8 @@ struct RouteMatch {
   /// "$process-message"); "" for /fhir itself. Empty for routes outside /fhir.
   std::string_view fhir_path;
   std::int64_t journal_id = 0;  ///< Route::journal only
+  /// Route::admin only: the target below "/admin/", with any query ("journal?state=dead").
+  std::string_view admin_path;
 };
 
 /// Matches an origin-form request target ("/fhir/Task/7?x=y"). FHIR ids must be

@@ -153,9 +153,14 @@ class HttpServer::Acceptor : public std::enable_shared_from_this<HttpServer::Acc
 
 HttpServer::HttpServer(net::io_context& ioc, const config::Http& config, service::Intake& intake,
                        observability::Registry& registry, std::shared_ptr<net::ssl::context> tls,
-                       AllowFn allow)
+                       AllowFn allow, service::Admin* admin)
     : acceptor_(std::make_shared<Acceptor>(
-          ioc, std::make_shared<ServerState>(config, intake, registry, std::move(tls)),
+          ioc,
+          [&] {
+            auto state = std::make_shared<ServerState>(config, intake, registry, std::move(tls));
+            state->admin = admin;
+            return state;
+          }(),
           std::move(allow))) {}
 
 HttpServer::~HttpServer() { stop(); }

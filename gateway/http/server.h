@@ -23,6 +23,7 @@
 
 #include "gateway/config/sections.h"
 #include "gateway/observability/metrics.h"
+#include "gateway/service/admin.h"
 #include "gateway/service/intake.h"
 
 namespace fcpgw::gateway::http {
@@ -37,7 +38,7 @@ class HttpServer {
   /// connection.
   HttpServer(boost::asio::io_context& ioc, const config::Http& config, service::Intake& intake,
              observability::Registry& registry, std::shared_ptr<boost::asio::ssl::context> tls,
-             AllowFn allow);
+             AllowFn allow, service::Admin* admin = nullptr);
   /// Calls stop().
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;

@@ -16,6 +16,7 @@
 #include "gateway/http/auth.h"
 #include "gateway/http/metrics.h"
 #include "gateway/observability/metrics.h"
+#include "gateway/service/admin.h"
 #include "gateway/service/intake.h"
 
 namespace fcpgw::gateway::http {
@@ -36,6 +37,7 @@ struct ServerState {
 
   const config::Http config;
   service::Intake& intake;
+  service::Admin* admin = nullptr;  ///< the /admin routes; null: 404
   observability::Registry& registry;
   HttpMetrics metrics;
   const Authenticator auth;
