@@ -108,6 +108,11 @@ std::unique_ptr<Destination> make_directory_destination(const config::Destinatio
             "\": " + (ec ? ec.message() : "not a directory");
     return nullptr;
   }
+  // Temporary files left by a process that died mid-write: their deliveries are still ready
+  // in the journal and will be written again.
+  for (const fs::directory_entry& e : fs::directory_iterator(folder, ec)) {
+    if (e.path().filename().string().starts_with(".tmp-")) fs::remove(e.path(), ec);
+  }
   return std::make_unique<DirectoryDestination>(config.name, folder);
 }
 
