@@ -1,6 +1,8 @@
 // Load generator for durable ingest: N MLLP connections to a running `fcpgw serve`, each
 // sending a message and waiting for its ACK. Two modes:
 //   closed loop (default): every connection sends as fast as ACKs come back -> messages/s;
+//   --count N: each connection stops after N messages (with a long --seconds: a fixed total)
+//   --keys K: the messages cycle through K appointments (ordering keys); 0 = all the same
 //   --rate R: an open loop at R messages/s in all, spread over the connections, latency taken
 //             from each message's scheduled send time (so a stall is not hidden) -> p50/p99.
 // Each message gets a fresh MSH-10 so that none is a duplicate. Prints one JSON object.
@@ -35,12 +37,14 @@ struct Args {
   double seconds = 10;
   double rate = 0;  // 0 = closed loop
   std::string file;
+  long count = 0;  // > 0: each connection stops after this many messages
+  int keys = 0;  // > 0: SCH-1/SCH-2 (the ordering key) cycle through this many appointments
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "mllp_load: %s\nusage: mllp_load --port P --file F.hl7 [--host H] "
-               "[--connections N] [--seconds S] [--rate R]\n",
+               "[--connections N] [--seconds S] [--rate R] [--keys K] [--count N]\n",
                why);
   std::exit(2);
 }
@@ -79,6 +83,30 @@ std::string with_control_id(const std::string& m, const std::string& id) {
   std::string out;
   for (std::size_t i = 0; i < f.size(); ++i) out += (i ? "|" : "") + f[i];
   return out + m.substr(eol);
+}
+
+// SCH-1.1 and SCH-2.1 (placer and filler appointment ids) set to `key`.
+std::string with_appointment(const std::string& m, const std::string& key) {
+  const auto at = m.find("\rSCH|");
+  if (at == std::string::npos) return m;
+  const auto end = m.find('\r', at + 1);
+  std::string sch = m.substr(at + 1, end - at - 1);
+  std::vector<std::string> f;
+  std::size_t start = 0;
+  for (;;) {
+    const auto bar = sch.find('|', start);
+    f.push_back(sch.substr(start, bar == std::string::npos ? bar : bar - start));
+    if (bar == std::string::npos) break;
+    start = bar + 1;
+  }
+  if (f.size() < 3) f.resize(3);
+  for (int i : {1, 2}) {
+    const auto hat = f[i].find('^');
+    f[i] = key + (hat == std::string::npos ? "" : f[i].substr(hat));
+  }
+  std::string out;
+  for (std::size_t i = 0; i < f.size(); ++i) out += (i ? "|" : "") + f[i];
+  return m.substr(0, at + 1) + out + m.substr(end);
 }
 
 int connect_to(const Args& a) {
@@ -143,6 +171,8 @@ int main(int argc, char** argv) {
     else if (k == "--seconds") a.seconds = std::stod(v());
     else if (k == "--rate") a.rate = std::stod(v());
     else if (k == "--file") a.file = v();
+    else if (k == "--keys") a.keys = std::stoi(v());
+    else if (k == "--count") a.count = std::stol(v());
     else usage("unknown option");
   }
   if (a.file.empty()) usage("--file is required");
@@ -167,6 +197,7 @@ int main(int argc, char** argv) {
                                    std::chrono::duration<double>(interval_s * c / a.connections));
       std::this_thread::sleep_until(start);
       for (;;) {
+        if (a.count > 0 && static_cast<long>(n) >= a.count) break;
         if (a.rate > 0) {
           if (scheduled >= end) break;
           std::this_thread::sleep_until(scheduled);
@@ -174,9 +205,12 @@ int main(int argc, char** argv) {
           break;
         }
         const auto t0 = a.rate > 0 ? scheduled : Clock::now();
-        const std::string msg =
-            with_control_id(base, "LOAD-" + run_id + "-" + std::to_string(c) + "-" +
-                                      std::to_string(n++));
+        std::string msg = with_control_id(
+            base, "LOAD-" + run_id + "-" + std::to_string(c) + "-" + std::to_string(n));
+        if (a.keys > 0) {
+          msg = with_appointment(msg, "BENCH-" + std::to_string((n * 7919 + c) % a.keys));
+        }
+        ++n;
         const std::string code = round_trip(fd, msg, buf);
         const auto t1 = Clock::now();
         r.latencies_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
