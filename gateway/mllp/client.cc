@@ -1,6 +1,7 @@
 #include "gateway/mllp/client.h"
 
 #include <array>
+#include <optional>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
@@ -164,6 +165,24 @@ SendResult MllpClient::exchange(std::string_view message) {
   answer_started_ = false;
   const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
   decoder_.reset();  // an answer left from an earlier exchange is not this one's
+  SendResult r = write_frame(message, deadline);
+  if (!r.ok()) return r;
+  return read_frame(deadline);
+}
+
+SendResult MllpClient::receive() {
+  if (!is_open()) return fail(Status::closed, "no connection to " + target());
+  answer_started_ = false;
+  return read_frame(std::chrono::steady_clock::now() + options_.timeout);
+}
+
+SendResult MllpClient::post(std::string_view message) {
+  if (!is_open()) return fail(Status::closed, "no connection to " + target());
+  return write_frame(message, std::chrono::steady_clock::now() + options_.timeout);
+}
+
+SendResult MllpClient::write_frame(std::string_view message,
+                                   std::chrono::steady_clock::time_point deadline) {
   const std::string out = hl7v2::mllp_frame(message);
   beast::error_code ec;
   beast::tcp_stream& tcp = streams_->lowest();
@@ -181,7 +200,29 @@ SendResult MllpClient::exchange(std::string_view message) {
     return fail(Status::closed, target() + " closed the connection");
   }
   if (ec) return fail(Status::io_error, "cannot send to " + target() + ": " + ec.message());
+  tcp.expires_never();
+  return {};
+}
 
+SendResult MllpClient::read_frame(std::chrono::steady_clock::time_point deadline) {
+  beast::error_code ec;
+  beast::tcp_stream& tcp = streams_->lowest();
+  const auto take = [&]() -> std::optional<SendResult> {
+    while (auto ev = decoder_.next()) {
+      if (ev->kind == hl7v2::MllpEvent::Kind::frame) {
+        SendResult r;
+        r.ack = std::move(ev->payload);
+        return r;
+      }
+      if (ev->kind == hl7v2::MllpEvent::Kind::oversize) {
+        return fail(Status::bad_answer, "the answer from " + target() + " is larger than " +
+                                            std::to_string(options_.max_ack_bytes) + " bytes");
+      }
+      // truncated: a frame cut short by a new one; wait for the new one.
+    }
+    return std::nullopt;
+  };
+  if (auto r = take()) return std::move(*r);  // a frame that came with the previous one
   std::array<char, 16 * 1024> buf{};
   for (;;) {
     std::size_t n = 0;
@@ -204,18 +245,9 @@ SendResult MllpClient::exchange(std::string_view message) {
     if (ec) return fail(Status::io_error, "cannot read from " + target() + ": " + ec.message());
     answer_started_ = true;
     decoder_.feed(std::string_view(buf.data(), n));
-    while (auto ev = decoder_.next()) {
-      if (ev->kind == hl7v2::MllpEvent::Kind::frame) {
-        tcp.expires_never();
-        SendResult r;
-        r.ack = std::move(ev->payload);
-        return r;
-      }
-      if (ev->kind == hl7v2::MllpEvent::Kind::oversize) {
-        return fail(Status::bad_answer, "the answer from " + target() + " is larger than " +
-                                            std::to_string(options_.max_ack_bytes) + " bytes");
-      }
-      // truncated: a frame cut short by a new one; wait for the new one.
+    if (auto r = take()) {
+      tcp.expires_never();
+      return std::move(*r);
     }
   }
 }

@@ -60,6 +60,12 @@ class MllpClient {
   /// reconnects and sends once more. After a failure the connection is closed; the next send
   /// reconnects.
   SendResult send(std::string_view message);
+  /// Waits for the next framed message on the open connection (an application ACK that
+  /// follows a commit ACK in enhanced mode), up to the timeout.
+  SendResult receive();
+  /// Writes one framed message on the open connection without waiting for an answer (the
+  /// commit ACK to an application ACK that asks for one).
+  SendResult post(std::string_view message);
   /// Closes the connection (if any).
   void close();
   [[nodiscard]] bool is_open() const noexcept;
@@ -70,6 +76,9 @@ class MllpClient {
   struct Streams;
   SendResult fail(SendResult::Status status, std::string error);
   SendResult exchange(std::string_view message);
+  SendResult write_frame(std::string_view message,
+                         std::chrono::steady_clock::time_point deadline);
+  SendResult read_frame(std::chrono::steady_clock::time_point deadline);
 
   ClientOptions options_;
   boost::asio::io_context ioc_;
