@@ -1,6 +1,7 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 #include <vector>
 
@@ -53,7 +54,46 @@ std::string_view message_response_code(const rapidjson::Document& doc) {
   return json_string(response->value, "code");
 }
 
+// Percent-encodes a search value for a query string (RFC 3986: unreserved characters and the
+// ':' and '/' of system URIs stay as they are).
+std::string query_encode(std::string_view v) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : v) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':' || c == '/') {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::optional<DocumentWrite> document_write(std::string_view body, std::string& error) {
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject() || json_string(doc, "resourceType") != "Bundle" ||
+      json_string(doc, "type") != "document") {
+    return std::nullopt;
+  }
+  DocumentWrite w;
+  const auto id = doc.FindMember("identifier");
+  const std::string_view system = id == doc.MemberEnd() ? "" : json_string(id->value, "system");
+  const std::string_view value = id == doc.MemberEnd() ? "" : json_string(id->value, "value");
+  if (value.empty()) {
+    error = "the document Bundle has no identifier.value, so it cannot be stored once only";
+    return w;
+  }
+  w.if_none_exist = "identifier=" + query_encode(system.empty() ? std::string(value)
+                                                                : std::string(system) + "|" +
+                                                                      std::string(value));
+  return w;
+}
 
 Result classify_fhir_answer(int status, std::string_view retry_after_header, std::string body,
                             bool message_mode, const std::string& where,
@@ -156,11 +196,27 @@ class FhirDestination final : public Destination {
     net::HttpRequest req;
     req.method = "POST";
     req.target = target_;
-    req.headers = {{"Content-Type", "application/fhir+json; charset=utf-8"},
+    if (!message_mode_) {
+      // A document (a fit note) is not a transaction: it is stored whole as a Bundle resource,
+      // created once for its identifier.
+      std::string why;
+      if (auto doc = document_write(p.body, why)) {
+        if (!why.empty()) {
+          Result r;
+          r.kind = Kind::permanent;
+          r.code = "mapping";
+          r.reason = std::move(why);
+          return r;
+        }
+        req.target = url_.path + "/Bundle";
+        req.headers.emplace_back("If-None-Exist", std::move(doc->if_none_exist));
+      }
+    }
+    req.headers.insert(req.headers.end(), {{"Content-Type", "application/fhir+json; charset=utf-8"},
                    {"Accept", "application/fhir+json"},
                    // One id per attempt, tied to the delivery, for the receiver's logs.
                    {"X-Request-Id", "fcpgw-" + std::to_string(p.delivery_id) + "-" +
-                                        std::to_string(p.attempt)}};
+                                        std::to_string(p.attempt)}});
     if (!token_.empty()) req.headers.emplace_back("Authorization", "Bearer " + token_);
     req.body = p.body;
 
@@ -168,7 +224,7 @@ class FhirDestination final : public Destination {
     net::HttpResponse res = client.send(req);
     if (!res.ok()) return transport_failure(transport_code(res.status), std::move(res.error));
     return classify_fhir_answer(res.code, res.header("retry-after"), std::move(res.body),
-                                message_mode_, url_.str() + (message_mode_ ? "/$process-message" : ""),
+                                message_mode_, url_.str() + req.target.substr(url_.path.size()),
                                 std::chrono::system_clock::now());
   }
 

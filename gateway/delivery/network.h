@@ -1,11 +1,13 @@
 #pragma once
 // The network destinations. FHIR: POST a transaction Bundle to the base (or a message Bundle
-// to [base]/$process-message) over HTTP(S) with a kept connection per worker; the mappings'
-// conditional creates and updates make a resend harmless. MLLP: one ER7 message per exchange,
+// to [base]/$process-message; a document Bundle to [base]/Bundle, created once for its
+// identifier) over HTTP(S) with a kept connection per worker; the mappings' conditional
+// creates and updates make a resend harmless. MLLP: one ER7 message per exchange,
 // classified by its ACK; the same MSH-10 on every attempt, since the output is translated once.
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +38,14 @@ Result classify_fhir_answer(int status, std::string_view retry_after_header, std
 /// not parse, lacks MSA or acknowledges another message is transient ("bad-answer").
 Result classify_ack(std::string_view ack, std::string_view control_id, const std::string& on_ae,
                     bool application_ack, const std::string& where, bool& awaiting_application);
+
+/// How a document Bundle (a fit note) is written in transaction mode: POST [base]/Bundle with
+/// If-None-Exist on its identifier. nullopt when `body` is not a document Bundle; `error` set
+/// when it is one without an identifier (it could not be written once only).
+struct DocumentWrite {
+  std::string if_none_exist;  ///< "identifier=system%7Cvalue"
+};
+std::optional<DocumentWrite> document_write(std::string_view body, std::string& error);
 
 /// A failure before any answer (refused, timeout, reset, TLS): transient.
 Result transport_failure(std::string code, std::string reason);

@@ -84,11 +84,12 @@ export function runMeasured(args, { stdoutFile, timeoutMs = 120_000 } = {}) {
 }
 
 /**
- * Starts tests/peers/fhir-server.mjs on 127.0.0.1 port 0. Returns {base, stop()}. The server
+ * Starts tests/peers/fhir-server.mjs on 127.0.0.1 (port 0 unless `port` is given). Returns
+ * {base, stop(), fail(spec), failuresLeft(), log()}. The server
  * also exits when this process dies (its stdin is a pipe from us).
  */
-export async function startFhirServer({ timeoutMs = 30_000 } = {}) {
-  const child = spawn(process.execPath, [path.join(PEERS_DIR, 'fhir-server.mjs'), '--exit-on-stdin-close'], {
+export async function startFhirServer({ timeoutMs = 30_000, port: wanted = 0 } = {}) {
+  const child = spawn(process.execPath, [path.join(PEERS_DIR, 'fhir-server.mjs'), '--exit-on-stdin-close', '--port', String(wanted)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const stop = async () => {
@@ -119,7 +120,17 @@ export async function startFhirServer({ timeoutMs = 30_000 } = {}) {
       }
     });
   });
-  return { base: `http://127.0.0.1:${port}`, stop };
+  const base = `http://127.0.0.1:${port}`;
+  const control = async (method, what, body) => (await http(method, `${base}/__test/${what}`, body)).body;
+  return {
+    base,
+    stop,
+    /** The next `count` requests fail: {status, count, retryAfter} or {reset: true, count}. */
+    fail: (spec) => control('POST', 'fail', spec),
+    failuresLeft: async () => (await control('GET', 'fail')).count,
+    /** Every write the server took, in order: [{method, url, entries, requestId}]. */
+    log: () => control('GET', 'log'),
+  };
 }
 
 /** fetch with a timeout, returning {status, body (parsed JSON or null)}. */
@@ -186,4 +197,39 @@ export function documentMessages() {
     }
   }
   return files.sort();
+}
+
+/**
+ * Starts tests/peers/mllp-server.py (python3-hl7's MLLP server) on 127.0.0.1 port 0, logging
+ * each message it receives. `first`/`firstAnswer`: the first N messages get that answer (AE, AR,
+ * or none). Returns {host, port, received() (the log's records), stop()}.
+ */
+export async function startMllpServer({ first = 0, firstAnswer = 'AE', answer = 'AA', timeoutMs = 15_000 } = {}) {
+  const dir = tempDir();
+  const log = path.join(dir.dir, 'received.ndjson');
+  const child = spawn(PYTHON, [path.join(PEERS_DIR, 'mllp-server.py'), '--log', log, '--answer', answer,
+    '--first', String(first), '--first-answer', firstAnswer, '--exit-on-stdin-close'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  process.on('exit', () => child.kill('SIGKILL'));
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('MLLP server did not start in time')), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`MLLP server exited early (code ${code})`));
+    });
+    child.stdout.once('data', (d) => {
+      clearTimeout(timer);
+      resolve(JSON.parse(d.toString().split('\n')[0]).port);
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    host: '127.0.0.1',
+    port,
+    received: () => (fs.existsSync(log) ? ndjson(fs.readFileSync(log, 'utf8')) : []),
+    async stop() {
+      child.stdin.end();
+      child.kill('SIGTERM');
+      dir.cleanup();
+    },
+  };
 }

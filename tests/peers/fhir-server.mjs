@@ -11,6 +11,13 @@
 // body, or each entry.resource of a transaction/batch) is first checked by validate.mjs (Medplum's
 // validator and the official R4 JSON schema); an invalid one gets 400 + OperationOutcome whose
 // issues carry the element path. --no-validate turns that off.
+// Tests steer failures and read what was written through /__test (not FHIR):
+//   POST /__test/fail {"status": 503, "count": 20, "retryAfter": "1"}  the next 20 requests get
+//        503 (with Retry-After when given); {"reset": true, "count": N} closes their connections
+//        without an answer instead (a receiver that is down)
+//   GET  /__test/fail  what is left of it
+//   GET  /__test/log   every write taken (status < 300), in order: [{method, url, entries:
+//        [request.method + ' ' + request.url of each transaction entry], requestId}]
 // The process ends on SIGTERM/SIGINT and, with --exit-on-stdin-close, when its stdin closes (a test
 // that spawns it with a pipe on stdin can then never leave it running).
 import http from 'node:http';
@@ -68,7 +75,40 @@ function readBody(req, limit) {
   });
 }
 
+let failures = { count: 0 };
+let writeQueue = Promise.resolve();
+const serialized = (fn) => {
+  const run = writeQueue.then(fn, fn);
+  writeQueue = run.catch(() => {});
+  return run;
+};
+const writes = [];
+
+async function control(req, res) {
+  if (req.method === 'POST' && req.url === '/__test/fail') {
+    failures = JSON.parse(await readBody(req, 65536));
+    send(res, 200, { ok: true });
+  } else if (req.method === 'GET' && req.url === '/__test/fail') {
+    send(res, 200, failures);
+  } else if (req.method === 'GET' && req.url === '/__test/log') {
+    send(res, 200, writes);
+  } else {
+    send(res, 404, badRequest('unknown test control'));
+  }
+}
+
 async function handle(req, res) {
+  if (req.url.startsWith('/__test/')) return control(req, res);
+  if (failures.count > 0) {
+    failures.count--;
+    if (failures.reset) {
+      req.socket.destroy();
+      return;
+    }
+    send(res, failures.status, badRequest('failure injected by the test'),
+      failures.retryAfter ? { 'retry-after': failures.retryAfter } : {});
+    return;
+  }
   // Everything after the first '/' is the FHIR path relative to the base, query included.
   const url = req.url.replace(/^\/+/, '').replace(/^fhir\/R4\/?/, '');
   let body;
@@ -98,6 +138,13 @@ async function handle(req, res) {
       return;
     }
   }
+  // Medplum runs a transaction with conditional writes at serializable isolation and, for that,
+  // refuses one of more than 8 entries; its MemoryRepository has no isolation at all. Here writes
+  // run one at a time (serializable by construction), a transaction is processed by Medplum entry
+  // by entry, and the first entry that fails fails the whole request with its outcome.
+  const transaction = body?.resourceType === 'Bundle' && body.type === 'transaction';
+  // As sent: Medplum rewrites conditional request URLs in place while it processes them.
+  const entries = Array.isArray(body?.entry) ? body.entry.map((e) => `${e.request?.method} ${e.request?.url}`) : [];
   const fhirReq = {
     method: req.method,
     url,
@@ -106,16 +153,30 @@ async function handle(req, res) {
     params: {},
     query: {},
     headers: req.headers,
-    config: { transactions: true },
+    config: { transactions: !transaction },
   };
-  let result;
-  try {
-    result = await router.handleRequest(fhirReq, repo);
-  } catch (err) {
-    result = [normalizeOperationOutcome(err)];
+  const run = async () => {
+    try {
+      return await router.handleRequest(fhirReq, repo);
+    } catch (err) {
+      return [normalizeOperationOutcome(err)];
+    }
+  };
+  let result = req.method === 'GET' ? await run() : await serialized(run);
+  if (transaction && isOk(result[0]) && result[1]?.entry) {
+    const failed = result[1].entry.find((e) => Number(e.response?.status) >= 300);
+    if (failed) result = [failed.response.outcome ?? badRequest(`transaction entry failed: ${failed.response.status}`)];
   }
   const [outcome, resource] = result;
   const status = getStatus(outcome);
+  if (status < 300 && req.method !== 'GET') {
+    writes.push({
+      method: req.method,
+      url,
+      entries,
+      requestId: req.headers['x-request-id'] || '',
+    });
+  }
   const headers = {};
   if (resource && resource.meta && resource.meta.versionId) headers.etag = `W/"${resource.meta.versionId}"`;
   if (resource && resource.meta && resource.meta.lastUpdated) headers['last-modified'] = new Date(resource.meta.lastUpdated).toUTCString();

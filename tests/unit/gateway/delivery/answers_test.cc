@@ -173,3 +173,34 @@ TEST(RetryAfter, Forms) {
 
 }  // namespace
 }  // namespace fcpgw::gateway
+
+namespace fcpgw::gateway {
+namespace {
+
+TEST(DocumentWrite, ADocumentIsCreatedOnceForItsIdentifier) {
+  std::string error;
+  auto w = delivery::document_write(
+      R"({"resourceType":"Bundle","type":"document","identifier":{"system":"https://x.org/Id/fit-note","value":"FN 1|2"}})",
+      error);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(w->if_none_exist, "identifier=https://x.org/Id/fit-note%7CFN%201%7C2");
+}
+
+TEST(DocumentWrite, OtherBundlesAreNotDocuments) {
+  std::string error;
+  EXPECT_FALSE(delivery::document_write(R"({"resourceType":"Bundle","type":"transaction"})", error));
+  EXPECT_FALSE(delivery::document_write(R"({"resourceType":"Composition"})", error));
+  EXPECT_FALSE(delivery::document_write("not json", error));
+  EXPECT_EQ(error, "");
+}
+
+TEST(DocumentWrite, ADocumentWithoutIdentifierIsRefused) {
+  std::string error;
+  auto w = delivery::document_write(R"({"resourceType":"Bundle","type":"document"})", error);
+  ASSERT_TRUE(w);
+  EXPECT_NE(error.find("no identifier"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace fcpgw::gateway
