@@ -73,6 +73,36 @@ async function freePort() {
   return port;
 }
 
+// Message `step` (0 = S12, 1 and 2 = S14 with a changed note, 3 = S15) of appointment `k`.
+function appointmentStep(k, step) {
+  const id = `OUT${String(k).padStart(3, '0')}`;
+  const base = step === 3 ? CANCEL : setMsh(BOOKING, 9, step === 0 ? 'SIU^S12^SIU_S12' : 'SIU^S14^SIU_S12');
+  let m = base.replace(/APPT-77120/g, `APPT-${id}`).replace(/FCP-2025-004812/g, `FCP-${id}`);
+  if (step === 1 || step === 2) m = m.replace(/^NTE\|1\|\|.*$/m, `NTE|1||Update ${step} for ${id}`);
+  return withId(m, `${id}-${step}`);
+}
+
+// The receiver's writes per appointment, as delivery ids in the order it took them.
+function writesByAppointment(log) {
+  const byKey = new Map();
+  for (const w of log) {
+    const delivery = Number(w.requestId.split('-')[1]);
+    const key = (w.entries.find((e) => e.startsWith('PUT Appointment?')) || '').split('|').pop();
+    if (!byKey.has(key)) byKey.set(key, []);
+    byKey.get(key).push(delivery);
+  }
+  return byKey;
+}
+
+async function assertCancelledOnce(fhir, keys) {
+  for (let k = 0; k < keys; k++) {
+    const id = `OUT${String(k).padStart(3, '0')}`;
+    const found = await search(fhir.base, 'Appointment', `https://fcpgw.example.org/Id/A81001/appointment-filler|APPT-${id}`);
+    assert.equal(found.length, 1, id);
+    assert.equal(found[0].status, 'cancelled', id);
+  }
+}
+
 const fhirDestination = (url) => [
   'destinations.ehr.type=fhir', `destinations.ehr.url=${url}`,
   'destinations.ehr.retry.initial_ms=50', 'destinations.ehr.retry.max_ms=1000',
@@ -182,16 +212,7 @@ describe('FHIR destination: the receiver is down, then fails under load, then re
 
   test('20 appointments, 4 messages each: all arrive, in order per appointment, each once', async () => {
     const KEYS = 20;
-    const perKey = (k, step) => {
-      const id = `OUT${String(k).padStart(3, '0')}`;
-      const base = step === 3 ? CANCEL : setMsh(BOOKING, 9, step === 0 ? 'SIU^S12^SIU_S12' : 'SIU^S14^SIU_S12');
-      const note = step === 0 || step === 3 ? '' : `Update ${step} for ${id}`;
-      let m = base.replace(/APPT-77120/g, `APPT-${id}`).replace(/FCP-2025-004812/g, `FCP-${id}`);
-      if (note) m = m.replace(/^NTE\|1\|\|.*$/m, `NTE|1||${note}`);
-      return withId(m, `${id}-${step}`);
-    };
-    // Steps interleave across keys, as a busy practice system would send them.
-    const wave = (step) => Array.from({ length: KEYS }, (_, k) => perKey(k, step));
+    const wave = (step) => Array.from({ length: KEYS }, (_, k) => appointmentStep(k, step));
 
     // The receiver is not there at all: connections are refused; everything waits.
     assert.ok((await send(gw, [...wave(0), ...wave(1)])).every((c) => c === 'CA'));
@@ -222,29 +243,61 @@ describe('FHIR destination: the receiver is down, then fails under load, then re
 
     // At the receiver: each delivery written exactly once, and per appointment in receipt order.
     const log = await fhir.log();
-    const byDelivery = new Map();
-    const byKey = new Map();
-    for (const w of log) {
-      const delivery = Number(w.requestId.split('-')[1]);
-      assert.ok(!byDelivery.has(delivery), `delivery ${delivery} written twice`);
-      byDelivery.set(delivery, w);
-      const key = (w.entries.find((e) => e.startsWith('PUT Appointment?')) || '').split('|').pop();
-      if (!byKey.has(key)) byKey.set(key, []);
-      byKey.get(key).push(delivery);
-    }
-    assert.equal(byDelivery.size, KEYS * 4);
+    const ids = log.map((w) => w.requestId.split('-')[1]);
+    assert.equal(new Set(ids).size, ids.length, 'a delivery was written twice');
+    assert.equal(ids.length, KEYS * 4);
+    const byKey = writesByAppointment(log);
     assert.equal(byKey.size, KEYS, JSON.stringify([...byKey.keys()]));
-    for (const [key, ids] of byKey) {
-      assert.equal(ids.length, 4, key);
-      assert.deepEqual(ids, [...ids].sort((a, b) => a - b), `${key} out of order: ${ids}`);
+    for (const [key, order] of byKey) {
+      assert.equal(order.length, 4, key);
+      assert.deepEqual(order, [...order].sort((a, b) => a - b), `${key} out of order: ${order}`);
     }
     // And what the receiver holds is the last word for each: one Appointment, cancelled.
-    for (let k = 0; k < KEYS; k++) {
-      const id = `OUT${String(k).padStart(3, '0')}`;
-      const found = await search(fhir.base, 'Appointment', `https://fcpgw.example.org/Id/A81001/appointment-filler|APPT-${id}`);
-      assert.equal(found.length, 1, id);
-      assert.equal(found[0].status, 'cancelled', id);
+    await assertCancelledOnce(fhir, KEYS);
+  });
+});
+
+describe('FHIR destination: the gateway is killed mid-delivery, again and again', () => {
+  let tmp;
+  let fhir;
+  let gw;
+  before(async () => {
+    tmp = tempDir();
+    fhir = await startFhirServer();
+    await fhir.delay(20);
+  });
+  after(async () => {
+    await gw?.kill();
+    await fhir?.stop();
+    tmp?.cleanup();
+  });
+
+  test('after SIGKILLs and restarts everything arrives, in order per appointment, once in effect', async () => {
+    const KEYS = 20;
+    const start = () => startGateway({ cwd: tmp.dir, sets: [...fhirDestination(fhir.base), 'destinations.ehr.concurrency=4'] });
+    gw = await start();
+    const messages = [0, 1, 2, 3].flatMap((step) => Array.from({ length: KEYS }, (_, k) => appointmentStep(k, step)));
+    assert.ok((await send(gw, messages)).every((c) => c === 'CA'));
+    // Kill it while it delivers (a write may have been taken without its answer recorded).
+    let kills = 0;
+    for (let i = 0; i < 5 && !drained(gw); i++) {
+      await sleep(150 + Math.floor(Math.random() * 200));
+      await gw.kill();
+      kills++;
+      gw = await start();
     }
+    assert.ok(kills >= 2, `only ${kills} kills before the backlog drained`);
+    const s = await untilDrained(gw, 120_000);
+    assert.deepEqual(s, { delivered: KEYS * 4 });
+
+    const log = await fhir.log();
+    const written = new Set(log.map((w) => Number(w.requestId.split('-')[1])));
+    assert.equal(written.size, KEYS * 4, 'a delivery never reached the receiver');
+    for (const [key, order] of writesByAppointment(log)) {
+      // A delivery may be written again after a kill, but never after a later one of its key.
+      assert.deepEqual(order, [...order].sort((a, b) => a - b), `${key} out of order: ${order}`);
+    }
+    await assertCancelledOnce(fhir, KEYS);
   });
 });
 

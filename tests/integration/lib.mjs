@@ -128,6 +128,8 @@ export async function startFhirServer({ timeoutMs = 30_000, port: wanted = 0 } =
     /** The next `count` requests fail: {status, count, retryAfter} or {reset: true, count}. */
     fail: (spec) => control('POST', 'fail', spec),
     failuresLeft: async () => (await control('GET', 'fail')).count,
+    /** Every write waits `ms` first. */
+    delay: (ms) => control('POST', 'delay', { ms }),
     /** Every write the server took, in order: [{method, url, entries, requestId}]. */
     log: () => control('GET', 'log'),
   };

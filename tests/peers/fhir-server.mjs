@@ -16,6 +16,7 @@
 //        503 (with Retry-After when given); {"reset": true, "count": N} closes their connections
 //        without an answer instead (a receiver that is down)
 //   GET  /__test/fail  what is left of it
+//   POST /__test/delay {"ms": 50}  every write waits that long first (a slow receiver)
 //   GET  /__test/log   every write taken (status < 300), in order: [{method, url, entries:
 //        [request.method + ' ' + request.url of each transaction entry], requestId}]
 // The process ends on SIGTERM/SIGINT and, with --exit-on-stdin-close, when its stdin closes (a test
@@ -76,6 +77,7 @@ function readBody(req, limit) {
 }
 
 let failures = { count: 0 };
+let delayMs = 0;
 let writeQueue = Promise.resolve();
 const serialized = (fn) => {
   const run = writeQueue.then(fn, fn);
@@ -87,6 +89,9 @@ const writes = [];
 async function control(req, res) {
   if (req.method === 'POST' && req.url === '/__test/fail') {
     failures = JSON.parse(await readBody(req, 65536));
+    send(res, 200, { ok: true });
+  } else if (req.method === 'POST' && req.url === '/__test/delay') {
+    delayMs = Number(JSON.parse(await readBody(req, 65536)).ms) || 0;
     send(res, 200, { ok: true });
   } else if (req.method === 'GET' && req.url === '/__test/fail') {
     send(res, 200, failures);
@@ -162,6 +167,7 @@ async function handle(req, res) {
       return [normalizeOperationOutcome(err)];
     }
   };
+  if (delayMs > 0 && req.method !== 'GET') await new Promise((r) => setTimeout(r, delayMs));
   let result = req.method === 'GET' ? await run() : await serialized(run);
   if (transaction && isOk(result[0]) && result[1]?.entry) {
     const failed = result[1].entry.find((e) => Number(e.response?.status) >= 300);
