@@ -17,9 +17,15 @@
 // Tests steer failures and read what was written through /__test (not FHIR):
 //   POST /__test/fail {"status": 503, "count": 20, "retryAfter": "1"}  the next 20 requests get
 //        503 (with Retry-After when given); {"reset": true, "count": N} closes their connections
-//        without an answer instead (a receiver that is down)
+//        without an answer instead (a receiver that is down); {"dropAfter": true, "count": N}
+//        processes the next N writes and then closes the connection unanswered (a lost response)
 //   GET  /__test/fail  what is left of it
 //   POST /__test/delay {"ms": 50}  every write waits that long first (a slow receiver)
+//   POST /__test/fail {"messageResponse": "fatal-error", "count": 1}  the next $process-message
+//        answers 200 with a response message saying so (also "transient-error")
+// $process-message (which Medplum lacks) is this wrapper's own: it takes a message Bundle (a
+// MessageHeader first), stores it whole as a Bundle, created once for its identifier, and
+// answers 200 with a response message (MessageHeader.response.code "ok").
 //   GET  /__test/log   every write taken (status < 300), in order: [{method, url, entries:
 //        [request.method + ' ' + request.url of each transaction entry], requestId}]
 // The process ends on SIGTERM/SIGINT and, with --exit-on-stdin-close, when its stdin closes (a test
@@ -117,7 +123,7 @@ async function handle(req, res) {
     send(res, 401, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'login', diagnostics: 'bearer token required' }] });
     return;
   }
-  if (failures.count > 0) {
+  if (failures.count > 0 && !failures.messageResponse && !failures.dropAfter) {
     failures.count--;
     if (failures.reset) {
       req.socket.destroy();
@@ -160,6 +166,7 @@ async function handle(req, res) {
   // refuses one of more than 8 entries; its MemoryRepository has no isolation at all. Here writes
   // run one at a time (serializable by construction), a transaction is processed by Medplum entry
   // by entry, and the first entry that fails fails the whole request with its outcome.
+  if (req.method === 'POST' && url === '$process-message') return processMessage(req, res, body);
   const transaction = body?.resourceType === 'Bundle' && body.type === 'transaction';
   // As sent: Medplum rewrites conditional request URLs in place while it processes them.
   const entries = Array.isArray(body?.entry) ? body.entry.map((e) => `${e.request?.method} ${e.request?.url}`) : [];
@@ -196,6 +203,7 @@ async function handle(req, res) {
       requestId: req.headers['x-request-id'] || '',
     });
   }
+  if (status < 300 && req.method !== 'GET' && loseAnswer(req)) return;
   const headers = {};
   if (resource && resource.meta && resource.meta.versionId) headers.etag = `W/"${resource.meta.versionId}"`;
   if (resource && resource.meta && resource.meta.lastUpdated) headers['last-modified'] = new Date(resource.meta.lastUpdated).toUTCString();
@@ -209,6 +217,54 @@ const onRequest = (req, res) => {
     else res.destroy();
   });
 };
+// True (and the connection dropped) when this answer is to be lost.
+function loseAnswer(req) {
+  if (!(failures.count > 0 && failures.dropAfter)) return false;
+  failures.count--;
+  req.socket.destroy();
+  return true;
+}
+
+async function processMessage(req, res, bundle) {
+  const header = bundle?.entry?.[0]?.resource;
+  if (bundle?.resourceType !== 'Bundle' || bundle.type !== 'message' || header?.resourceType !== 'MessageHeader') {
+    send(res, 400, badRequest('$process-message takes a message Bundle whose first entry is a MessageHeader'));
+    return;
+  }
+  let code = 'ok';
+  if (failures.count > 0 && failures.messageResponse) {
+    failures.count--;
+    code = failures.messageResponse;
+  }
+  if (code === 'ok') {
+    const id = bundle.identifier;
+    const [outcome] = await serialized(() => router.handleRequest({
+      method: 'POST', url: 'Bundle', pathname: '', body: bundle, params: {}, query: {}, config: {},
+      headers: id?.value ? { 'if-none-exist': `identifier=${id.system ? `${id.system}|` : ''}${id.value}` } : {},
+    }, repo).catch((err) => [normalizeOperationOutcome(err)]));
+    if (!isOk(outcome)) {
+      send(res, getStatus(outcome), outcome);
+      return;
+    }
+    writes.push({ method: 'POST', url: '$process-message', entries: [], requestId: req.headers['x-request-id'] || '' });
+    if (loseAnswer(req)) return;
+  }
+  send(res, 200, {
+    resourceType: 'Bundle',
+    type: 'message',
+    timestamp: new Date().toISOString(),
+    entry: [{
+      fullUrl: 'urn:uuid:00000000-0000-4000-8000-000000000001',
+      resource: {
+        resourceType: 'MessageHeader',
+        eventCoding: header.eventCoding,
+        source: { endpoint: 'http://127.0.0.1/fhir-server' },
+        response: { identifier: header.id || bundle.id || '00000000-0000-4000-8000-000000000000', code },
+      },
+    }],
+  });
+}
+
 const server = opts.tlsCert
   ? https.createServer({
     cert: fs.readFileSync(opts.tlsCert),
