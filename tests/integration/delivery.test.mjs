@@ -269,4 +269,49 @@ describe('reload of mappings and routes', () => {
     assert.deepEqual(await send(gw, [withId(BOOKING, 'RL-3')]), ['AA']);
     assert.equal(await until('the third file', () => profileOf('RL-3')), 'https://example.org/StructureDefinition/Reloaded');
   });
+
+  test('SIGHUP under load: nothing is lost, and what is sent after the reload uses the new mapping', async () => {
+    const file = path.join(mappingsDir, 'siu-to-fhir.json');
+    const original = fs.readFileSync(path.join(SOURCE_DIR, 'mappings', 'siu-to-fhir.json'), 'utf8');
+    const old = 'https://fhir.hl7.org.uk/StructureDefinition/UKCore-Appointment';
+    const next = 'https://example.org/StructureDefinition/UnderLoad';
+    assert.ok(original.includes(old));
+    fs.writeFileSync(file, original); // undo the broken file of the test before
+    const reloads = () => (gw.stderr().match(/"event":"serve\.reloaded"/g) || []).length;
+    const before = reloads();
+    gw.proc.kill('SIGHUP');
+    await until('the reload of the original', () => reloads() === before + 1);
+
+    // Four senders stream bookings; halfway, the mapping changes and SIGHUP is sent.
+    const sent = []; // {id, at}
+    let reloadedAt = Infinity;
+    let stop = false;
+    const sender = async (c) => {
+      const conn = await mllpConnect(gw.mllp);
+      for (let i = 0; !stop; i++) {
+        const id = `LD-${c}-${i}`;
+        const at = Date.now();
+        assert.equal(field(await conn.request(withId(BOOKING, id), 10_000), 'MSA', 1), 'AA');
+        sent.push({ id, at });
+      }
+      conn.end();
+    };
+    const senders = [0, 1, 2, 3].map(sender);
+    await sleep(700);
+    fs.writeFileSync(file, original.split(old).join(next));
+    gw.proc.kill('SIGHUP');
+    await until('the reload under load', () => reloads() === before + 2);
+    reloadedAt = Date.now();
+    await sleep(700);
+    stop = true;
+    await Promise.all(senders);
+
+    const after = sent.filter((m) => m.at > reloadedAt);
+    assert.ok(sent.length > after.length && after.length > 0, `${sent.length} sent, ${after.length} after the reload`);
+    for (const m of sent) {
+      const profile = await until(`the file of ${m.id}`, () => profileOf(m.id));
+      if (m.at > reloadedAt) assert.equal(profile, next, m.id);
+      else assert.ok(profile === old || profile === next, `${m.id}: ${profile}`);
+    }
+  });
 });

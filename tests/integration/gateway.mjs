@@ -43,6 +43,12 @@ export function setMsh(message, n, value) {
   return segs.join('\r');
 }
 
+// Gateways still running when the test process exits are killed with it.
+const running = new Set();
+process.on('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
+
 /**
  * Starts `fcpgw serve` in `cwd` with `--set` overrides (ports default to 0). Resolves once it
  * prints its ready line: {proc, mllp: {host, port, tls}, http: {...}, journal, stderr(), stop(),
@@ -54,7 +60,7 @@ export async function startGateway({ cwd, sets = [], env = {}, config, timeoutMs
   const all = ['listeners.mllp.port=0', 'listeners.http.port=0', ...sets];
   for (const s of all) args.push('--set', s);
   const proc = spawn(BIN, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  process.on('exit', () => proc.kill('SIGKILL'));
+  running.add(proc);
   let out = '';
   let err = '';
   proc.stderr.on('data', (d) => {
@@ -76,6 +82,7 @@ export async function startGateway({ cwd, sets = [], env = {}, config, timeoutMs
     });
   });
   proc.removeAllListeners('exit');
+  proc.on('exit', () => running.delete(proc));
   const endpoint = (name) => {
     const m = ready.match(new RegExp(`${name}(\\+tls)? (\\S+):(\\d+)`));
     return m ? { host: m[2], port: Number(m[3]), tls: Boolean(m[1]) } : null;
