@@ -16,6 +16,7 @@ work=$(mktemp -d "${build}/delivery.XXXXXX")
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
+trap 'echo "bench/delivery.sh: failed at line $LINENO; gateway log:" >&2; tail -5 gateway.log >&2' ERR
 cd "$work"
 msg="$here/data/siu_s12_uk.hl7"
 
@@ -41,12 +42,14 @@ start_gateway() {  # start_gateway URL
     --set log.level=warn $(destination_sets "$1") > ready.txt 2> gateway.log &
   gw=$!
   pids+=($gw)
-  for _ in $(seq 100); do grep -q ready ready.txt 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 300); do grep -q ready ready.txt 2>/dev/null && break; sleep 0.1; done
+  grep -q ready ready.txt || { echo "bench/delivery.sh: the gateway did not start" >&2; cat ready.txt gateway.log >&2; exit 1; }
   mllp_port=$(sed -n 's/.*mllp [^:]*:\([0-9]*\).*/\1/p' ready.txt)
   http_port=$(sed -n 's/.*http [^:]*:\([0-9]*\).*/\1/p' ready.txt)
 }
 metric() {  # metric NAME: the value of a gauge or counter line that starts with NAME
-  curl -s "http://127.0.0.1:$http_port/metrics" | awk -v n="$1" 'index($0, n) == 1 { print $NF; exit }'
+  { curl -s "http://127.0.0.1:$http_port/metrics" || true; } |
+    awk -v n="$1" 'index($0, n) == 1 { print $NF; exit }'
 }
 depth() { metric "fcpgw_delivery_queue_depth{destination=\"$dest\"}"; }
 delivered() { metric "fcpgw_deliveries_total{destination=\"$dest\",outcome=\"delivered\"}"; }
@@ -64,7 +67,7 @@ latency() {
   curl -s "http://127.0.0.1:$http_port/metrics" |
     awk -v d="$dest" -F'[{}" ]+' '
       $1 == "fcpgw_delivery_latency_seconds_bucket" && $0 ~ "destination=\"" d "\"" {
-        for (i = 2; i < NF; i++) if ($i == "le=") le = $(i + 1);
+        for (i = 2; i < NF; i++) if ($i ~ /le=$/) le = $(i + 1);
         n++; bound[n] = le; cum[n] = $NF }
       END { total = cum[n]; p50 = ""; p99 = "";
         for (i = 1; i <= n; i++) {
@@ -96,9 +99,11 @@ per=$(( backlog / 64 ))
   --count "$per" --file "$msg" > /dev/null
 kill "$gw"; wait "$gw" 2>/dev/null || true
 [ "$kind" = directory ] && { rm -f var/outbox; mkdir -p var/outbox; }
+# The open deliveries, counted in the journal before the gateway starts again.
+queued=$("$build/gateway/fcpgw" journal stats --journal var/journal.db --json |
+  python3 -c 'import json, sys; print(sum(d["count"] for d in json.load(sys.stdin)["deliveries"] if d["state"] in ("waiting", "ready")))')
 t0=$(date +%s.%N)
 start_gateway "$url"
-queued=$(depth)
 wait_drained
 t1=$(date +%s.%N)
 echo "{\"destination\":\"$kind\",\"backlog\":${queued:-0},\"seconds_to_drain\":$(echo "$t1 - $t0" | bc),\"per_second\":$(echo "${queued:-0} / ($t1 - $t0)" | bc)}"
