@@ -30,7 +30,7 @@ destination_sets() {
   if [ "$kind" = directory ]; then
     echo "--set destinations.outbox.concurrency=8"
   else
-    echo "--set destinations={\"sink\":{\"type\":\"fhir\",\"url\":\"$1\",\"concurrency\":8,\"retry\":{\"initial_ms\":200,\"max_ms\":1000}}}"
+    echo "--set destinations={\"sink\":{\"type\":\"fhir\",\"url\":\"$1\",\"concurrency\":${FCPGW_BENCH_CONCURRENCY:-8},\"retry\":{\"initial_ms\":200,\"max_ms\":1000}}}"
     echo "--set routes=[{\"name\":\"all\",\"destinations\":[\"sink\"]}]"
   fi
 }
