@@ -67,6 +67,7 @@ struct Dispatcher::Lane : std::enable_shared_from_this<Dispatcher::Lane> {
   std::condition_variable feed_cv, work_cv;
   std::deque<journal::Due> queue;
   std::vector<std::int64_t> in_flight;  // claimed, until its outcome is committed
+  std::size_t recording = 0;             // of those, attempted and waiting for the commit
   bool wake = true;
   bool stopping = false;
   std::int64_t next_due_ms = kNever;  // earliest retry this lane scheduled
@@ -81,7 +82,18 @@ struct Dispatcher::Lane : std::enable_shared_from_this<Dispatcher::Lane> {
   std::int64_t now() const {
     return dispatcher.options_.clock_ms ? dispatcher.options_.clock_ms() : system_ms();
   }
+  // Claimed work queued or being attempted: enough to keep every worker busy.
   std::size_t capacity() const { return config.concurrency * 2; }
+  // Claimed work in all, including attempts whose outcome waits for its journal commit: a
+  // commit (an fsync) takes longer than a fast receiver's answer, so many wait at once and
+  // share one commit.
+  static constexpr std::size_t kMaxInFlight = 1024;
+  // How many more may be claimed now.
+  std::size_t room() const {
+    const std::size_t busy = in_flight.size() - recording;
+    if (busy >= capacity() || in_flight.size() >= kMaxInFlight) return 0;
+    return std::min(capacity() - busy, kMaxInFlight - in_flight.size());
+  }
 
   void feed();
   void work(std::size_t worker);
@@ -94,12 +106,16 @@ void Dispatcher::Lane::feed() {
   std::int64_t next_poll = 0;
   while (!stopping) {
     const std::int64_t t = now();
-    const bool room = in_flight.size() < capacity();
+    // Claim in batches (when half the workers' share is free, or nothing is queued), so that
+    // one query serves many deliveries.
+    const std::size_t free = this->room();
+    const bool room = free > 0 && (free >= config.concurrency || queue.empty());
     if (room && (wake || t >= next_poll || t >= next_due_ms)) {
       wake = false;
       if (t >= next_due_ms) next_due_ms = kNever;
-      const std::vector<std::int64_t> exclude = in_flight;
-      const std::size_t limit = capacity() - in_flight.size();
+      std::vector<std::int64_t> exclude = in_flight;
+      std::sort(exclude.begin(), exclude.end());
+      const std::size_t limit = free;
       lock.unlock();
       journal::Error error;
       std::vector<journal::Due> due =
@@ -145,6 +161,7 @@ void Dispatcher::Lane::finished(std::int64_t id, std::int64_t retry_at) {
   {
     std::lock_guard lock(m);
     in_flight.erase(std::remove(in_flight.begin(), in_flight.end(), id), in_flight.end());
+    --recording;
     if (retry_at != kNever) next_due_ms = std::min(next_due_ms, retry_at);
     wake = true;  // the next delivery of the key may be ready now
   }
@@ -251,6 +268,11 @@ void Dispatcher::Lane::attempt(journal::Due& due, std::size_t worker) {
             {"ms", o.duration_ms}});
 
   const std::int64_t retry_at = o.state == DeliveryState::ready ? o.due_ms : kNever;
+  {
+    std::lock_guard lock(m);
+    ++recording;
+  }
+  feed_cv.notify_one();  // a worker's share is free: the feeder may claim more
   dispatcher.journal_.record(
       std::move(o), [lane = shared_from_this(), id = due.id, retry_at](
                         std::optional<journal::Error> error, std::int64_t) {

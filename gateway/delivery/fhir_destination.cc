@@ -102,14 +102,17 @@ Result classify_fhir_answer(int status, std::string_view retry_after_header, std
                             std::chrono::system_clock::time_point now) {
   Result r;
   r.code = std::to_string(status);
+  const bool success = status >= 200 && status < 300;
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  // A success needs no reading except in message mode; an answer that is not, for its issue
+  // codes.
+  if (!success || message_mode) doc.Parse(body.data(), body.size());
   const bool json = !doc.HasParseError() && doc.IsObject();
   const std::string codes = json ? issue_codes(doc) : std::string();
   r.reason = "HTTP " + r.code + " from " + where;
   if (!codes.empty()) r.reason += " (OperationOutcome: " + codes + ")";
 
-  if (status >= 200 && status < 300) {
+  if (success) {
     r.kind = Kind::delivered;
     if (message_mode && json) {
       // $process-message answers 200 with a response message whose MessageHeader says how

@@ -238,8 +238,8 @@ class Journal {
   virtual Stats stats() = 0;
 
   /// Ready deliveries to `destination` due at `now_ms`, oldest first, at most `limit`, skipping
-  /// the ids in `exclude` (in flight). Only the first open delivery of an ordering key is ever
-  /// ready, so the claimed work never holds two of one key.
+  /// the ids in `exclude` (in flight; sorted ascending). Only the first open delivery of an
+  /// ordering key is ever ready, so the claimed work never holds two of one key.
   virtual std::vector<Due> claim(std::string_view destination, std::int64_t now_ms,
                                  std::size_t limit, const std::vector<std::int64_t>& exclude,
                                  Error* error = nullptr) = 0;

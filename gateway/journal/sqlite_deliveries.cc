@@ -256,7 +256,7 @@ bool DeliveryStore::claim(std::string_view destination, std::int64_t now_ms, std
   int rc = SQLITE_DONE;
   while (out.size() < limit && (rc = claim_.step()) == SQLITE_ROW) {
     const std::int64_t id = claim_.column_int64(0);
-    if (std::find(exclude.begin(), exclude.end(), id) != exclude.end()) continue;
+    if (std::binary_search(exclude.begin(), exclude.end(), id)) continue;
     Due d;
     d.id = id;
     d.message_id = claim_.column_int64(1);
