@@ -220,7 +220,9 @@ struct Producer {
 
 // ---- v2 -> FHIR plan --------------------------------------------------------------------
 
-enum class NodeKind : std::uint8_t { object, array, literal, tmpl, produce, ref };
+/// `choose`: the children are the cases (each with its own `when`); the first that holds and
+/// gives a value is written.
+enum class NodeKind : std::uint8_t { object, array, literal, tmpl, produce, ref, choose };
 struct Node {
   // Fields read on every visit first (a plan has hundreds of nodes, walked once per message);
   // the names kept for tracing and messages last.

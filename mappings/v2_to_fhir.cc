@@ -933,6 +933,14 @@ bool V2Run::value(const Node& n) {
       out.append(ids[identity(target)].ref, CachedId::kRefSize);
       return true;
     }
+    case NodeKind::choose:
+      for (const auto& c : n.children) {
+        if (c.when && !eval(*c.when)) continue;
+        const std::size_t mark = out.size();
+        if (value(c)) return true;
+        out.resize(mark);
+      }
+      return false;
     case NodeKind::object: {
       if (n.is_constant && !trace) {
         out.append(n.constant);

@@ -157,6 +157,39 @@ TEST(Rules, FromMapElseAndTransforms) {
   EXPECT_TRUE(patient(d)["active"].GetBool());
 }
 
+TEST(Rules, ChooseWritesTheFirstCaseThatHoldsAndGivesAValue) {
+  auto e = load_ok(mapping_with(R"([
+    {"path":"gender","choose":[
+      {"when":{"equals":["PID-8","M"]},"value":"other"},
+      {"when":{"present":"PID-30"},"value":"unknown"},
+      {"when":{"present":"PID-8"},"from":"PID-6","map":"t-sex"},
+      {"from":"PID-8","map":"t-sex"}]},
+    {"path":"active","choose":[{"when":{"absent":"PID-3"},"value":false},{"value":true}]},
+    {"path":"birthDate","choose":[{"when":{"absent":"PID-7"},"value":"2000-01-01"}]}])"));
+  auto d = run(e);
+  // case 0 does not hold, case 1 refers to an absent field, case 2 holds but gives nothing
+  // (PID-6 is empty), so case 3 is written.
+  EXPECT_STREQ(patient(d)["gender"].GetString(), "female");
+  EXPECT_TRUE(patient(d)["active"].GetBool());
+  EXPECT_FALSE(patient(d).HasMember("birthDate"));  // no case applies: nothing written
+}
+
+TEST(Loader, ChooseCasesAreChecked) {
+  EXPECT_NE(first_error(mapping_with(R"([{"path":"gender","choose":[]}])")).find("non-empty array"),
+            std::string::npos);
+  EXPECT_NE(first_error(mapping_with(R"([{"path":"gender","choose":[{"value":"male"},{"when":{"present":"PID-8"},"value":"female"}]}])"))
+                .find("only the last case may go without"),
+            std::string::npos);
+  EXPECT_NE(first_error(mapping_with(R"([{"path":"gender","choose":[{"value":"male","from":"PID-8"}]}])"))
+                .find("a case has exactly one of"),
+            std::string::npos);
+  EXPECT_EQ(first_error(mapping_with(R"([{"path":"gender","choose":[{"from":"PID-8","map":"nope"}]}])")),
+            "m.json: resources[0].set[0] (path \"gender\").choose[0]: unknown code table 'nope'");
+  EXPECT_NE(first_error(mapping_with(R"([{"path":"gender","value":"male","choose":[{"value":"x"}]}])"))
+                .find("exactly one of"),
+            std::string::npos);
+}
+
 TEST(Rules, EachOverRepetitionsAndConditions) {
   auto e = load_ok(mapping_with(R"([
     {"path":"identifier[+]","each":"PID-3","when":{"equals":["PID-3.4","Y"]},
