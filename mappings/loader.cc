@@ -1500,8 +1500,13 @@ class Loader {
         error(crule, "a case has exactly one of \"value\", \"from\", \"set\", \"ref\"");
         continue;
       }
-      if (!c.HasMember("when") && i + 1 != cases.Size())
-        error(crule, "only the last case may go without \"when\" (the cases after it could never apply)");
+      // A literal without `when` always applies: the cases after it could never be reached.
+      const bool always = !c.HasMember("when") && c.HasMember("value") && !c["value"].IsObject() &&
+                          !c["value"].IsArray() &&
+                          !(c["value"].IsString() &&
+                            std::string_view(c["value"].GetString()).find('{') != std::string_view::npos);
+      if (always && i + 1 != cases.Size())
+        error(crule, "a literal case without \"when\" must be the last (the cases after it could never apply)");
       n.children.emplace_back();
       Node& cn = n.children.back();
       const std::string cid = rid + ".choose[" + std::to_string(i) + "]";

@@ -178,7 +178,7 @@ TEST(Loader, ChooseCasesAreChecked) {
   EXPECT_NE(first_error(mapping_with(R"([{"path":"gender","choose":[]}])")).find("non-empty array"),
             std::string::npos);
   EXPECT_NE(first_error(mapping_with(R"([{"path":"gender","choose":[{"value":"male"},{"when":{"present":"PID-8"},"value":"female"}]}])"))
-                .find("only the last case may go without"),
+                .find("must be the last"),
             std::string::npos);
   EXPECT_NE(first_error(mapping_with(R"([{"path":"gender","choose":[{"value":"male","from":"PID-8"}]}])"))
                 .find("a case has exactly one of"),
