@@ -93,6 +93,16 @@ class Translator {
         failed_ = true;
         return;
       }
+      // What `validate` reports as an error is refused here: never write invalid FHIR.
+      const std::vector<service::Issue> invalid = service::check_fhir_translation(t.output);
+      if (service::has_errors(invalid)) {
+        trace_.clear();
+        for (const service::Issue& i : invalid)
+          if (i.severity == fhir::Severity::error || i.severity == fhir::Severity::fatal)
+            rep_.error(where, service::to_text(i));
+        failed_ = true;
+        return;
+      }
       if (!opt_.quiet) report_engine_issues(rep_, where, t.issues, true, true);
       if (opt_.trace) trace_.flush(rep_.stream(), where, t.mapping);
       emit_fhir(t.output, where);

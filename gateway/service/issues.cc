@@ -128,6 +128,23 @@ Issue from_mapping(const mappings::Issue& m, bool v2_input) {
   return i;
 }
 
+std::vector<Issue> check_fhir_translation(std::string_view json) {
+  std::vector<Issue> out;
+  auto doc = fhir::parse(json);
+  if (!doc) {
+    Issue i;
+    i.type = fhir::IssueType::exception;
+    i.message = "the FHIR translation is not valid JSON";
+    out.push_back(std::move(i));
+    return out;
+  }
+  for (const fhir::Issue& f : fhir::validate(doc->root())) {
+    out.push_back(from_fhir(f));
+    out.back().message = "in the FHIR translation: " + f.message;
+  }
+  return out;
+}
+
 Issue from_fhir(const fhir::Issue& f) {
   Issue i;
   i.severity = f.severity;
