@@ -640,7 +640,7 @@ std::size_t json_plain_prefix(std::string_view s) noexcept {
   return json_plain_run(s.data(), s.size());
 }
 
-void append_json_escaped(std::string& out, std::string_view s, bool latin1) {
+void append_json_escaped(std::string& out, std::string_view s, bool latin1, bool fhir_text) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::size_t run = 0;  // start of the pending run of bytes copied verbatim
   std::size_t i = 0;
@@ -672,6 +672,8 @@ void append_json_escaped(std::string& out, std::string_view s, bool latin1) {
       out.append("\\r");
     } else if (c == '\t') {
       out.append("\\t");
+    } else if (fhir_text) {
+      // left out: a FHIR string may not hold a control character other than tab, CR or LF
     } else {
       out.append("\\u00");
       out.push_back(kHex[c >> 4]);
@@ -683,7 +685,15 @@ void append_json_escaped(std::string& out, std::string_view s, bool latin1) {
   out.append(s.data() + run, n - run);
 }
 
-void append_json_string(std::string& out, std::string_view s, bool latin1) {
+bool has_fhir_forbidden_control(std::string_view s) noexcept {
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return true;
+  }
+  return false;
+}
+
+void append_json_string(std::string& out, std::string_view s, bool latin1, bool fhir_text) {
   const std::size_t n = s.size();
   if (json_plain_run(s.data(), n) == n) {  // nothing to escape: one write, quotes included
     const std::size_t at = out.size();
@@ -695,7 +705,7 @@ void append_json_string(std::string& out, std::string_view s, bool latin1) {
     return;
   }
   out.push_back('"');
-  append_json_escaped(out, s, latin1);
+  append_json_escaped(out, s, latin1, fhir_text);
   out.push_back('"');
 }
 

@@ -211,6 +211,13 @@ struct V2Run {
   bool cx_system_value(const Resolved& r, std::string& sys, std::string& val);
   std::string_view national_system(std::string_view type, std::string_view aa_ns) const;
   void check_utf8();
+  void check_controls();
+  /// Warns 102, with `message`, at each component (MSH from MSH-3) for which `bad` holds;
+  /// `maybe` (true whenever `bad` could hold for a part of the text) skips clean segments,
+  /// fields and repetitions without splitting them.
+  void warn_components(bool (*maybe)(std::string_view, const hl7v2::Delimiters&),
+                       bool (*bad)(std::string_view, const hl7v2::Delimiters&),
+                       const std::string& message);
   bool xcn_system_value(const Resolved& r, std::string& sys, std::string& val,
                         std::string_view rule);
   bool structure(Tf tf, const Resolved& r, std::string_view rule);

@@ -237,7 +237,7 @@ void V2Run::json_plain(std::string_view text) {
     return;
   }
   tmp_json.clear();
-  append_json_string(tmp_json, text, latin1);
+  append_json_string(tmp_json, text, latin1, /*fhir_text=*/true);
   out.append(tmp_json);
 }
 
@@ -1207,24 +1207,63 @@ void V2Run::check_utf8() {
       : iequals(cs, "UNICODE UTF-8")
           ? "not valid UTF-8 (MSH-18 says UNICODE UTF-8): replaced with U+FFFD"
           : "not valid UTF-8 (MSH-18 names no single-byte set fcpgw reads): replaced with U+FFFD";
+  constexpr auto not_utf8 = [](std::string_view text, const hl7v2::Delimiters&) {
+    return !valid_utf8(text);
+  };
+  warn_components(not_utf8, not_utf8, message);
+}
+
+namespace {
+
+// A control character as a raw byte, or a hex escape (`\X00\`) that could decode to one.
+bool may_hold_control(std::string_view raw, const hl7v2::Delimiters& d) {
+  if (has_fhir_forbidden_control(raw)) return true;
+  for (std::size_t at = raw.find(d.escape); at != std::string_view::npos && at + 1 < raw.size();
+       at = raw.find(d.escape, at + 1))
+    if (raw[at + 1] == 'X' || raw[at + 1] == 'x') return true;
+  return false;
+}
+
+bool holds_control(std::string_view raw, const hl7v2::Delimiters& d) {
+  if (!may_hold_control(raw, d)) return false;
+  std::string text;
+  append_v2_text(text, raw, d);
+  return has_fhir_forbidden_control(text);
+}
+
+}  // namespace
+
+// Control characters (a raw byte, or an escape such as `\X00\` or `\X07\`) may not appear in
+// a FHIR string (only tab, CR and LF may). The JSON writer leaves them out of FHIR text, which
+// changes the text, so each component that has them is reported as a warning (102) at its place.
+void V2Run::check_controls() {
+  if (!may_hold_control(msg.raw(), d)) return;
+  warn_components(may_hold_control, holds_control,
+                  "holds control characters (below U+0020, other than tab, CR and LF) that a "
+                  "FHIR string may not: left out of the FHIR text");
+}
+
+void V2Run::warn_components(bool (*maybe)(std::string_view, const hl7v2::Delimiters&),
+                            bool (*bad)(std::string_view, const hl7v2::Delimiters&),
+                            const std::string& message) {
   const std::size_t n = msg.segment_count();
   std::string loc;
   for (std::size_t i = 1; i <= n; ++i) {
     const hl7v2::Segment seg = msg.segment(i);
-    if (valid_utf8(seg.raw())) continue;
+    if (!maybe(seg.raw(), d)) continue;
     std::size_t occ = 1;
     for (std::size_t k = 1; k < i; ++k) occ += keys[k - 1] == keys[i - 1] ? 1 : 0;
     const std::size_t fields = seg.field_count();
     for (std::size_t f = i == 1 ? 3 : 1; f <= fields; ++f) {
-      if (valid_utf8(seg.field(f))) continue;
+      if (!maybe(seg.field(f), d)) continue;
       const std::size_t reps = seg.repetition_count(f);
       for (std::size_t rep = 1; rep <= reps; ++rep) {
         const std::string_view value = seg.repetition(f, rep);
-        if (valid_utf8(value)) continue;
+        if (!maybe(value, d)) continue;
         std::size_t comp = 0;
         for (std::string_view c : hl7v2::Split(value, d.component)) {
           ++comp;
-          if (valid_utf8(c)) continue;
+          if (!bad(c, d)) continue;
           loc.assign(seg.id());
           if (occ > 1) loc.append("[").append(std::to_string(occ)).append("]");
           loc.append("-").append(std::to_string(f)).append("[").append(std::to_string(rep));
@@ -1240,6 +1279,7 @@ void V2Run::run() {
   const V2ToFhirPlan& fp = mapping.forward;
   rejects(fp.rejects);
   if (!latin1) check_utf8();
+  check_controls();
   if (message_shape && !fp.message_header) {
     issue(Severity::error, "MSH-9", "207",
           "this mapping has no FHIR message shape (bundle.message-header)", {});

@@ -190,6 +190,35 @@ TEST(Loader, ChooseCasesAreChecked) {
             std::string::npos);
 }
 
+TEST(Rules, ControlCharactersLeftOutOfFhirTextWithALocatedWarning) {
+  auto e = load_ok(mapping_with(R"([
+    {"path":"name[+]","each":"PID-5","set":[{"path":"family","from":"PID-5.1"},{"path":"given[+]","from":"PID-5.2"}]}])"));
+  const std::string msg = std::string(
+      "MSH|^~\\&|APP|A81001|RCV|RCVF|20240612080000||SIU^S12^SIU_S12|M1|P|2.5.1\r"
+      "PID|1||111^^^X^MR||Doe\\X00\\^Jane~Roe^Ja") + '\x07' + "net\r";
+  auto m = hl7v2::Message::parse(msg);
+  ASSERT_TRUE(m);
+  auto t = e.v2_to_fhir(*m);
+  ASSERT_TRUE(t);
+  auto d = *fhir::parse(t->output);
+  EXPECT_STREQ(patient(d)["name"][0]["family"].GetString(), "Doe");
+  EXPECT_STREQ(patient(d)["name"][1]["given"][0].GetString(), "Janet");
+  std::vector<std::string> where;
+  for (const auto& i : t->issues) {
+    EXPECT_EQ(i.code, "102");
+    EXPECT_EQ(i.severity, Severity::warning);
+    where.push_back(i.location);
+  }
+  EXPECT_EQ(where, (std::vector<std::string>{"PID-5[1].1", "PID-5[2].2"}));
+  // A hex escape that is not a control character is no reason to warn.
+  auto clean = hl7v2::Message::parse(
+      "MSH|^~\\&|APP|A81001|RCV|RCVF|20240612080000||SIU^S12^SIU_S12|M1|P|2.5.1\r"
+      "PID|1||111^^^X^MR||Doe\\X41\\^Jane\r");
+  auto t2 = e.v2_to_fhir(*clean);
+  ASSERT_TRUE(t2);
+  EXPECT_TRUE(t2->issues.empty());
+}
+
 TEST(Rules, EachOverRepetitionsAndConditions) {
   auto e = load_ok(mapping_with(R"([
     {"path":"identifier[+]","each":"PID-3","when":{"equals":["PID-3.4","Y"]},

@@ -166,6 +166,19 @@ TEST(Text, JsonEscapingAndUtf8) {
   EXPECT_EQ(out, "Zo\xC3\xAB");
 }
 
+TEST(Text, FhirTextLeavesOutControlCharactersButTabCrLf) {
+  std::string out;
+  append_json_escaped(out, std::string("a\x00" "b\x07" "c\td\re\nf\x1F", 12), false, true);
+  EXPECT_EQ(out, "abc\\td\\re\\nf");
+  out.clear();
+  append_json_string(out, std::string("\x00", 1), false, true);
+  EXPECT_EQ(out, "\"\"");
+  EXPECT_TRUE(has_fhir_forbidden_control(std::string("x\x00", 2)));
+  EXPECT_TRUE(has_fhir_forbidden_control("\x1B[0m"));
+  EXPECT_FALSE(has_fhir_forbidden_control("tab\there\r\n"));
+  EXPECT_FALSE(has_fhir_forbidden_control("Zo\xC3\xAB \x7F"));
+}
+
 TEST(Text, JsonEscapingAtEveryOffset) {
   // Plain runs are skipped 16 and 8 bytes at a time: put each kind of byte that needs a closer
   // look at every offset of a 40-byte string, and next to a second one.
