@@ -542,15 +542,20 @@ bool V2Run::scalar(Tf tf, std::string_view v, std::string& dst, const Resolved& 
       return true;
     }
     case Tf::base64: {
-      // Base64 data as sent (ED.5): checked, never re-encoded; line breaks are not allowed.
-      const auto t = trim(v);
-      if (t.empty()) return false;
-      if (!fhir::valid_base64(t)) {
-        issue(Severity::warning, location(r), "102",
-              "not valid base64 (RFC 4648 alphabet and padding); the data is left out", rule);
+      // Base64 data as sent (ED.5): checked, never re-encoded. MIME-style line breaks (sent as
+      // escapes such as \X0D\\X0A\) and blanks are removed; anything else that is not base64
+      // refuses the message: an empty or partial document must never be filed in its place
+      // (it is a conditional create, so the corrected resend would then be ignored).
+      const std::size_t start = dst.size();
+      for (const char c : v)
+        if (c != '\r' && c != '\n' && c != ' ' && c != '\t') dst.push_back(c);
+      if (dst.size() == start) return false;
+      if (!fhir::valid_base64(std::string_view(dst).substr(start))) {
+        dst.resize(start);
+        issue(Severity::error, location(r), "102",
+              "not valid base64 (RFC 4648 alphabet and padding): the document is refused", rule);
         return false;
       }
-      dst.append(t);
       return true;
     }
     case Tf::base64_encode:
