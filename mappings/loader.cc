@@ -59,6 +59,7 @@ const std::vector<TransformInfo>& transform_catalogue() {
       {"formatted-text", Tf::formatted_text, false, false, true, false, {}, {}},
       {"mime-ed-type", Tf::mime_ed_type, false, false, false, true, {}, {}},
       {"mime-ed-subtype", Tf::mime_ed_subtype, false, false, false, true, {}, {}},
+      {"id-base-facility", Tf::id_base_facility, false, false, false, true, {}, {}},
       {"fhir-dtm", Tf::fhir_dtm, false, false, false, true, {}, {}},
       {"minutes-between", Tf::minutes_between, false, false, false, true, {"end"}, {}},
   };
@@ -1657,11 +1658,23 @@ class Loader {
       reverse_ = false;
       return;
     }
+    compile_segments("segments", doc["segments"], plan.segments, true);
+    if (plan.segments.empty() || plan.segments[0].id != "MSH")
+      error("segments", "the first segment must be MSH");
+    reverse_ = false;
+  }
+
+  void compile_segments(const std::string& rule, const Value& list, std::vector<SegmentRule>& out,
+                        bool top) {
+    if (!list.IsArray() || list.Empty()) {
+      error(rule, "a non-empty array of segments is required");
+      return;
+    }
     std::size_t i = 0;
-    for (const auto& s : doc["segments"].GetArray()) {
-      const std::string r = "segments[" + std::to_string(i++) + "]";
+    for (const auto& s : list.GetArray()) {
+      const std::string r = rule + "[" + std::to_string(i++) + "]";
       ++rules_;
-      check_keys(s, r, {"segment", "when", "context", "each", "set", "comment"});
+      check_keys(s, r, {"segment", "when", "context", "each", "set", "then", "comment"});
       SegmentRule sr;
       sr.rule = rule_id(r);
       if (!s.HasMember("segment") || !s["segment"].IsString() ||
@@ -1680,12 +1693,10 @@ class Loader {
       }
       if (s.HasMember("each")) compile_each(r + ".each", s["each"], sr.each);
       if (s.HasMember("set")) compile_fields(r + ".set", s["set"], sr.id, sr.fields);
-      if (sr.id == "MSH" && i != 1) error(r, "MSH must be the first segment");
-      plan.segments.push_back(std::move(sr));
+      if (sr.id == "MSH" && !(top && i == 1)) error(r, "MSH must be the first segment");
+      if (s.HasMember("then")) compile_segments(r + ".then", s["then"], sr.then, false);
+      out.push_back(std::move(sr));
     }
-    if (plan.segments.empty() || plan.segments[0].id != "MSH")
-      error("segments", "the first segment must be MSH");
-    reverse_ = false;
   }
 
   void compile_fields(const std::string& rule, const Value& set, const std::string& seg,

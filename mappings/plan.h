@@ -161,6 +161,7 @@ enum class Tf : std::uint8_t {
   minutes_between,  ///< args: end (FHIR path) -> minutes from this value to end
   mime_ed_type,     ///< MIME type -> ED.2 type of data (application -> AP, image -> IM, ...)
   mime_ed_subtype,  ///< MIME type -> ED.3 subtype (upper case: application/pdf -> PDF)
+  id_base_facility,  ///< `{id-base}/{facility}/...` system -> the facility (URI-decoded)
 };
 
 /// The transforms that only rewrite text and work the same in both directions (trim, upper,
@@ -321,6 +322,9 @@ struct SegmentRule {
   std::unique_ptr<FhirPath> context;  ///< root for the segment's rules
   Each each;                          ///< one segment per item
   std::vector<FieldRule> fields;
+  /// Segments written right after each segment of this rule, with its item as their root
+  /// (the NTEs of an OBX); their set ids restart at 1 under each.
+  std::vector<SegmentRule> then;
 };
 struct EventRule {
   std::unique_ptr<Condition> when;

@@ -736,6 +736,32 @@ void append_url_encoded(std::string& out, std::string_view s) {
   out.append(s.data() + run, s.size() - run);
 }
 
+bool append_uri_decoded(std::string& out, std::string_view s) {
+  if (s.empty()) return false;
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  const std::size_t start = out.size();
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    const int hi = i + 2 < s.size() ? hex(s[i + 1]) : -1;
+    const int lo = hi >= 0 ? hex(s[i + 2]) : -1;
+    if (lo < 0) {
+      out.resize(start);
+      return false;
+    }
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return true;
+}
+
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {

@@ -163,6 +163,9 @@ void append_formatted_text(std::string& out, std::string_view text);
 
 /// Appends `s` percent-encoded for a URL query value (RFC 3986 unreserved and `:/@` kept).
 void append_url_encoded(std::string& out, std::string_view s);
+/// Appends `s` with its `%XX` escapes decoded (the inverse of append_url_encoded); false (and
+/// nothing appended) when an escape is malformed or `s` is empty.
+bool append_uri_decoded(std::string& out, std::string_view s);
 
 /// Trims ASCII blanks at both ends.
 inline std::string_view trim(std::string_view s) noexcept {

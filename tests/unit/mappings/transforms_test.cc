@@ -231,6 +231,21 @@ TEST(Text, V2Unescape) {
   EXPECT_EQ(out, "x\\Q\\y\\unterminated");
 }
 
+TEST(Text, UriDecodingInvertsUrlEncoding) {
+  for (const std::string s : {"B82005", "A B/C|d%e", "Zo\xC3\xAB"}) {
+    std::string enc;
+    append_url_encoded(enc, s);
+    std::string dec;
+    EXPECT_TRUE(append_uri_decoded(dec, enc)) << s;
+    EXPECT_EQ(dec, s);
+  }
+  std::string out = "keep";
+  EXPECT_FALSE(append_uri_decoded(out, "bad%4"));
+  EXPECT_FALSE(append_uri_decoded(out, "bad%zz"));
+  EXPECT_FALSE(append_uri_decoded(out, ""));
+  EXPECT_EQ(out, "keep");
+}
+
 TEST(Text, UrlEncoding) {
   std::string out;
   append_url_encoded(out, "https://a.b/c d|e&f");
