@@ -242,7 +242,7 @@ TEST_F(CliTest, TranslateToV2RefusesInvalidFhirNamingPathsNotValues) {
 
 // ---- v2 -> FHIR ----------------------------------------------------------------------------
 
-TEST_F(CliTest, FitNoteOBXThatIsNotAnItemIsReportedNotDroppedSilently) {
+TEST_F(CliTest, FitNoteRenderedPdfIsCarriedAndOtherItemsAreReported) {
   const std::string mdm =
       "MSH|^~\\&|EMIS|B82005|FCPGW|NHS-FCP|20240415103000||MDM^T02^MDM_T02|FN1|P|2.5.1\r"
       "EVN|T02|20240415103000\r"
@@ -252,11 +252,16 @@ TEST_F(CliTest, FitNoteOBXThatIsNotAnItemIsReportedNotDroppedSilently) {
       "PH104233^Hartley^Joanne^^^^^^HCPC|||FN-1|||||AU||AV\r"
       "OBX|1|CE|ADVICE^Advice^L||NOTFIT^Not fit for work^L||||||F\r"
       "OBX|2|DR|PERIOD^Period covered^L||20240415^20240513||||||F\r"
-      "OBX|3|ED|PDF^Rendered fit note^L||^AP^PDF^Base64^JVBERi0xLjQK||||||F\r";
+      "OBX|3|ED|PDF^Rendered fit note^L||^AP^PDF^Base64^JVBERi0xLjQK||||||F\r"
+      "OBX|4|ST|XRAY^Imaging^L||not a fit-note item||||||F\r";
   auto r = run({"translate", file("fn.hl7", mdm)});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_THAT(r.err, AllOf(HasSubstr("information: OBX[3]-3[1]: OBX-3 is not a fit-note item"),
-                           Not(HasSubstr("OBX[1]")), Not(HasSubstr("OBX[2]"))));
+  // The rendered note (ED) is carried as a DocumentReference; the unknown item is reported.
+  EXPECT_THAT(r.out, AllOf(HasSubstr("\"resourceType\":\"DocumentReference\""),
+                           HasSubstr("JVBERi0xLjQK")));
+  EXPECT_THAT(r.err, AllOf(HasSubstr("warning: OBX[4]-3[1]: OBX-3 is not a fit-note item"),
+                           Not(HasSubstr("OBX[1]")), Not(HasSubstr("OBX[2]")),
+                           Not(HasSubstr("OBX[3]"))));
 }
 
 }  // namespace
