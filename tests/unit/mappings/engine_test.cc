@@ -317,3 +317,45 @@ TEST(FhirToV2, IssuesNameTheBadElementOnce) {
   ASSERT_EQ(t2.error().size(), 1u);
   EXPECT_EQ(t2.error()[0].location, "Appointment.start");
 }
+
+TEST(FhirToV2, ThenWritesChildSegmentsAfterEachParentWithTheirOwnSetIds) {
+  auto e = load_ok(R"J({"mapping":"r","direction":"fhir-to-v2","accepts":["ServiceRequest"],
+    "message":{"code":"REF","structure":"REF_I12"},
+    "event":[{"value":"I12"}],
+    "segments":[
+      {"segment":"MSH","set":[{"field":"MSH-7","value":"20250101"},{"field":"MSH-9.1","value":"REF"}]},
+      {"segment":"OBX","each":"supportingInfo.resolve(Observation)",
+       "set":[{"field":"OBX-1","value":"{$set-id}"},{"field":"OBX-3.1","from":"code.text"}],
+       "then":[{"segment":"NTE","each":"note","set":[{"field":"NTE-1","value":"{$set-id}"},
+                                                   {"field":"NTE-3","from":"text"}]}]},
+      {"segment":"NTE","each":"note","set":[{"field":"NTE-1","value":"{$set-id}"},{"field":"NTE-3","from":"text"}]}]})J");
+  auto doc = fhir::parse(R"J({"resourceType":"Bundle","type":"collection","entry":[
+    {"fullUrl":"urn:uuid:1","resource":{"resourceType":"ServiceRequest","status":"active","intent":"order",
+      "subject":{"reference":"Patient/x"},
+      "supportingInfo":[{"reference":"urn:uuid:2"},{"reference":"urn:uuid:3"}],
+      "note":[{"text":"referral note"}]}},
+    {"fullUrl":"urn:uuid:2","resource":{"resourceType":"Observation","status":"final","code":{"text":"A"},
+      "note":[{"text":"a1"},{"text":"a2"}]}},
+    {"fullUrl":"urn:uuid:3","resource":{"resourceType":"Observation","status":"final","code":{"text":"B"}}}]})J");
+  ASSERT_TRUE(doc);
+  auto t = e.fhir_to_v2(doc->root(), nullptr);
+  ASSERT_TRUE(t) << (t.error().empty() ? "" : t.error()[0].message);
+  std::string text = t->output;
+  std::replace(text.begin(), text.end(), '\r', '\n');
+  EXPECT_NE(text.find("OBX|1||A\nNTE|1||a1\nNTE|2||a2\nOBX|2||B\nNTE|1||referral note\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(Loader, ThenSegmentsAreChecked) {
+  const std::string base = R"({"mapping":"r","direction":"fhir-to-v2","accepts":["ServiceRequest"],
+    "message":{"code":"REF","structure":"REF_I12"},"event":[{"value":"I12"}],
+    "segments":[{"segment":"MSH"},{"segment":"OBX","then":)";
+  EXPECT_NE(first_error(base + R"([]}]})").find("segments[1].then: a non-empty array"),
+            std::string::npos);
+  EXPECT_NE(first_error(base + R"([{"segment":"MSH"}]}]})").find("MSH must be the first segment"),
+            std::string::npos);
+  EXPECT_NE(first_error(base + R"([{"segment":"NTE","set":[{"field":"OBX-3","value":"x"}]}]}]})")
+                .find("field belongs to segment OBX, not NTE"),
+            std::string::npos);
+}
