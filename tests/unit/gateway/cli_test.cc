@@ -266,3 +266,48 @@ TEST_F(CliTest, FitNoteRenderedPdfIsCarriedAndOtherItemsAreReported) {
 
 }  // namespace
 }  // namespace fcpgw::gateway
+
+namespace fcpgw::gateway {
+namespace {
+
+// translate and validate agree: every input that a golden case says must be refused is refused
+// by `translate` (exit 2) and reported as an error by `validate` (exit 1); every case that must
+// translate does, and validates without errors.
+TEST_F(CliTest, TranslateAndValidateAgreeOnEveryGoldenCase) {
+  const fs::path golden = fs::path(FCPGW_SOURCE_DIR) / "mappings" / "golden";
+  const std::string maps = (fs::path(FCPGW_SOURCE_DIR) / "mappings").string();
+  int refused = 0;
+  int accepted = 0;
+  for (const auto& e : fs::recursive_directory_iterator(golden)) {
+    const std::string name = e.path().filename().string();
+    const bool v2 = name.ends_with(".hl7") && !name.ends_with(".expected.hl7");
+    const bool fhir = name.ends_with(".json") && name.find(".expected") == std::string::npos &&
+                      !name.ends_with(".previous.json") && !name.ends_with(".options.json");
+    if (!v2 && !fhir) continue;
+    const std::string stem = e.path().string().substr(0, e.path().string().rfind('.'));
+    const bool must_fail = fs::exists(stem + ".expected-error.json");
+    std::vector<std::string> args{"translate", "--mappings", maps, "--quiet"};
+    if (fs::exists(stem + ".previous.json")) {
+      args.push_back("--previous");
+      args.push_back(stem + ".previous.json");
+    }
+    args.push_back(e.path().string());
+    SCOPED_TRACE(e.path().string());
+    const auto t = run(args);
+    const auto v = run({"validate", "--mappings", maps, e.path().string()});
+    if (must_fail) {
+      ++refused;
+      EXPECT_EQ(t.code, 2) << t.err;
+      EXPECT_EQ(v.code, 1) << v.out << v.err;
+    } else {
+      ++accepted;
+      EXPECT_EQ(t.code, 0) << t.err;
+      EXPECT_EQ(v.code, 0) << v.out << v.err;
+    }
+  }
+  EXPECT_GT(refused, 30);
+  EXPECT_GT(accepted, 90);
+}
+
+}  // namespace
+}  // namespace fcpgw::gateway
