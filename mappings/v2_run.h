@@ -210,6 +210,8 @@ struct V2Run {
   bool coding(const Resolved& r, std::size_t base);
   bool cx_system_value(const Resolved& r, std::string& sys, std::string& val);
   std::string_view national_system(std::string_view type, std::string_view aa_ns) const;
+  /// True when the innermost binding of `r`'s segment is an `each` over `r`'s field.
+  bool field_bound(const V2Ref& r) const noexcept;
   void check_utf8();
   void check_controls();
   /// Warns 102, with `message`, at each component (MSH from MSH-3) for which `bad` holds;

@@ -110,6 +110,12 @@ std::string_view V2Run::subcomponent(std::uint32_t seg_pos, std::uint16_t field,
   return hl7v2::nth_part(c, d.subcomponent, sub);
 }
 
+bool V2Run::field_bound(const V2Ref& r) const noexcept {
+  for (int i = nframes - 1; i >= 0; --i)
+    if (frames[i].seg_key == r.seg_key) return frames[i].field == r.field;
+  return false;
+}
+
 Resolved V2Run::resolve(const V2Ref& r) const noexcept {
   Resolved out;
   out.field = r.field;
@@ -904,11 +910,24 @@ bool V2Run::value(const Node& n) {
         for_each(n.each, [&] {
           if (n.when && !eval(*n.when)) return;
           for (const auto& s : p.sources) {
-            const Resolved r = resolve(s.v2);
+            Resolved r = resolve(s.v2);
             if (r.raw.empty()) continue;
             if (any) tmp_join.append(p.join_separator);
             text_into(tmp_join, r.raw);
             any = true;
+            // A whole field that no `each` binds (OBX-5 of TX lines, NTE-3) gives every
+            // repetition, so repeated text is never cut to its first line.
+            if (s.v2.component == 0 && !s.v2.repetition_given && !field_bound(s.v2) &&
+                keys[r.seg_pos - 1] != pack_id("MSH")) {
+              const std::size_t reps = msg.segment(r.seg_pos).repetition_count(s.v2.field);
+              for (std::uint32_t k = 2; k <= reps; ++k) {
+                r.rep = k;
+                std::string_view v = trim(subcomponent(r.seg_pos, s.v2.field, k, 0, 0));
+                if (v.empty() || is_null_value(v)) continue;
+                tmp_join.append(p.join_separator);
+                text_into(tmp_join, v);
+              }
+            }
             break;
           }
         });

@@ -240,6 +240,23 @@ TEST(Rules, JoinAfterSegmentAndEmptyRollback) {
   EXPECT_FALSE(patient(d).HasMember("address"));  // nothing to put in it: rolled back
 }
 
+TEST(Rules, JoinTakesEveryRepetitionOfAnUnboundWholeField) {
+  auto e = load_ok(mapping_with(R"([
+    {"path":"name[+]","set":[{"path":"text","each":{"segment":"NTE","after":"SCH"},"from":"NTE-3","join":" / "}]},
+    {"path":"address[+]","set":[{"path":"text","each":"PID-5","from":"PID-5","join":"|"}]}])"));
+  const std::string msg =
+      "MSH|^~\\&|APP|A81001|RCV|RCVF|20240612080000||SIU^S12^SIU_S12|M1|P|2.5.1\r"
+      "SCH|P1|F1\r"
+      "NTE|1||line one~line two~\"\"~line four\r"
+      "NTE|2||second\r"
+      "PID|1||111^^^X^MR||Doe^Jane~Roe^Janet\r";
+  auto d = run(e, msg.c_str());
+  EXPECT_STREQ(patient(d)["name"][0]["text"].GetString(),
+               "line one / line two / line four / second");
+  // Bound by `each` over the field: one repetition each time, not all of them again.
+  EXPECT_STREQ(patient(d)["address"][0]["text"].GetString(), "Doe^Jane|Roe^Janet");
+}
+
 TEST(Rules, ReferencesByKeyAndStableIds) {
   const std::string practitioner =
       R"(,{"key":"pr","resourceType":"Practitioner","each":"AIP",
