@@ -1494,20 +1494,23 @@ class Loader {
         error(crule, "a case must be an object");
         continue;
       }
-      check_keys(c, crule,
-                 {"value", "from", "transform", "args", "map", "else", "when", "set", "ref",
-                  "comment"});
+      check_keys(
+          c, crule,
+          {"value", "from", "transform", "args", "map", "else", "when", "set", "ref", "comment"});
       if (rule_kinds(c) != 1) {
         error(crule, "a case has exactly one of \"value\", \"from\", \"set\", \"ref\"");
         continue;
       }
       // A literal without `when` always applies: the cases after it could never be reached.
-      const bool always = !c.HasMember("when") && c.HasMember("value") && !c["value"].IsObject() &&
-                          !c["value"].IsArray() &&
-                          !(c["value"].IsString() &&
-                            std::string_view(c["value"].GetString()).find('{') != std::string_view::npos);
+      const bool always =
+          !c.HasMember("when") && c.HasMember("value") && !c["value"].IsObject() &&
+          !c["value"].IsArray() &&
+          !(c["value"].IsString() &&
+            std::string_view(c["value"].GetString()).find('{') != std::string_view::npos);
       if (always && i + 1 != cases.Size())
-        error(crule, "a literal case without \"when\" must be the last (the cases after it could never apply)");
+        error(crule,
+              "a literal case without \"when\" must be the last (the cases after it could never "
+              "apply)");
       n.children.emplace_back();
       Node& cn = n.children.back();
       const std::string cid = rid + ".choose[" + std::to_string(i) + "]";

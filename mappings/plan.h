@@ -157,10 +157,10 @@ enum class Tf : std::uint8_t {
   ed_content_type,  ///< ED (OBX-5): ED.2 type of data + ED.3 subtype -> MIME type
   formatted_text,   ///< FT: \.br\ -> line break, other formatting commands dropped
   // reverse direction (FHIR -> v2)
-  fhir_dtm,         ///< FHIR date/dateTime/instant -> v2 DTM keeping the offset
-  minutes_between,  ///< args: end (FHIR path) -> minutes from this value to end
-  mime_ed_type,     ///< MIME type -> ED.2 type of data (application -> AP, image -> IM, ...)
-  mime_ed_subtype,  ///< MIME type -> ED.3 subtype (upper case: application/pdf -> PDF)
+  fhir_dtm,          ///< FHIR date/dateTime/instant -> v2 DTM keeping the offset
+  minutes_between,   ///< args: end (FHIR path) -> minutes from this value to end
+  mime_ed_type,      ///< MIME type -> ED.2 type of data (application -> AP, image -> IM, ...)
+  mime_ed_subtype,   ///< MIME type -> ED.3 subtype (upper case: application/pdf -> PDF)
   id_base_facility,  ///< `{id-base}/{facility}/...` system -> the facility (URI-decoded)
 };
 

@@ -1,5 +1,3 @@
-#include "gateway/cli/command.h"
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -9,6 +7,7 @@
 
 #include "fhir/json.h"
 #include "fhir/validation.h"
+#include "gateway/cli/command.h"
 #include "gateway/service/issues.h"
 #include "gateway/service/limits.h"
 

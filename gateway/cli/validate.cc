@@ -1,5 +1,3 @@
-#include "gateway/cli/command.h"
-
 #include <rapidjson/document.h>
 
 #include <algorithm>
@@ -9,6 +7,7 @@
 
 #include "fhir/json.h"
 #include "fhir/validation.h"
+#include "gateway/cli/command.h"
 #include "gateway/service/issues.h"
 #include "gateway/service/limits.h"
 
@@ -41,22 +40,13 @@ class Validator {
       return;
     }
     std::vector<service::Issue> issues;
-    for (const fhir::Issue& f : fhir::validate(doc->root())) issues.push_back(service::from_fhir(f));
+    for (const fhir::Issue& f : fhir::validate(doc->root()))
+      issues.push_back(service::from_fhir(f));
     // What `translate` would refuse is an error here too: valid FHIR that no mapping takes, or
     // that a mapping's checks refuse (a draft fit note, a DocumentReference without a patient).
-    if (!service::has_errors(issues) && engine()) {
-      mappings::Options options;
-      options.message_time = "2000-01-01T00:00:00+00:00";  // only the checks matter here
-      auto t = engine_->fhir_to_v2(doc->root(), nullptr, options);
-      for (const mappings::Issue& i : t ? t->issues : t.error())
-        issues.push_back(service::from_mapping(i, false));
-      if (!t && !service::has_errors(issues)) {
-        service::Issue i;
-        i.type = fhir::IssueType::processing;
-        i.message = "resource not translated";
+    if (!service::has_errors(issues) && engine())
+      for (service::Issue& i : service::check_fhir_mapping(*engine_, doc->root()))
         issues.push_back(std::move(i));
-      }
-    }
     if (failed_) return;
     if (service::has_errors(issues)) errors_ = true;
     emit(fhir::operation_outcome(service::to_fhir_issues(issues)).root());

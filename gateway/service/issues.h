@@ -56,6 +56,12 @@ Issue from_fhir(const fhir::Issue& i);
 /// errors and `validate` reports them, so the two agree.
 std::vector<Issue> check_fhir_translation(std::string_view json);
 
+/// The checks of the mapping that would translate this FHIR input to v2 (its rejects and
+/// checks; no mapping for the resource is an error too), as issues: what `translate` refuses,
+/// the acceptor and `validate` report. Warnings and information are kept.
+std::vector<Issue> check_fhir_mapping(const mappings::Engine& engine,
+                                      const rapidjson::Value& resource);
+
 /// Rendering 1: OperationOutcome.issue entries (location and 0357 details for v2 input).
 std::vector<fhir::Issue> to_fhir_issues(std::span<const Issue> issues);
 /// The OperationOutcome as compact JSON text.

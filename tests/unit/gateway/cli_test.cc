@@ -257,11 +257,11 @@ TEST_F(CliTest, FitNoteRenderedPdfIsCarriedAndOtherItemsAreReported) {
   auto r = run({"translate", file("fn.hl7", mdm)});
   EXPECT_EQ(r.code, 0) << r.err;
   // The rendered note (ED) is carried as a DocumentReference; the unknown item is reported.
-  EXPECT_THAT(r.out, AllOf(HasSubstr("\"resourceType\":\"DocumentReference\""),
-                           HasSubstr("JVBERi0xLjQK")));
-  EXPECT_THAT(r.err, AllOf(HasSubstr("warning: OBX[4]-3[1]: OBX-3 is not a fit-note item"),
-                           Not(HasSubstr("OBX[1]")), Not(HasSubstr("OBX[2]")),
-                           Not(HasSubstr("OBX[3]"))));
+  EXPECT_THAT(
+      r.out, AllOf(HasSubstr("\"resourceType\":\"DocumentReference\""), HasSubstr("JVBERi0xLjQK")));
+  EXPECT_THAT(r.err,
+              AllOf(HasSubstr("warning: OBX[4]-3[1]: OBX-3 is not a fit-note item"),
+                    Not(HasSubstr("OBX[1]")), Not(HasSubstr("OBX[2]")), Not(HasSubstr("OBX[3]"))));
 }
 
 }  // namespace

@@ -29,7 +29,8 @@ const fs::path kGolden = fs::path(FCPGW_SOURCE_DIR) / "mappings" / "golden" / "a
 const mappings::Engine& engine() {
   static const mappings::Engine e = [] {
     std::vector<mappings::SourceFile> files;
-    if (auto problem = service::read_mapping_sources(std::string(FCPGW_SOURCE_DIR) + "/mappings", files))
+    if (auto problem =
+            service::read_mapping_sources(std::string(FCPGW_SOURCE_DIR) + "/mappings", files))
       throw std::runtime_error(*problem);
     return mappings::Engine::load(files).value();
   }();

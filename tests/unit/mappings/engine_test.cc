@@ -177,25 +177,33 @@ TEST(Rules, ChooseWritesTheFirstCaseThatHoldsAndGivesAValue) {
 TEST(Loader, ChooseCasesAreChecked) {
   EXPECT_NE(first_error(mapping_with(R"([{"path":"gender","choose":[]}])")).find("non-empty array"),
             std::string::npos);
-  EXPECT_NE(first_error(mapping_with(R"([{"path":"gender","choose":[{"value":"male"},{"when":{"present":"PID-8"},"value":"female"}]}])"))
-                .find("must be the last"),
-            std::string::npos);
-  EXPECT_NE(first_error(mapping_with(R"([{"path":"gender","choose":[{"value":"male","from":"PID-8"}]}])"))
-                .find("a case has exactly one of"),
-            std::string::npos);
-  EXPECT_EQ(first_error(mapping_with(R"([{"path":"gender","choose":[{"from":"PID-8","map":"nope"}]}])")),
-            "m.json: resources[0].set[0] (path \"gender\").choose[0]: unknown code table 'nope'");
-  EXPECT_NE(first_error(mapping_with(R"([{"path":"gender","value":"male","choose":[{"value":"x"}]}])"))
-                .find("exactly one of"),
-            std::string::npos);
+  EXPECT_NE(
+      first_error(
+          mapping_with(
+              R"([{"path":"gender","choose":[{"value":"male"},{"when":{"present":"PID-8"},"value":"female"}]}])"))
+          .find("must be the last"),
+      std::string::npos);
+  EXPECT_NE(
+      first_error(mapping_with(R"([{"path":"gender","choose":[{"value":"male","from":"PID-8"}]}])"))
+          .find("a case has exactly one of"),
+      std::string::npos);
+  EXPECT_EQ(
+      first_error(mapping_with(R"([{"path":"gender","choose":[{"from":"PID-8","map":"nope"}]}])")),
+      "m.json: resources[0].set[0] (path \"gender\").choose[0]: unknown code table 'nope'");
+  EXPECT_NE(
+      first_error(mapping_with(R"([{"path":"gender","value":"male","choose":[{"value":"x"}]}])"))
+          .find("exactly one of"),
+      std::string::npos);
 }
 
 TEST(Rules, ControlCharactersLeftOutOfFhirTextWithALocatedWarning) {
   auto e = load_ok(mapping_with(R"([
     {"path":"name[+]","each":"PID-5","set":[{"path":"family","from":"PID-5.1"},{"path":"given[+]","from":"PID-5.2"}]}])"));
-  const std::string msg = std::string(
-      "MSH|^~\\&|APP|A81001|RCV|RCVF|20240612080000||SIU^S12^SIU_S12|M1|P|2.5.1\r"
-      "PID|1||111^^^X^MR||Doe\\X00\\^Jane~Roe^Ja") + '\x07' + "net\r";
+  const std::string msg =
+      std::string(
+          "MSH|^~\\&|APP|A81001|RCV|RCVF|20240612080000||SIU^S12^SIU_S12|M1|P|2.5.1\r"
+          "PID|1||111^^^X^MR||Doe\\X00\\^Jane~Roe^Ja") +
+      '\x07' + "net\r";
   auto m = hl7v2::Message::parse(msg);
   ASSERT_TRUE(m);
   auto t = e.v2_to_fhir(*m);

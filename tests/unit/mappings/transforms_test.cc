@@ -168,7 +168,12 @@ TEST(Text, JsonEscapingAndUtf8) {
 
 TEST(Text, FhirTextLeavesOutControlCharactersButTabCrLf) {
   std::string out;
-  append_json_escaped(out, std::string("a\x00" "b\x07" "c\td\re\nf\x1F", 12), false, true);
+  append_json_escaped(out,
+                      std::string("a\x00"
+                                  "b\x07"
+                                  "c\td\re\nf\x1F",
+                                  12),
+                      false, true);
   EXPECT_EQ(out, "abc\\td\\re\\nf");
   out.clear();
   append_json_string(out, std::string("\x00", 1), false, true);
