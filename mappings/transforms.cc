@@ -640,7 +640,8 @@ std::size_t json_plain_prefix(std::string_view s) noexcept {
   return json_plain_run(s.data(), s.size());
 }
 
-void append_json_escaped(std::string& out, std::string_view s, bool latin1, bool fhir_text) {
+bool append_json_escaped(std::string& out, std::string_view s, bool latin1, bool fhir_text) {
+  bool dropped = false;
   static constexpr char kHex[] = "0123456789abcdef";
   std::size_t run = 0;  // start of the pending run of bytes copied verbatim
   std::size_t i = 0;
@@ -673,7 +674,7 @@ void append_json_escaped(std::string& out, std::string_view s, bool latin1, bool
     } else if (c == '\t') {
       out.append("\\t");
     } else if (fhir_text) {
-      // left out: a FHIR string may not hold a control character other than tab, CR or LF
+      dropped = true;  // a FHIR string may not hold a control character other than tab, CR, LF
     } else {
       out.append("\\u00");
       out.push_back(kHex[c >> 4]);
@@ -683,6 +684,7 @@ void append_json_escaped(std::string& out, std::string_view s, bool latin1, bool
     run = i;
   }
   out.append(s.data() + run, n - run);
+  return dropped;
 }
 
 bool has_fhir_forbidden_control(std::string_view s) noexcept {
@@ -693,7 +695,7 @@ bool has_fhir_forbidden_control(std::string_view s) noexcept {
   return false;
 }
 
-void append_json_string(std::string& out, std::string_view s, bool latin1, bool fhir_text) {
+bool append_json_string(std::string& out, std::string_view s, bool latin1, bool fhir_text) {
   const std::size_t n = s.size();
   if (json_plain_run(s.data(), n) == n) {  // nothing to escape: one write, quotes included
     const std::size_t at = out.size();
@@ -702,11 +704,12 @@ void append_json_string(std::string& out, std::string_view s, bool latin1, bool 
     p[0] = '"';
     if (n != 0) std::memcpy(p + 1, s.data(), n);
     p[n + 1] = '"';
-    return;
+    return false;
   }
   out.push_back('"');
-  append_json_escaped(out, s, latin1, fhir_text);
+  const bool dropped = append_json_escaped(out, s, latin1, fhir_text);
   out.push_back('"');
+  return dropped;
 }
 
 void append_v2_text(std::string& out, std::string_view raw, const hl7v2::Delimiters& d) {

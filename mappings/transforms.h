@@ -126,13 +126,14 @@ void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t n);
 /// Appends `s` as the body of a JSON string (no quotes): escapes `"` `\` and control
 /// characters; invalid UTF-8 bytes become U+FFFD. With `latin1`, bytes >= 0x80 are ISO-8859-1
 /// and are transcoded to UTF-8. With `fhir_text`, control characters other than tab, CR and LF
-/// are left out, because a FHIR string may not hold them (the caller warns).
-void append_json_escaped(std::string& out, std::string_view s, bool latin1 = false,
+/// are left out, because a FHIR string may not hold them; the result says whether any was (the
+/// caller warns).
+bool append_json_escaped(std::string& out, std::string_view s, bool latin1 = false,
                          bool fhir_text = false);
 /// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
 bool valid_utf8(std::string_view s) noexcept;
 /// append_json_escaped between double quotes: a whole JSON string.
-void append_json_string(std::string& out, std::string_view s, bool latin1 = false,
+bool append_json_string(std::string& out, std::string_view s, bool latin1 = false,
                         bool fhir_text = false);
 /// True when `s` holds a character that a FHIR string may not: below U+0020 other than tab,
 /// CR and LF.

@@ -137,6 +137,7 @@ struct V2Run {
   std::string_view event;
   bool latin1 = false;
   bool failed = false;
+  bool dropped_controls = false;  ///< a control character was left out of a FHIR string
   bool message_shape = false;  ///< FHIR message: MessageHeader first, no entry requests
   TraceSink* trace = nullptr;  ///< Options::trace; null: no tracing (trace.cc)
   std::string trace_path;      ///< element path of the value being written, while tracing

@@ -243,7 +243,7 @@ void V2Run::json_plain(std::string_view text) {
     return;
   }
   tmp_json.clear();
-  append_json_string(tmp_json, text, latin1, /*fhir_text=*/true);
+  if (append_json_string(tmp_json, text, latin1, /*fhir_text=*/true)) dropped_controls = true;
   out.append(tmp_json);
 }
 
@@ -917,8 +917,10 @@ bool V2Run::value(const Node& n) {
             any = true;
             // A whole field that no `each` binds (OBX-5 of TX lines, NTE-3) gives every
             // repetition, so repeated text is never cut to its first line.
-            if (s.v2.component == 0 && !s.v2.repetition_given && !field_bound(s.v2) &&
-                keys[r.seg_pos - 1] != pack_id("MSH")) {
+            if (s.v2.component == 0 && !s.v2.repetition_given &&
+                keys[r.seg_pos - 1] != pack_id("MSH") && !field_bound(s.v2) &&
+                msg.segment(r.seg_pos).field(s.v2.field).find(d.repetition) !=
+                    std::string_view::npos) {
               const std::size_t reps = msg.segment(r.seg_pos).repetition_count(s.v2.field);
               for (std::uint32_t k = 2; k <= reps; ++k) {
                 r.rep = k;
@@ -1259,9 +1261,9 @@ bool holds_control(std::string_view raw, const hl7v2::Delimiters& d) {
 
 // Control characters (a raw byte, or an escape such as `\X00\` or `\X07\`) may not appear in
 // a FHIR string (only tab, CR and LF may). The JSON writer leaves them out of FHIR text, which
-// changes the text, so each component that has them is reported as a warning (102) at its place.
+// changes the text, so once it has, each component that has them is reported as a warning
+// (102) at its place.
 void V2Run::check_controls() {
-  if (!may_hold_control(msg.raw(), d)) return;
   warn_components(may_hold_control, holds_control,
                   "holds control characters (below U+0020, other than tab, CR and LF) that a "
                   "FHIR string may not: left out of the FHIR text");
@@ -1303,7 +1305,6 @@ void V2Run::run() {
   const V2ToFhirPlan& fp = mapping.forward;
   rejects(fp.rejects);
   if (!latin1) check_utf8();
-  check_controls();
   if (message_shape && !fp.message_header) {
     issue(Severity::error, "MSH-9", "207",
           "this mapping has no FHIR message shape (bundle.message-header)", {});
@@ -1324,6 +1325,8 @@ void V2Run::run() {
       resource(rp, entries);
   }
   out.append("]}");
+  // Found while writing, so a message without control characters pays nothing for the check.
+  if (dropped_controls) check_controls();
   result.assign(out.data(), out.size());
 }
 
