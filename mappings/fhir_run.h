@@ -67,6 +67,8 @@ struct FhirRun {
   void fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rules,
               const rapidjson::Value* root, std::uint32_t rep_field, std::uint32_t rep);
   std::string run(const FhirToV2Plan& plan);
+  void segments(hl7v2::MessageBuilder& b, const std::vector<SegmentRule>& list,
+                const rapidjson::Value* base);
   /// Reports a field just written (trace.cc), called only when `trace` is set.
   void trace_field(const FieldRule& r, const rapidjson::Value* root, std::uint32_t field,
                    std::uint32_t rep, std::uint32_t component, std::uint32_t subcomponent);

@@ -300,6 +300,18 @@ bool FhirRun::scalar(Tf tf, std::string_view v, std::string& dst, const Value* w
     case Tf::mime_ed_subtype:
       append_mime_ed_subtype(dst, trim(v));
       return !dst.empty();
+    case Tf::id_base_facility: {
+      // The inverse of `{id-base}/{MSH-4.1|uri-encode}/kind`: which facility minted the id.
+      const std::string_view base = plan.constant("id-base");
+      const std::string_view sys = trim(v);
+      if (base.empty() || sys.size() <= base.size() + 1 || !sys.starts_with(base) ||
+          sys[base.size()] != '/')
+        return false;
+      const std::string_view rest = sys.substr(base.size() + 1);
+      const std::size_t slash = rest.find('/');
+      if (slash == 0 || slash == std::string_view::npos) return false;
+      return append_uri_decoded(dst, rest.substr(0, slash));
+    }
     default:
       return false;
   }
@@ -517,34 +529,12 @@ void FhirRun::checks(const std::vector<Reject>& list) {
   }
 }
 
-std::string FhirRun::run(const FhirToV2Plan& plan) {
-  checks(plan.rejects);
-  if (failed) return {};
-  // Trigger event.
-  for (const auto& e : plan.events)
-    if (!e.when || cond(*e.when, focus)) {
-      event = e.event;
-      break;
-    }
-  if (event.empty()) {
-    issue("not-supported", nullptr, "no trigger event rule matched this resource", {});
-    return {};
-  }
-  // Control id: a hash of the content and the event, so a retry repeats it.
-  Sha1 h;
-  if (auto j = fhir::to_json(*input)) h.update(*j);
-  h.update("|");
-  h.update(event);
-  if (previous)
-    if (auto j = fhir::to_json(*previous)) h.update(*j);
-  const auto dg = h.finish();
-  control_id.clear();
-  append_hex(control_id, dg.data(), 10);
-  hl7v2::MessageBuilder b;
-  for (const auto& s : plan.segments) {
-    const Value* root = focus;
+void FhirRun::segments(hl7v2::MessageBuilder& b, const std::vector<SegmentRule>& list,
+                       const Value* base) {
+  for (const auto& s : list) {
+    const Value* root = base;
     if (s.context) {
-      const auto c = eval(*s.context, focus);
+      const auto c = eval(*s.context, base);
       if (c.empty()) continue;
       root = c.front();
     }
@@ -555,6 +545,15 @@ std::string FhirRun::run(const FhirToV2Plan& plan) {
       set_id = ++set_ids[s.id];
       next_rep.clear();
       fields(b, s.fields, item, 0, 0);
+      if (s.then.empty()) return;
+      // The segments that belong to this one (an OBX's NTEs) number from 1 under each.
+      std::vector<std::pair<std::string, std::uint32_t>> saved;
+      for (const auto& t : s.then) {
+        saved.emplace_back(t.id, set_ids[t.id]);
+        set_ids[t.id] = 0;
+      }
+      segments(b, s.then, item);
+      for (auto it = saved.rbegin(); it != saved.rend(); ++it) set_ids[it->first] = it->second;
     };
     if (s.each.kind == EachKind::fhir_items && s.each.lines) {
       // One segment per line of the text values (base64-decoded first when asked).
@@ -587,6 +586,33 @@ std::string FhirRun::run(const FhirToV2Plan& plan) {
       one(root);
     }
   }
+}
+
+std::string FhirRun::run(const FhirToV2Plan& plan) {
+  checks(plan.rejects);
+  if (failed) return {};
+  // Trigger event.
+  for (const auto& e : plan.events)
+    if (!e.when || cond(*e.when, focus)) {
+      event = e.event;
+      break;
+    }
+  if (event.empty()) {
+    issue("not-supported", nullptr, "no trigger event rule matched this resource", {});
+    return {};
+  }
+  // Control id: a hash of the content and the event, so a retry repeats it.
+  Sha1 h;
+  if (auto j = fhir::to_json(*input)) h.update(*j);
+  h.update("|");
+  h.update(event);
+  if (previous)
+    if (auto j = fhir::to_json(*previous)) h.update(*j);
+  const auto dg = h.finish();
+  control_id.clear();
+  append_hex(control_id, dg.data(), 10);
+  hl7v2::MessageBuilder b;
+  segments(b, plan.segments, focus);
   return b.take();
 }
 

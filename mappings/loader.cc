@@ -59,6 +59,7 @@ const std::vector<TransformInfo>& transform_catalogue() {
       {"formatted-text", Tf::formatted_text, false, false, true, false, {}, {}},
       {"mime-ed-type", Tf::mime_ed_type, false, false, false, true, {}, {}},
       {"mime-ed-subtype", Tf::mime_ed_subtype, false, false, false, true, {}, {}},
+      {"id-base-facility", Tf::id_base_facility, false, false, false, true, {}, {}},
       {"fhir-dtm", Tf::fhir_dtm, false, false, false, true, {}, {}},
       {"minutes-between", Tf::minutes_between, false, false, false, true, {"end"}, {}},
   };
@@ -1371,7 +1372,7 @@ class Loader {
     }
     check_keys(x, rule,
                {"path", "value", "from", "transform", "args", "map", "else", "join", "each", "when",
-                "set", "ref", "comment"});
+                "set", "ref", "choose", "comment"});
     if (!x.HasMember("path") || !x["path"].IsString()) {
       error(rule, "rule needs a \"path\"");
       return;
@@ -1380,10 +1381,8 @@ class Loader {
     const std::string rid = rule + " (path \"" + path + "\")";
     std::vector<PathStep> steps;
     if (!parse_out_path(rid, path, steps)) return;
-    const int kinds = (x.HasMember("value") ? 1 : 0) + (x.HasMember("from") ? 1 : 0) +
-                      (x.HasMember("set") ? 1 : 0) + (x.HasMember("ref") ? 1 : 0);
-    if (kinds != 1) {
-      error(rid, "a rule has exactly one of \"value\", \"from\", \"set\", \"ref\"");
+    if (rule_kinds(x) + (x.HasMember("choose") ? 1 : 0) != 1) {
+      error(rid, "a rule has exactly one of \"value\", \"from\", \"set\", \"ref\", \"choose\"");
       return;
     }
     const bool has_each = x.HasMember("each");
@@ -1465,6 +1464,65 @@ class Loader {
     n.rule = rule_id(rid);
     n.when = maybe_when(rid, x);
     if (has_each && !compile_each(rid, x["each"], n.each)) return;
+    if (x.HasMember("choose")) {
+      compile_choose(rule, rid, x, n, tp, has_each);
+      return;
+    }
+    compile_body(rule, rid, path, x, n, tp, has_each);
+  }
+
+  static int rule_kinds(const Value& x) {
+    return (x.HasMember("value") ? 1 : 0) + (x.HasMember("from") ? 1 : 0) +
+           (x.HasMember("set") ? 1 : 0) + (x.HasMember("ref") ? 1 : 0);
+  }
+
+  // `choose`: a list of cases for one element, each with an optional `when` and one of
+  // value/from/set/ref; the first case whose `when` holds and that gives a value is written.
+  void compile_choose(const std::string& rule, const std::string& rid, const Value& x, Node& n,
+                      const std::string& tp, bool has_each) {
+    const Value& cases = x["choose"];
+    if (!cases.IsArray() || cases.Empty()) {
+      error(rid, "choose: expected a non-empty array of cases ({when, value | from | set | ref})");
+      return;
+    }
+    if (x.HasMember("join")) error(rid, "choose: \"join\" is not supported; join inside a case");
+    n.kind = NodeKind::choose;
+    for (rapidjson::SizeType i = 0; i < cases.Size(); ++i) {
+      const std::string crule = rule + ".choose[" + std::to_string(i) + "]";
+      const Value& c = cases[i];
+      if (!c.IsObject()) {
+        error(crule, "a case must be an object");
+        continue;
+      }
+      check_keys(
+          c, crule,
+          {"value", "from", "transform", "args", "map", "else", "when", "set", "ref", "comment"});
+      if (rule_kinds(c) != 1) {
+        error(crule, "a case has exactly one of \"value\", \"from\", \"set\", \"ref\"");
+        continue;
+      }
+      // A literal without `when` always applies: the cases after it could never be reached.
+      const bool always =
+          !c.HasMember("when") && c.HasMember("value") && !c["value"].IsObject() &&
+          !c["value"].IsArray() &&
+          !(c["value"].IsString() &&
+            std::string_view(c["value"].GetString()).find('{') != std::string_view::npos);
+      if (always && i + 1 != cases.Size())
+        error(crule,
+              "a literal case without \"when\" must be the last (the cases after it could never "
+              "apply)");
+      n.children.emplace_back();
+      Node& cn = n.children.back();
+      const std::string cid = rid + ".choose[" + std::to_string(i) + "]";
+      cn.rule = rule_id(cid);
+      cn.when = maybe_when(cid, c);
+      compile_body(crule, cid, x["path"].GetString(), c, cn, tp, has_each);
+    }
+  }
+
+  // The value part of a rule (or of a case of `choose`): set, ref, value or from.
+  void compile_body(const std::string& rule, const std::string& rid, const std::string& path,
+                    const Value& x, Node& n, const std::string& tp, bool has_each) {
     if (x.HasMember("set")) {
       if (is_primitive_type(tp)) {
         error(rid, "\"set\" on a primitive element (" + tp + ")");
@@ -1603,11 +1661,23 @@ class Loader {
       reverse_ = false;
       return;
     }
+    compile_segments("segments", doc["segments"], plan.segments, true);
+    if (plan.segments.empty() || plan.segments[0].id != "MSH")
+      error("segments", "the first segment must be MSH");
+    reverse_ = false;
+  }
+
+  void compile_segments(const std::string& rule, const Value& list, std::vector<SegmentRule>& out,
+                        bool top) {
+    if (!list.IsArray() || list.Empty()) {
+      error(rule, "a non-empty array of segments is required");
+      return;
+    }
     std::size_t i = 0;
-    for (const auto& s : doc["segments"].GetArray()) {
-      const std::string r = "segments[" + std::to_string(i++) + "]";
+    for (const auto& s : list.GetArray()) {
+      const std::string r = rule + "[" + std::to_string(i++) + "]";
       ++rules_;
-      check_keys(s, r, {"segment", "when", "context", "each", "set", "comment"});
+      check_keys(s, r, {"segment", "when", "context", "each", "set", "then", "comment"});
       SegmentRule sr;
       sr.rule = rule_id(r);
       if (!s.HasMember("segment") || !s["segment"].IsString() ||
@@ -1626,12 +1696,10 @@ class Loader {
       }
       if (s.HasMember("each")) compile_each(r + ".each", s["each"], sr.each);
       if (s.HasMember("set")) compile_fields(r + ".set", s["set"], sr.id, sr.fields);
-      if (sr.id == "MSH" && i != 1) error(r, "MSH must be the first segment");
-      plan.segments.push_back(std::move(sr));
+      if (sr.id == "MSH" && !(top && i == 1)) error(r, "MSH must be the first segment");
+      if (s.HasMember("then")) compile_segments(r + ".then", s["then"], sr.then, false);
+      out.push_back(std::move(sr));
     }
-    if (plan.segments.empty() || plan.segments[0].id != "MSH")
-      error("segments", "the first segment must be MSH");
-    reverse_ = false;
   }
 
   void compile_fields(const std::string& rule, const Value& set, const std::string& seg,

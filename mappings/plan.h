@@ -157,10 +157,11 @@ enum class Tf : std::uint8_t {
   ed_content_type,  ///< ED (OBX-5): ED.2 type of data + ED.3 subtype -> MIME type
   formatted_text,   ///< FT: \.br\ -> line break, other formatting commands dropped
   // reverse direction (FHIR -> v2)
-  fhir_dtm,         ///< FHIR date/dateTime/instant -> v2 DTM keeping the offset
-  minutes_between,  ///< args: end (FHIR path) -> minutes from this value to end
-  mime_ed_type,     ///< MIME type -> ED.2 type of data (application -> AP, image -> IM, ...)
-  mime_ed_subtype,  ///< MIME type -> ED.3 subtype (upper case: application/pdf -> PDF)
+  fhir_dtm,          ///< FHIR date/dateTime/instant -> v2 DTM keeping the offset
+  minutes_between,   ///< args: end (FHIR path) -> minutes from this value to end
+  mime_ed_type,      ///< MIME type -> ED.2 type of data (application -> AP, image -> IM, ...)
+  mime_ed_subtype,   ///< MIME type -> ED.3 subtype (upper case: application/pdf -> PDF)
+  id_base_facility,  ///< `{id-base}/{facility}/...` system -> the facility (URI-decoded)
 };
 
 /// The transforms that only rewrite text and work the same in both directions (trim, upper,
@@ -220,7 +221,9 @@ struct Producer {
 
 // ---- v2 -> FHIR plan --------------------------------------------------------------------
 
-enum class NodeKind : std::uint8_t { object, array, literal, tmpl, produce, ref };
+/// `choose`: the children are the cases (each with its own `when`); the first that holds and
+/// gives a value is written.
+enum class NodeKind : std::uint8_t { object, array, literal, tmpl, produce, ref, choose };
 struct Node {
   // Fields read on every visit first (a plan has hundreds of nodes, walked once per message);
   // the names kept for tracing and messages last.
@@ -319,6 +322,9 @@ struct SegmentRule {
   std::unique_ptr<FhirPath> context;  ///< root for the segment's rules
   Each each;                          ///< one segment per item
   std::vector<FieldRule> fields;
+  /// Segments written right after each segment of this rule, with its item as their root
+  /// (the NTEs of an OBX); their set ids restart at 1 under each.
+  std::vector<SegmentRule> then;
 };
 struct EventRule {
   std::unique_ptr<Condition> when;

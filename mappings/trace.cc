@@ -117,6 +117,11 @@ void V2Run::trace_value(const Node& n) {
     case NodeKind::object:
     case NodeKind::array:
       return;  // their members are reported one by one
+    case NodeKind::choose:
+      // The case that was written: the first whose `when` holds.
+      for (const auto& c : n.children)
+        if (!c.when || eval(*c.when)) return trace_value(c);
+      return;
     case NodeKind::literal:
       via = "constant";
       break;

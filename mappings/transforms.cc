@@ -640,7 +640,8 @@ std::size_t json_plain_prefix(std::string_view s) noexcept {
   return json_plain_run(s.data(), s.size());
 }
 
-void append_json_escaped(std::string& out, std::string_view s, bool latin1) {
+bool append_json_escaped(std::string& out, std::string_view s, bool latin1, bool fhir_text) {
+  bool dropped = false;
   static constexpr char kHex[] = "0123456789abcdef";
   std::size_t run = 0;  // start of the pending run of bytes copied verbatim
   std::size_t i = 0;
@@ -672,6 +673,8 @@ void append_json_escaped(std::string& out, std::string_view s, bool latin1) {
       out.append("\\r");
     } else if (c == '\t') {
       out.append("\\t");
+    } else if (fhir_text) {
+      dropped = true;  // a FHIR string may not hold a control character other than tab, CR, LF
     } else {
       out.append("\\u00");
       out.push_back(kHex[c >> 4]);
@@ -681,9 +684,18 @@ void append_json_escaped(std::string& out, std::string_view s, bool latin1) {
     run = i;
   }
   out.append(s.data() + run, n - run);
+  return dropped;
 }
 
-void append_json_string(std::string& out, std::string_view s, bool latin1) {
+bool has_fhir_forbidden_control(std::string_view s) noexcept {
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return true;
+  }
+  return false;
+}
+
+bool append_json_string(std::string& out, std::string_view s, bool latin1, bool fhir_text) {
   const std::size_t n = s.size();
   if (json_plain_run(s.data(), n) == n) {  // nothing to escape: one write, quotes included
     const std::size_t at = out.size();
@@ -692,11 +704,12 @@ void append_json_string(std::string& out, std::string_view s, bool latin1) {
     p[0] = '"';
     if (n != 0) std::memcpy(p + 1, s.data(), n);
     p[n + 1] = '"';
-    return;
+    return false;
   }
   out.push_back('"');
-  append_json_escaped(out, s, latin1);
+  const bool dropped = append_json_escaped(out, s, latin1, fhir_text);
   out.push_back('"');
+  return dropped;
 }
 
 void append_v2_text(std::string& out, std::string_view raw, const hl7v2::Delimiters& d) {
@@ -724,6 +737,32 @@ void append_url_encoded(std::string& out, std::string_view s) {
     run = i + 1;
   }
   out.append(s.data() + run, s.size() - run);
+}
+
+bool append_uri_decoded(std::string& out, std::string_view s) {
+  if (s.empty()) return false;
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  const std::size_t start = out.size();
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    const int hi = i + 2 < s.size() ? hex(s[i + 1]) : -1;
+    const int lo = hi >= 0 ? hex(s[i + 2]) : -1;
+    if (lo < 0) {
+      out.resize(start);
+      return false;
+    }
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return true;
 }
 
 bool iequals(std::string_view a, std::string_view b) noexcept {

@@ -125,12 +125,19 @@ void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t n);
 
 /// Appends `s` as the body of a JSON string (no quotes): escapes `"` `\` and control
 /// characters; invalid UTF-8 bytes become U+FFFD. With `latin1`, bytes >= 0x80 are ISO-8859-1
-/// and are transcoded to UTF-8.
-void append_json_escaped(std::string& out, std::string_view s, bool latin1 = false);
+/// and are transcoded to UTF-8. With `fhir_text`, control characters other than tab, CR and LF
+/// are left out, because a FHIR string may not hold them; the result says whether any was (the
+/// caller warns).
+bool append_json_escaped(std::string& out, std::string_view s, bool latin1 = false,
+                         bool fhir_text = false);
 /// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
 bool valid_utf8(std::string_view s) noexcept;
 /// append_json_escaped between double quotes: a whole JSON string.
-void append_json_string(std::string& out, std::string_view s, bool latin1 = false);
+bool append_json_string(std::string& out, std::string_view s, bool latin1 = false,
+                        bool fhir_text = false);
+/// True when `s` holds a character that a FHIR string may not: below U+0020 other than tab,
+/// CR and LF.
+bool has_fhir_forbidden_control(std::string_view s) noexcept;
 /// Length of the leading part of `s` that a JSON string holds as is (no quote, backslash,
 /// control character or byte >= 0x80): s.size() when there is nothing to escape.
 std::size_t json_plain_prefix(std::string_view s) noexcept;
@@ -157,6 +164,9 @@ void append_formatted_text(std::string& out, std::string_view text);
 
 /// Appends `s` percent-encoded for a URL query value (RFC 3986 unreserved and `:/@` kept).
 void append_url_encoded(std::string& out, std::string_view s);
+/// Appends `s` with its `%XX` escapes decoded (the inverse of append_url_encoded); false (and
+/// nothing appended) when an escape is malformed or `s` is empty.
+bool append_uri_decoded(std::string& out, std::string_view s);
 
 /// Trims ASCII blanks at both ends.
 inline std::string_view trim(std::string_view s) noexcept {

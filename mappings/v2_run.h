@@ -137,6 +137,7 @@ struct V2Run {
   std::string_view event;
   bool latin1 = false;
   bool failed = false;
+  bool dropped_controls = false;  ///< a control character was left out of a FHIR string
   bool message_shape = false;  ///< FHIR message: MessageHeader first, no entry requests
   TraceSink* trace = nullptr;  ///< Options::trace; null: no tracing (trace.cc)
   std::string trace_path;      ///< element path of the value being written, while tracing
@@ -210,7 +211,16 @@ struct V2Run {
   bool coding(const Resolved& r, std::size_t base);
   bool cx_system_value(const Resolved& r, std::string& sys, std::string& val);
   std::string_view national_system(std::string_view type, std::string_view aa_ns) const;
+  /// True when the innermost binding of `r`'s segment is an `each` over `r`'s field.
+  bool field_bound(const V2Ref& r) const noexcept;
   void check_utf8();
+  void check_controls();
+  /// Warns 102, with `message`, at each component (MSH from MSH-3) for which `bad` holds;
+  /// `maybe` (true whenever `bad` could hold for a part of the text) skips clean segments,
+  /// fields and repetitions without splitting them.
+  void warn_components(bool (*maybe)(std::string_view, const hl7v2::Delimiters&),
+                       bool (*bad)(std::string_view, const hl7v2::Delimiters&),
+                       const std::string& message);
   bool xcn_system_value(const Resolved& r, std::string& sys, std::string& val,
                         std::string_view rule);
   bool structure(Tf tf, const Resolved& r, std::string_view rule);

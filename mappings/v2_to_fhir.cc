@@ -110,6 +110,12 @@ std::string_view V2Run::subcomponent(std::uint32_t seg_pos, std::uint16_t field,
   return hl7v2::nth_part(c, d.subcomponent, sub);
 }
 
+bool V2Run::field_bound(const V2Ref& r) const noexcept {
+  for (int i = nframes - 1; i >= 0; --i)
+    if (frames[i].seg_key == r.seg_key) return frames[i].field == r.field;
+  return false;
+}
+
 Resolved V2Run::resolve(const V2Ref& r) const noexcept {
   Resolved out;
   out.field = r.field;
@@ -237,7 +243,7 @@ void V2Run::json_plain(std::string_view text) {
     return;
   }
   tmp_json.clear();
-  append_json_string(tmp_json, text, latin1);
+  if (append_json_string(tmp_json, text, latin1, /*fhir_text=*/true)) dropped_controls = true;
   out.append(tmp_json);
 }
 
@@ -542,15 +548,20 @@ bool V2Run::scalar(Tf tf, std::string_view v, std::string& dst, const Resolved& 
       return true;
     }
     case Tf::base64: {
-      // Base64 data as sent (ED.5): checked, never re-encoded; line breaks are not allowed.
-      const auto t = trim(v);
-      if (t.empty()) return false;
-      if (!fhir::valid_base64(t)) {
-        issue(Severity::warning, location(r), "102",
-              "not valid base64 (RFC 4648 alphabet and padding); the data is left out", rule);
+      // Base64 data as sent (ED.5): checked, never re-encoded. MIME-style line breaks (sent as
+      // escapes such as \X0D\\X0A\) and blanks are removed; anything else that is not base64
+      // refuses the message: an empty or partial document must never be filed in its place
+      // (it is a conditional create, so the corrected resend would then be ignored).
+      const std::size_t start = dst.size();
+      for (const char c : v)
+        if (c != '\r' && c != '\n' && c != ' ' && c != '\t') dst.push_back(c);
+      if (dst.size() == start) return false;
+      if (!fhir::valid_base64(std::string_view(dst).substr(start))) {
+        dst.resize(start);
+        issue(Severity::error, location(r), "102",
+              "not valid base64 (RFC 4648 alphabet and padding): the document is refused", rule);
         return false;
       }
-      dst.append(t);
       return true;
     }
     case Tf::base64_encode:
@@ -899,11 +910,26 @@ bool V2Run::value(const Node& n) {
         for_each(n.each, [&] {
           if (n.when && !eval(*n.when)) return;
           for (const auto& s : p.sources) {
-            const Resolved r = resolve(s.v2);
+            Resolved r = resolve(s.v2);
             if (r.raw.empty()) continue;
             if (any) tmp_join.append(p.join_separator);
             text_into(tmp_join, r.raw);
             any = true;
+            // A whole field that no `each` binds (OBX-5 of TX lines, NTE-3) gives every
+            // repetition, so repeated text is never cut to its first line.
+            if (s.v2.component == 0 && !s.v2.repetition_given &&
+                keys[r.seg_pos - 1] != pack_id("MSH") && !field_bound(s.v2) &&
+                msg.segment(r.seg_pos).field(s.v2.field).find(d.repetition) !=
+                    std::string_view::npos) {
+              const std::size_t reps = msg.segment(r.seg_pos).repetition_count(s.v2.field);
+              for (std::uint32_t k = 2; k <= reps; ++k) {
+                r.rep = k;
+                std::string_view v = trim(subcomponent(r.seg_pos, s.v2.field, k, 0, 0));
+                if (v.empty() || is_null_value(v)) continue;
+                tmp_join.append(p.join_separator);
+                text_into(tmp_join, v);
+              }
+            }
             break;
           }
         });
@@ -933,6 +959,14 @@ bool V2Run::value(const Node& n) {
       out.append(ids[identity(target)].ref, CachedId::kRefSize);
       return true;
     }
+    case NodeKind::choose:
+      for (const auto& c : n.children) {
+        if (c.when && !eval(*c.when)) continue;
+        const std::size_t mark = out.size();
+        if (value(c)) return true;
+        out.resize(mark);
+      }
+      return false;
     case NodeKind::object: {
       if (n.is_constant && !trace) {
         out.append(n.constant);
@@ -1199,24 +1233,63 @@ void V2Run::check_utf8() {
       : iequals(cs, "UNICODE UTF-8")
           ? "not valid UTF-8 (MSH-18 says UNICODE UTF-8): replaced with U+FFFD"
           : "not valid UTF-8 (MSH-18 names no single-byte set fcpgw reads): replaced with U+FFFD";
+  constexpr auto not_utf8 = [](std::string_view text, const hl7v2::Delimiters&) {
+    return !valid_utf8(text);
+  };
+  warn_components(not_utf8, not_utf8, message);
+}
+
+namespace {
+
+// A control character as a raw byte, or a hex escape (`\X00\`) that could decode to one.
+bool may_hold_control(std::string_view raw, const hl7v2::Delimiters& d) {
+  if (has_fhir_forbidden_control(raw)) return true;
+  for (std::size_t at = raw.find(d.escape); at != std::string_view::npos && at + 1 < raw.size();
+       at = raw.find(d.escape, at + 1))
+    if (raw[at + 1] == 'X' || raw[at + 1] == 'x') return true;
+  return false;
+}
+
+bool holds_control(std::string_view raw, const hl7v2::Delimiters& d) {
+  if (!may_hold_control(raw, d)) return false;
+  std::string text;
+  append_v2_text(text, raw, d);
+  return has_fhir_forbidden_control(text);
+}
+
+}  // namespace
+
+// Control characters (a raw byte, or an escape such as `\X00\` or `\X07\`) may not appear in
+// a FHIR string (only tab, CR and LF may). The JSON writer leaves them out of FHIR text, which
+// changes the text, so once it has, each component that has them is reported as a warning
+// (102) at its place.
+void V2Run::check_controls() {
+  warn_components(may_hold_control, holds_control,
+                  "holds control characters (below U+0020, other than tab, CR and LF) that a "
+                  "FHIR string may not: left out of the FHIR text");
+}
+
+void V2Run::warn_components(bool (*maybe)(std::string_view, const hl7v2::Delimiters&),
+                            bool (*bad)(std::string_view, const hl7v2::Delimiters&),
+                            const std::string& message) {
   const std::size_t n = msg.segment_count();
   std::string loc;
   for (std::size_t i = 1; i <= n; ++i) {
     const hl7v2::Segment seg = msg.segment(i);
-    if (valid_utf8(seg.raw())) continue;
+    if (!maybe(seg.raw(), d)) continue;
     std::size_t occ = 1;
     for (std::size_t k = 1; k < i; ++k) occ += keys[k - 1] == keys[i - 1] ? 1 : 0;
     const std::size_t fields = seg.field_count();
     for (std::size_t f = i == 1 ? 3 : 1; f <= fields; ++f) {
-      if (valid_utf8(seg.field(f))) continue;
+      if (!maybe(seg.field(f), d)) continue;
       const std::size_t reps = seg.repetition_count(f);
       for (std::size_t rep = 1; rep <= reps; ++rep) {
         const std::string_view value = seg.repetition(f, rep);
-        if (valid_utf8(value)) continue;
+        if (!maybe(value, d)) continue;
         std::size_t comp = 0;
         for (std::string_view c : hl7v2::Split(value, d.component)) {
           ++comp;
-          if (valid_utf8(c)) continue;
+          if (!bad(c, d)) continue;
           loc.assign(seg.id());
           if (occ > 1) loc.append("[").append(std::to_string(occ)).append("]");
           loc.append("-").append(std::to_string(f)).append("[").append(std::to_string(rep));
@@ -1252,6 +1325,8 @@ void V2Run::run() {
       resource(rp, entries);
   }
   out.append("]}");
+  // Found while writing, so a message without control characters pays nothing for the check.
+  if (dropped_controls) check_controls();
   result.assign(out.data(), out.size());
 }
 

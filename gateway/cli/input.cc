@@ -26,6 +26,16 @@ bool is_alnum(unsigned char c) noexcept {
   return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
+/// The header segments an ER7 stream may begin with: a message, or a file or batch envelope
+/// (FHS, BHS; their segments are skipped by the splitter).
+constexpr std::string_view kEr7Starts[] = {"MSH", "FHS", "BHS"};
+
+/// Whether `text` begins with a batch header (FHS or BHS as a whole segment id).
+bool starts_with_batch_header(std::string_view text) noexcept {
+  return (text.starts_with("FHS") || text.starts_with("BHS")) &&
+         (text.size() == 3 || !is_alnum(static_cast<unsigned char>(text[3])));
+}
+
 }  // namespace
 
 std::string_view to_string(InputFormat f) noexcept {
@@ -71,12 +81,19 @@ Detection detect_format(std::string_view head, bool at_end) noexcept {
     d.format = InputFormat::mllp;
   } else if (c == '{') {
     d.format = InputFormat::fhir_json;
-  } else if (c == 'M') {
-    std::string_view rest = head.substr(i);
-    if (rest.size() < 3 && !at_end && std::string_view("MSH").starts_with(rest)) {
-      d.need_more = true;
-    } else if (rest.starts_with("MSH")) {
-      d.format = InputFormat::er7;
+  } else {
+    const std::string_view rest = head.substr(i);
+    for (const std::string_view start : kEr7Starts) {
+      // A segment id is decided by its fourth byte too ("BHSX" is not BHS).
+      if (rest.size() < 4 && !at_end && start.starts_with(rest.substr(0, 3))) {
+        d.need_more = true;
+        break;
+      }
+      if (rest.starts_with(start) &&
+          (rest.size() == 3 || !is_alnum(static_cast<unsigned char>(rest[3])))) {
+        d.format = InputFormat::er7;
+        break;
+      }
     }
   }
   return d;
@@ -153,10 +170,14 @@ void MessageSplitter::feed_mllp(std::string_view chunk) {
 void MessageSplitter::drain_decoder() {
   while (auto ev = decoder_.next()) {
     RawMessage m;
-    m.index = ++count_;
     m.framed = true;
     switch (ev->kind) {
       case hl7v2::MllpEvent::Kind::frame:
+        if (starts_with_batch_header(ev->payload)) {
+          // A whole batch in one frame: its messages are cut out as in an ER7 stream.
+          split_framed_batch(ev->payload);
+          continue;
+        }
         m.bytes = std::move(ev->payload);
         break;
       case hl7v2::MllpEvent::Kind::oversize:
@@ -167,6 +188,20 @@ void MessageSplitter::drain_decoder() {
             "MLLP frame cut short: a new start byte (0x0B) arrived before its end byte (0x1C)";
         break;
     }
+    m.index = ++count_;
+    ready_.push_back(std::move(m));
+  }
+}
+
+void MessageSplitter::split_framed_batch(std::string_view payload) {
+  MessageSplitter inner(false, max_);
+  inner.feed(payload);
+  inner.finish();
+  RawMessage m;
+  while (inner.next(m)) {
+    m.index = ++count_;
+    m.framed = true;
+    m.offset = 0;
     ready_.push_back(std::move(m));
   }
 }

@@ -60,7 +60,7 @@ struct RawMessage {
 /// CRLF and are kept as received; blank lines are dropped; batch envelope segments (FHS, BHS,
 /// BTS, FTS) are dropped. Bytes before the first MSH become a message of their own (which then
 /// fails to parse, with its position). MLLP streams: one message per frame; bytes between
-/// frames are ignored.
+/// frames are ignored; a frame that holds a whole batch (FHS/BHS first) gives its messages.
 ///
 /// A message larger than `max_message_bytes` is not buffered: its remaining bytes are skipped
 /// and it is reported with `refused` set. Memory use is bounded by the largest message allowed.
@@ -82,6 +82,7 @@ class MessageSplitter {
   void feed_er7(std::string_view chunk);
   void feed_mllp(std::string_view chunk);
   void drain_decoder();
+  void split_framed_batch(std::string_view payload);
   void decide_line();
   void append(std::string_view bytes);
   void close_message();

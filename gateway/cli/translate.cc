@@ -1,5 +1,3 @@
-#include "gateway/cli/command.h"
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -9,6 +7,7 @@
 
 #include "fhir/json.h"
 #include "fhir/validation.h"
+#include "gateway/cli/command.h"
 #include "gateway/service/issues.h"
 #include "gateway/service/limits.h"
 
@@ -90,6 +89,16 @@ class Translator {
         trace_.clear();
         report_engine_issues(rep_, where, t.issues, false, true);
         if (t.issues.empty()) rep_.error(where, "message not translated");
+        failed_ = true;
+        return;
+      }
+      // What `validate` reports as an error is refused here: never write invalid FHIR.
+      const std::vector<service::Issue> invalid = service::check_fhir_translation(t.output);
+      if (service::has_errors(invalid)) {
+        trace_.clear();
+        for (const service::Issue& i : invalid)
+          if (i.severity == fhir::Severity::error || i.severity == fhir::Severity::fatal)
+            rep_.error(where, service::to_text(i));
         failed_ = true;
         return;
       }

@@ -1,5 +1,3 @@
-#include "gateway/cli/command.h"
-
 #include <rapidjson/document.h>
 
 #include <algorithm>
@@ -9,6 +7,7 @@
 
 #include "fhir/json.h"
 #include "fhir/validation.h"
+#include "gateway/cli/command.h"
 #include "gateway/service/issues.h"
 #include "gateway/service/limits.h"
 
@@ -33,21 +32,28 @@ class Validator {
       return;
     }
     const fhir::Limits limits = service::fhir_limits(opt_.config);
-    const std::vector<fhir::Issue> issues = fhir::parse_and_validate(json_text(in.head), limits);
-    if (fhir::has_errors(issues)) errors_ = true;
-    emit(fhir::operation_outcome(issues).root());
+    auto doc = fhir::parse(json_text(in.head), limits);
+    if (!doc) {
+      const std::vector<fhir::Issue> issues = fhir::parse_and_validate(json_text(in.head), limits);
+      if (fhir::has_errors(issues)) errors_ = true;
+      emit(fhir::operation_outcome(issues).root());
+      return;
+    }
+    std::vector<service::Issue> issues;
+    for (const fhir::Issue& f : fhir::validate(doc->root()))
+      issues.push_back(service::from_fhir(f));
+    // What `translate` would refuse is an error here too: valid FHIR that no mapping takes, or
+    // that a mapping's checks refuse (a draft fit note, a DocumentReference without a patient).
+    if (!service::has_errors(issues) && engine())
+      for (service::Issue& i : service::check_fhir_mapping(*engine_, doc->root()))
+        issues.push_back(std::move(i));
+    if (failed_) return;
+    if (service::has_errors(issues)) errors_ = true;
+    emit(fhir::operation_outcome(service::to_fhir_issues(issues)).root());
   }
 
   void v2_input(OpenedInput& in) {
-    if (!engine_) {
-      int ec = 0;
-      engine_ = load_engine(opt_, rep_, ec);
-      if (!engine_) {
-        engine_exit_ = ec;
-        failed_ = true;
-        return;
-      }
-    }
+    if (!engine()) return;
     const hl7v2::Limits limits = service::v2_limits(opt_.config);
     mappings::Translation t;
     const bool ok = for_each_v2_message(in, opt_.max_input, rep_, [&](RawMessage& m) {
@@ -67,17 +73,8 @@ class Validator {
         for (const mappings::Issue& i : t.issues) issues.push_back(service::from_mapping(i, true));
         if (translated) {
           // The translation itself must be valid FHIR: check what the mapping produced.
-          if (auto out = fhir::parse(t.output)) {
-            for (const fhir::Issue& f : fhir::validate(out->root())) {
-              issues.push_back(service::from_fhir(f));
-              issues.back().message = "in the FHIR translation: " + f.message;
-            }
-          } else {
-            service::Issue i;
-            i.type = fhir::IssueType::exception;
-            i.message = "the FHIR translation is not valid JSON";
+          for (service::Issue& i : service::check_fhir_translation(t.output))
             issues.push_back(std::move(i));
-          }
         }
       }
       if (service::has_errors(issues)) errors_ = true;
@@ -87,6 +84,18 @@ class Validator {
   }
 
  private:
+  /// The mappings, loaded on first use; false (reported, `failed_` set) when they do not load.
+  bool engine() {
+    if (engine_) return true;
+    int ec = 0;
+    engine_ = load_engine(opt_, rep_, ec);
+    if (!engine_) {
+      engine_exit_ = ec;
+      failed_ = true;
+    }
+    return engine_.has_value();
+  }
+
   void emit(const rapidjson::Value& outcome) {
     auto text = writer_.write(outcome, opt_.pretty ? fhir::Format::pretty : fhir::Format::compact);
     if (text) out_ << *text << '\n';
@@ -122,6 +131,7 @@ int cmd_validate(const Options& opt, std::ostream& out, Reporter& rep) {
       if (v.engine_exit() != 0) return v.engine_exit();
     } else {
       v.fhir_input(*in);
+      if (v.engine_exit() != 0) return v.engine_exit();
     }
   }
   out.flush();

@@ -360,18 +360,8 @@ Decision Acceptor::accept_fhir(const Inbound& in) const {
   }
 
   // The mapping's own checks: what it cannot translate is refused now, not at delivery.
-  mappings::Options options;
-  options.message_time = "2000-01-01T00:00:00+00:00";  // not kept: only the checks matter here
-  auto t = engine_->fhir_to_v2(root, nullptr, options);
-  if (!t) {
-    for (const mappings::Issue& i : t.error()) d.issues.push_back(from_mapping(i, false));
-    if (!has_errors(d.issues)) {
-      d.issues.push_back(plain_issue(fhir::Severity::error, fhir::IssueType::processing,
-                                     "resource not translated"));
-    }
-    return reject(422);
-  }
-  for (const mappings::Issue& i : t->issues) d.issues.push_back(from_mapping(i, false));
+  for (Issue& i : check_fhir_mapping(*engine_, root)) d.issues.push_back(std::move(i));
+  if (has_errors(d.issues)) return reject(422);
   d.ordering_key = std::string(type) + "|" + d.control_id;
   if (!route(d)) return reject(422);
 

@@ -128,6 +128,39 @@ Issue from_mapping(const mappings::Issue& m, bool v2_input) {
   return i;
 }
 
+std::vector<Issue> check_fhir_translation(std::string_view json) {
+  std::vector<Issue> out;
+  auto doc = fhir::parse(json);
+  if (!doc) {
+    Issue i;
+    i.type = fhir::IssueType::exception;
+    i.message = "the FHIR translation is not valid JSON";
+    out.push_back(std::move(i));
+    return out;
+  }
+  for (const fhir::Issue& f : fhir::validate(doc->root())) {
+    out.push_back(from_fhir(f));
+    out.back().message = "in the FHIR translation: " + f.message;
+  }
+  return out;
+}
+
+std::vector<Issue> check_fhir_mapping(const mappings::Engine& engine,
+                                      const rapidjson::Value& resource) {
+  mappings::Options options;
+  options.message_time = "2000-01-01T00:00:00+00:00";  // not kept: only the checks matter here
+  std::vector<Issue> out;
+  auto t = engine.fhir_to_v2(resource, nullptr, options);
+  for (const mappings::Issue& i : t ? t->issues : t.error()) out.push_back(from_mapping(i, false));
+  if (!t && !has_errors(out)) {
+    Issue i;
+    i.type = fhir::IssueType::processing;
+    i.message = "resource not translated";
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
 Issue from_fhir(const fhir::Issue& f) {
   Issue i;
   i.severity = f.severity;

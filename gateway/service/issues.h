@@ -51,6 +51,17 @@ Issue from_mapping(const mappings::Issue& i, bool v2_input);
 /// An issue raised by the FHIR validator (or the JSON reader).
 Issue from_fhir(const fhir::Issue& i);
 
+/// The FHIR a mapping produced, checked as `fcpgw validate` checks FHIR input: one issue per
+/// problem, its message saying it is in the translation. `translate` refuses a translation with
+/// errors and `validate` reports them, so the two agree.
+std::vector<Issue> check_fhir_translation(std::string_view json);
+
+/// The checks of the mapping that would translate this FHIR input to v2 (its rejects and
+/// checks; no mapping for the resource is an error too), as issues: what `translate` refuses,
+/// the acceptor and `validate` report. Warnings and information are kept.
+std::vector<Issue> check_fhir_mapping(const mappings::Engine& engine,
+                                      const rapidjson::Value& resource);
+
 /// Rendering 1: OperationOutcome.issue entries (location and 0357 details for v2 input).
 std::vector<fhir::Issue> to_fhir_issues(std::span<const Issue> issues);
 /// The OperationOutcome as compact JSON text.

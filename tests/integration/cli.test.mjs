@@ -126,6 +126,23 @@ test('batch: blank-line separated ER7 and MLLP frames give one Bundle per line',
   assert.equal(fcpgw(['translate', '--pretty', er7]).status, 2);
 });
 
+test('batch: a file that starts with FHS/BHS gives every message; validate agrees', () => {
+  const msgs = [1, 2].map((i) => s12.replace('A81001-20250310-000123', `A81001-20250310-00012${i}`));
+  const body = 'FHS|^~\\&|EMIS|A81001|||20250310090000\rBHS|^~\\&|EMIS|A81001\r' +
+    msgs.map((m) => m.replace(/\r?\n/g, '\r')).join('') + 'BTS|2\rFTS|1\r';
+  const file = write('batch-fhs.hl7', body);
+  const r = fcpgw(['translate', file]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(ndjson(r.stdout).length, 2);
+  const v = fcpgw(['validate', file]);
+  assert.equal(v.status, 0, v.stderr);
+  // The same batch inside one MLLP frame.
+  const framed = write('batch-fhs.mllp', `\x0b${body}\x1c\r`);
+  const r2 = fcpgw(['translate', framed]);
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.deepEqual(ndjson(r2.stdout), ndjson(r.stdout));
+});
+
 test('batch of 20,000 messages streams in bounded memory', () => {
   const n = 20000;
   const file = path.join(tmp.dir, 'many.hl7');

@@ -242,7 +242,7 @@ TEST_F(CliTest, TranslateToV2RefusesInvalidFhirNamingPathsNotValues) {
 
 // ---- v2 -> FHIR ----------------------------------------------------------------------------
 
-TEST_F(CliTest, FitNoteOBXThatIsNotAnItemIsReportedNotDroppedSilently) {
+TEST_F(CliTest, FitNoteRenderedPdfIsCarriedAndOtherItemsAreReported) {
   const std::string mdm =
       "MSH|^~\\&|EMIS|B82005|FCPGW|NHS-FCP|20240415103000||MDM^T02^MDM_T02|FN1|P|2.5.1\r"
       "EVN|T02|20240415103000\r"
@@ -252,11 +252,61 @@ TEST_F(CliTest, FitNoteOBXThatIsNotAnItemIsReportedNotDroppedSilently) {
       "PH104233^Hartley^Joanne^^^^^^HCPC|||FN-1|||||AU||AV\r"
       "OBX|1|CE|ADVICE^Advice^L||NOTFIT^Not fit for work^L||||||F\r"
       "OBX|2|DR|PERIOD^Period covered^L||20240415^20240513||||||F\r"
-      "OBX|3|ED|PDF^Rendered fit note^L||^AP^PDF^Base64^JVBERi0xLjQK||||||F\r";
+      "OBX|3|ED|PDF^Rendered fit note^L||^AP^PDF^Base64^JVBERi0xLjQK||||||F\r"
+      "OBX|4|ST|XRAY^Imaging^L||not a fit-note item||||||F\r";
   auto r = run({"translate", file("fn.hl7", mdm)});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_THAT(r.err, AllOf(HasSubstr("information: OBX[3]-3[1]: OBX-3 is not a fit-note item"),
-                           Not(HasSubstr("OBX[1]")), Not(HasSubstr("OBX[2]"))));
+  // The rendered note (ED) is carried as a DocumentReference; the unknown item is reported.
+  EXPECT_THAT(
+      r.out, AllOf(HasSubstr("\"resourceType\":\"DocumentReference\""), HasSubstr("JVBERi0xLjQK")));
+  EXPECT_THAT(r.err,
+              AllOf(HasSubstr("warning: OBX[4]-3[1]: OBX-3 is not a fit-note item"),
+                    Not(HasSubstr("OBX[1]")), Not(HasSubstr("OBX[2]")), Not(HasSubstr("OBX[3]"))));
+}
+
+}  // namespace
+}  // namespace fcpgw::gateway
+
+namespace fcpgw::gateway {
+namespace {
+
+// translate and validate agree: every input that a golden case says must be refused is refused
+// by `translate` (exit 2) and reported as an error by `validate` (exit 1); every case that must
+// translate does, and validates without errors.
+TEST_F(CliTest, TranslateAndValidateAgreeOnEveryGoldenCase) {
+  const fs::path golden = fs::path(FCPGW_SOURCE_DIR) / "mappings" / "golden";
+  const std::string maps = (fs::path(FCPGW_SOURCE_DIR) / "mappings").string();
+  int refused = 0;
+  int accepted = 0;
+  for (const auto& e : fs::recursive_directory_iterator(golden)) {
+    const std::string name = e.path().filename().string();
+    const bool v2 = name.ends_with(".hl7") && !name.ends_with(".expected.hl7");
+    const bool fhir = name.ends_with(".json") && name.find(".expected") == std::string::npos &&
+                      !name.ends_with(".previous.json") && !name.ends_with(".options.json");
+    if (!v2 && !fhir) continue;
+    const std::string stem = e.path().string().substr(0, e.path().string().rfind('.'));
+    const bool must_fail = fs::exists(stem + ".expected-error.json");
+    std::vector<std::string> args{"translate", "--mappings", maps, "--quiet"};
+    if (fs::exists(stem + ".previous.json")) {
+      args.push_back("--previous");
+      args.push_back(stem + ".previous.json");
+    }
+    args.push_back(e.path().string());
+    SCOPED_TRACE(e.path().string());
+    const auto t = run(args);
+    const auto v = run({"validate", "--mappings", maps, e.path().string()});
+    if (must_fail) {
+      ++refused;
+      EXPECT_EQ(t.code, 2) << t.err;
+      EXPECT_EQ(v.code, 1) << v.out << v.err;
+    } else {
+      ++accepted;
+      EXPECT_EQ(t.code, 0) << t.err;
+      EXPECT_EQ(v.code, 0) << v.out << v.err;
+    }
+  }
+  EXPECT_GT(refused, 30);
+  EXPECT_GT(accepted, 90);
 }
 
 }  // namespace

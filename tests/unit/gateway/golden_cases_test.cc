@@ -29,7 +29,8 @@ const fs::path kGolden = fs::path(FCPGW_SOURCE_DIR) / "mappings" / "golden" / "a
 const mappings::Engine& engine() {
   static const mappings::Engine e = [] {
     std::vector<mappings::SourceFile> files;
-    if (auto problem = service::read_mapping_sources(std::string(FCPGW_SOURCE_DIR) + "/mappings", files))
+    if (auto problem =
+            service::read_mapping_sources(std::string(FCPGW_SOURCE_DIR) + "/mappings", files))
       throw std::runtime_error(*problem);
     return mappings::Engine::load(files).value();
   }();
@@ -170,15 +171,15 @@ TEST_F(GoldenCasesTest, ExpectedWarningsMustBeAmongTheIssues) {
 }
 
 TEST_F(GoldenCasesTest, UnlistedWarningsFail) {
-  const fs::path docs = kGolden.parent_path() / "documents";
-  file("w.hl7", read_file(docs / "letter_bad_base64_warns.hl7"));
-  file("w.expected.json", read_file(docs / "letter_bad_base64_warns.expected.json"));
+  const fs::path fit = kGolden.parent_path() / "fitnotes";
+  file("w.hl7", read_file(fit / "control_chars_in_comments_warns.hl7"));
+  file("w.expected.json", read_file(fit / "control_chars_in_comments_warns.expected.json"));
   auto results = run_all();
   ASSERT_EQ(results.size(), 1u);
   EXPECT_THAT(results[0].failures,
-              ElementsAre(HasSubstr("unexpected warning at OBX[2]-5[1].5 [102]")));
+              ElementsAre(HasSubstr("unexpected warning at OBX[5]-5[1].1 [102]")));
   file("w.expected-warnings.json",
-       read_file(docs / "letter_bad_base64_warns.expected-warnings.json"));
+       read_file(fit / "control_chars_in_comments_warns.expected-warnings.json"));
   results = run_all();
   ASSERT_EQ(results.size(), 1u);
   EXPECT_TRUE(results[0].passed) << ::testing::PrintToString(results[0].failures);

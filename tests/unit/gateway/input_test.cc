@@ -44,6 +44,18 @@ TEST(DetectFormat, NeedsMoreBytesWhenUndecided) {
   EXPECT_EQ(detect_format("MS", true).format, InputFormat::unknown);
 }
 
+TEST(DetectFormat, BatchHeadersStartAnEr7Stream) {
+  EXPECT_EQ(detect_format("FHS|^~\\&|EMIS\r", true).format, InputFormat::er7);
+  EXPECT_EQ(detect_format("\r\nBHS|^~\\&|X", true).format, InputFormat::er7);
+  EXPECT_EQ(detect_format("BHS", true).format, InputFormat::er7);
+  EXPECT_TRUE(detect_format("FH", false).need_more);
+  EXPECT_TRUE(detect_format("BHS", false).need_more);
+  // Trailers and look-alike ids do not start a stream.
+  EXPECT_EQ(detect_format("BTS|1", true).format, InputFormat::unknown);
+  EXPECT_EQ(detect_format("FHSX|1", true).format, InputFormat::unknown);
+  EXPECT_EQ(detect_format("MSHX|1", true).format, InputFormat::unknown);
+}
+
 TEST(DetectFormat, UnknownReportsOffsetOfFirstByte) {
   auto d = detect_format("  \x00\x01garbage"s, true);
   EXPECT_EQ(d.format, InputFormat::unknown);
@@ -153,6 +165,18 @@ TEST(MessageSplitter, BatchEnvelopeSegmentsDropped) {
   ASSERT_EQ(msgs.size(), 2u);
   EXPECT_EQ(msgs[0].bytes, kMsg1);
   EXPECT_EQ(msgs[1].bytes, kMsg2);
+}
+
+TEST(MessageSplitter, BatchInOneMllpFrameGivesEachMessage) {
+  const std::string batch = "FHS|^~\\&|X\rBHS|^~\\&|X\r" + kMsg1 + kMsg2 + "BTS|2\rFTS|1\r";
+  auto msgs = split("\x0b" + batch + "\x1c\r" + "\x0b" + kMsg1 + "\x1c\r", true);
+  ASSERT_EQ(msgs.size(), 3u);
+  EXPECT_EQ(msgs[0].bytes, kMsg1);
+  EXPECT_EQ(msgs[1].bytes, kMsg2);
+  EXPECT_EQ(msgs[2].bytes, kMsg1);
+  EXPECT_EQ(msgs[0].index, 1u);
+  EXPECT_EQ(msgs[2].index, 3u);
+  EXPECT_TRUE(msgs[1].framed);
 }
 
 TEST(MessageSplitter, SegmentNamedLikeEnvelopePrefixIsKept) {

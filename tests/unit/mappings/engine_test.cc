@@ -157,6 +157,76 @@ TEST(Rules, FromMapElseAndTransforms) {
   EXPECT_TRUE(patient(d)["active"].GetBool());
 }
 
+TEST(Rules, ChooseWritesTheFirstCaseThatHoldsAndGivesAValue) {
+  auto e = load_ok(mapping_with(R"([
+    {"path":"gender","choose":[
+      {"when":{"equals":["PID-8","M"]},"value":"other"},
+      {"when":{"present":"PID-30"},"value":"unknown"},
+      {"when":{"present":"PID-8"},"from":"PID-6","map":"t-sex"},
+      {"from":"PID-8","map":"t-sex"}]},
+    {"path":"active","choose":[{"when":{"absent":"PID-3"},"value":false},{"value":true}]},
+    {"path":"birthDate","choose":[{"when":{"absent":"PID-7"},"value":"2000-01-01"}]}])"));
+  auto d = run(e);
+  // case 0 does not hold, case 1 refers to an absent field, case 2 holds but gives nothing
+  // (PID-6 is empty), so case 3 is written.
+  EXPECT_STREQ(patient(d)["gender"].GetString(), "female");
+  EXPECT_TRUE(patient(d)["active"].GetBool());
+  EXPECT_FALSE(patient(d).HasMember("birthDate"));  // no case applies: nothing written
+}
+
+TEST(Loader, ChooseCasesAreChecked) {
+  EXPECT_NE(first_error(mapping_with(R"([{"path":"gender","choose":[]}])")).find("non-empty array"),
+            std::string::npos);
+  EXPECT_NE(
+      first_error(
+          mapping_with(
+              R"([{"path":"gender","choose":[{"value":"male"},{"when":{"present":"PID-8"},"value":"female"}]}])"))
+          .find("must be the last"),
+      std::string::npos);
+  EXPECT_NE(
+      first_error(mapping_with(R"([{"path":"gender","choose":[{"value":"male","from":"PID-8"}]}])"))
+          .find("a case has exactly one of"),
+      std::string::npos);
+  EXPECT_EQ(
+      first_error(mapping_with(R"([{"path":"gender","choose":[{"from":"PID-8","map":"nope"}]}])")),
+      "m.json: resources[0].set[0] (path \"gender\").choose[0]: unknown code table 'nope'");
+  EXPECT_NE(
+      first_error(mapping_with(R"([{"path":"gender","value":"male","choose":[{"value":"x"}]}])"))
+          .find("exactly one of"),
+      std::string::npos);
+}
+
+TEST(Rules, ControlCharactersLeftOutOfFhirTextWithALocatedWarning) {
+  auto e = load_ok(mapping_with(R"([
+    {"path":"name[+]","each":"PID-5","set":[{"path":"family","from":"PID-5.1"},{"path":"given[+]","from":"PID-5.2"}]}])"));
+  const std::string msg =
+      std::string(
+          "MSH|^~\\&|APP|A81001|RCV|RCVF|20240612080000||SIU^S12^SIU_S12|M1|P|2.5.1\r"
+          "PID|1||111^^^X^MR||Doe\\X00\\^Jane~Roe^Ja") +
+      '\x07' + "net\r";
+  auto m = hl7v2::Message::parse(msg);
+  ASSERT_TRUE(m);
+  auto t = e.v2_to_fhir(*m);
+  ASSERT_TRUE(t);
+  auto d = *fhir::parse(t->output);
+  EXPECT_STREQ(patient(d)["name"][0]["family"].GetString(), "Doe");
+  EXPECT_STREQ(patient(d)["name"][1]["given"][0].GetString(), "Janet");
+  std::vector<std::string> where;
+  for (const auto& i : t->issues) {
+    EXPECT_EQ(i.code, "102");
+    EXPECT_EQ(i.severity, Severity::warning);
+    where.push_back(i.location);
+  }
+  EXPECT_EQ(where, (std::vector<std::string>{"PID-5[1].1", "PID-5[2].2"}));
+  // A hex escape that is not a control character is no reason to warn.
+  auto clean = hl7v2::Message::parse(
+      "MSH|^~\\&|APP|A81001|RCV|RCVF|20240612080000||SIU^S12^SIU_S12|M1|P|2.5.1\r"
+      "PID|1||111^^^X^MR||Doe\\X41\\^Jane\r");
+  auto t2 = e.v2_to_fhir(*clean);
+  ASSERT_TRUE(t2);
+  EXPECT_TRUE(t2->issues.empty());
+}
+
 TEST(Rules, EachOverRepetitionsAndConditions) {
   auto e = load_ok(mapping_with(R"([
     {"path":"identifier[+]","each":"PID-3","when":{"equals":["PID-3.4","Y"]},
@@ -176,6 +246,23 @@ TEST(Rules, JoinAfterSegmentAndEmptyRollback) {
   auto d = run(e);
   EXPECT_STREQ(patient(d)["name"][0]["text"].GetString(), "first & note / second");
   EXPECT_FALSE(patient(d).HasMember("address"));  // nothing to put in it: rolled back
+}
+
+TEST(Rules, JoinTakesEveryRepetitionOfAnUnboundWholeField) {
+  auto e = load_ok(mapping_with(R"([
+    {"path":"name[+]","set":[{"path":"text","each":{"segment":"NTE","after":"SCH"},"from":"NTE-3","join":" / "}]},
+    {"path":"address[+]","set":[{"path":"text","each":"PID-5","from":"PID-5","join":"|"}]}])"));
+  const std::string msg =
+      "MSH|^~\\&|APP|A81001|RCV|RCVF|20240612080000||SIU^S12^SIU_S12|M1|P|2.5.1\r"
+      "SCH|P1|F1\r"
+      "NTE|1||line one~line two~\"\"~line four\r"
+      "NTE|2||second\r"
+      "PID|1||111^^^X^MR||Doe^Jane~Roe^Janet\r";
+  auto d = run(e, msg.c_str());
+  EXPECT_STREQ(patient(d)["name"][0]["text"].GetString(),
+               "line one / line two / line four / second");
+  // Bound by `each` over the field: one repetition each time, not all of them again.
+  EXPECT_STREQ(patient(d)["address"][0]["text"].GetString(), "Doe^Jane|Roe^Janet");
 }
 
 TEST(Rules, ReferencesByKeyAndStableIds) {
@@ -254,4 +341,46 @@ TEST(FhirToV2, IssuesNameTheBadElementOnce) {
   ASSERT_FALSE(t2);
   ASSERT_EQ(t2.error().size(), 1u);
   EXPECT_EQ(t2.error()[0].location, "Appointment.start");
+}
+
+TEST(FhirToV2, ThenWritesChildSegmentsAfterEachParentWithTheirOwnSetIds) {
+  auto e = load_ok(R"J({"mapping":"r","direction":"fhir-to-v2","accepts":["ServiceRequest"],
+    "message":{"code":"REF","structure":"REF_I12"},
+    "event":[{"value":"I12"}],
+    "segments":[
+      {"segment":"MSH","set":[{"field":"MSH-7","value":"20250101"},{"field":"MSH-9.1","value":"REF"}]},
+      {"segment":"OBX","each":"supportingInfo.resolve(Observation)",
+       "set":[{"field":"OBX-1","value":"{$set-id}"},{"field":"OBX-3.1","from":"code.text"}],
+       "then":[{"segment":"NTE","each":"note","set":[{"field":"NTE-1","value":"{$set-id}"},
+                                                   {"field":"NTE-3","from":"text"}]}]},
+      {"segment":"NTE","each":"note","set":[{"field":"NTE-1","value":"{$set-id}"},{"field":"NTE-3","from":"text"}]}]})J");
+  auto doc = fhir::parse(R"J({"resourceType":"Bundle","type":"collection","entry":[
+    {"fullUrl":"urn:uuid:1","resource":{"resourceType":"ServiceRequest","status":"active","intent":"order",
+      "subject":{"reference":"Patient/x"},
+      "supportingInfo":[{"reference":"urn:uuid:2"},{"reference":"urn:uuid:3"}],
+      "note":[{"text":"referral note"}]}},
+    {"fullUrl":"urn:uuid:2","resource":{"resourceType":"Observation","status":"final","code":{"text":"A"},
+      "note":[{"text":"a1"},{"text":"a2"}]}},
+    {"fullUrl":"urn:uuid:3","resource":{"resourceType":"Observation","status":"final","code":{"text":"B"}}}]})J");
+  ASSERT_TRUE(doc);
+  auto t = e.fhir_to_v2(doc->root(), nullptr);
+  ASSERT_TRUE(t) << (t.error().empty() ? "" : t.error()[0].message);
+  std::string text = t->output;
+  std::replace(text.begin(), text.end(), '\r', '\n');
+  EXPECT_NE(text.find("OBX|1||A\nNTE|1||a1\nNTE|2||a2\nOBX|2||B\nNTE|1||referral note\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(Loader, ThenSegmentsAreChecked) {
+  const std::string base = R"({"mapping":"r","direction":"fhir-to-v2","accepts":["ServiceRequest"],
+    "message":{"code":"REF","structure":"REF_I12"},"event":[{"value":"I12"}],
+    "segments":[{"segment":"MSH"},{"segment":"OBX","then":)";
+  EXPECT_NE(first_error(base + R"([]}]})").find("segments[1].then: a non-empty array"),
+            std::string::npos);
+  EXPECT_NE(first_error(base + R"([{"segment":"MSH"}]}]})").find("MSH must be the first segment"),
+            std::string::npos);
+  EXPECT_NE(first_error(base + R"([{"segment":"NTE","set":[{"field":"OBX-3","value":"x"}]}]}]})")
+                .find("field belongs to segment OBX, not NTE"),
+            std::string::npos);
 }

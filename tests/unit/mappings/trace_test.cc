@@ -14,6 +14,7 @@ namespace fcpgw::mappings {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -105,6 +106,20 @@ TEST(MappingsTrace, ElseBranchIsNamed) {
   ASSERT_TRUE(engine().v2_to_fhir(*msg, o));
   EXPECT_THAT(trace.lines, Contains(StartsWith("entry[0].resource.status  <- MSH-9[1].2 via ")));
   EXPECT_THAT(trace.lines, Contains(HasSubstr("else by event S14")));
+}
+
+TEST(MappingsTrace, ChooseNamesTheCaseThatWasWritten) {
+  const fs::path docs = kCases.parent_path() / "documents";
+  auto msg =
+      hl7v2::Message::parse(testing::read_file(docs / "status_letter_superseded_txa19_ob.hl7"));
+  ASSERT_TRUE(msg);
+  Collect trace;
+  Options o;
+  o.trace = &trace;
+  ASSERT_TRUE(engine().v2_to_fhir(*msg, o));
+  EXPECT_THAT(trace.lines,
+              Contains(AllOf(StartsWith("entry[0].resource.status  <- TXA-19[1].1 via table "),
+                             HasSubstr("(path \"status\").choose[1])"))));
 }
 
 TEST(MappingsTrace, FhirToV2NamesSegmentFieldAndElementPath) {

@@ -166,6 +166,24 @@ TEST(Text, JsonEscapingAndUtf8) {
   EXPECT_EQ(out, "Zo\xC3\xAB");
 }
 
+TEST(Text, FhirTextLeavesOutControlCharactersButTabCrLf) {
+  std::string out;
+  append_json_escaped(out,
+                      std::string("a\x00"
+                                  "b\x07"
+                                  "c\td\re\nf\x1F",
+                                  12),
+                      false, true);
+  EXPECT_EQ(out, "abc\\td\\re\\nf");
+  out.clear();
+  append_json_string(out, std::string("\x00", 1), false, true);
+  EXPECT_EQ(out, "\"\"");
+  EXPECT_TRUE(has_fhir_forbidden_control(std::string("x\x00", 2)));
+  EXPECT_TRUE(has_fhir_forbidden_control("\x1B[0m"));
+  EXPECT_FALSE(has_fhir_forbidden_control("tab\there\r\n"));
+  EXPECT_FALSE(has_fhir_forbidden_control("Zo\xC3\xAB \x7F"));
+}
+
 TEST(Text, JsonEscapingAtEveryOffset) {
   // Plain runs are skipped 16 and 8 bytes at a time: put each kind of byte that needs a closer
   // look at every offset of a 40-byte string, and next to a second one.
@@ -216,6 +234,21 @@ TEST(Text, V2Unescape) {
   out.clear();
   append_v2_text(out, "x\\Q\\y\\unterminated", d);
   EXPECT_EQ(out, "x\\Q\\y\\unterminated");
+}
+
+TEST(Text, UriDecodingInvertsUrlEncoding) {
+  for (const std::string s : {"B82005", "A B/C|d%e", "Zo\xC3\xAB"}) {
+    std::string enc;
+    append_url_encoded(enc, s);
+    std::string dec;
+    EXPECT_TRUE(append_uri_decoded(dec, enc)) << s;
+    EXPECT_EQ(dec, s);
+  }
+  std::string out = "keep";
+  EXPECT_FALSE(append_uri_decoded(out, "bad%4"));
+  EXPECT_FALSE(append_uri_decoded(out, "bad%zz"));
+  EXPECT_FALSE(append_uri_decoded(out, ""));
+  EXPECT_EQ(out, "keep");
 }
 
 TEST(Text, UrlEncoding) {
