@@ -42,7 +42,8 @@ const std::vector<TransformInfo>& transform_catalogue() {
        true,
        false,
        {},
-       {"v2-0203-identifier-type", "v2-assigning-authority-to-system"}},
+       {"v2-0203-identifier-type", "v2-assigning-authority-to-system",
+        "v2-0203-to-national-system"}},
       {"xcn-identifier", Tf::xcn_identifier, true, false, true, false, {}, {}},
       {"ce-codeable-concept",
        Tf::ce_codeable_concept,
@@ -614,16 +615,17 @@ class Loader {
         if (k == "valid") {
           static constexpr std::string_view kChecks[] = {
               "nhs-number",           "ods-code",  "hcpc",    "gmc", "gmp", "oid", "dtm",
-              "hcpc-physiotherapist", "full-date", "dtm-time"};
+              "hcpc-physiotherapist", "full-date", "dtm-time", "cx-nhs-number"};
           if (std::find(std::begin(kChecks), std::end(kChecks), out.values[0]) ==
               std::end(kChecks)) {
             error(rule, "condition 'valid': unknown check '" + out.values[0] +
                             "' (nhs-number, ods-code, hcpc, hcpc-physiotherapist, gmc, gmp, oid, "
-                            "dtm, full-date, dtm-time)");
+                            "dtm, full-date, dtm-time, cx-nhs-number)");
             return false;
           }
-          // DTM precision checks read v2 values only.
-          if (reverse_ && (out.values[0] == "full-date" || out.values[0] == "dtm-time")) {
+          // DTM precision and CX checks read v2 values only.
+          if (reverse_ && (out.values[0] == "full-date" || out.values[0] == "dtm-time" ||
+                           out.values[0] == "cx-nhs-number")) {
             error(rule, "condition 'valid': check '" + out.values[0] +
                             "' is only available in v2 -> FHIR mappings");
             return false;

@@ -209,7 +209,8 @@ struct V2Run {
   void coding_system(std::string_view cs, std::string& dst);
   bool coding(const Resolved& r, std::size_t base);
   bool cx_system_value(const Resolved& r, std::string& sys, std::string& val);
-  std::string_view national_system(std::string_view type, std::string_view aa_ns) const;
+  std::string_view national_system(const Resolved& r) const;
+  bool cx_nhs_number(const Resolved& r);
   void check_utf8();
   bool xcn_system_value(const Resolved& r, std::string& sys, std::string& val,
                         std::string_view rule);

@@ -281,8 +281,9 @@ bool V2Run::eval(const Condition& c) {
       return false;
     }
     case CondKind::valid: {
-      const auto raw = resolve(c.source.v2).raw;
-      return !raw.empty() && run_check(c.values[0], raw);
+      const Resolved r = resolve(c.source.v2);
+      if (c.values[0] == "cx-nhs-number") return !r.raw.empty() && cx_nhs_number(r);
+      return !r.raw.empty() && run_check(c.values[0], r.raw);
     }
     case CondKind::all:
       for (const auto& k : c.children)
@@ -658,7 +659,7 @@ bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule) {
       std::string& val = t_val;
       const auto type = part(r, 5);
       const auto aa_ns = subpart(r, 4, 1);
-      const std::string_view national = national_system(type, aa_ns);
+      const std::string_view national = national_system(r);
       if (part(r, 1).empty()) return false;
       if (!cx_system_value(r, sys, val)) {
         if (national == plan.constant("sys.nhs-number"))
@@ -672,20 +673,24 @@ bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule) {
       json_plain(sys);
       out.append(",\"value\":");
       json_plain(val);
-      if (!type.empty()) {
+      // A national number is typed NH whatever the sender wrote in CX-5 (NHS, NHSNBR or
+      // nothing are not table 0203 codes); other identifiers keep their CX-5.
+      if (const std::string_view code = national.empty() ? type : std::string_view("NH");
+          !code.empty()) {
         out.append(
             ",\"type\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/"
             "v2-0203\",\"code\":");
-        json_text(type);
+        json_text(code);
         if (const CodeTable* t = plan.table("v2-0203-identifier-type"))
-          if (const auto* e = t->find(type); e && !e->display.empty()) {
+          if (const auto* e = t->find(code); e && !e->display.empty()) {
             out.append(",\"display\":");
             json_plain(e->display);
           }
         out.append("}]}");
       }
       // A local identifier assigned by an organisation with an ODS code: assigner. A national
-      // authority (CHI looks like an ODS code) is not an organisation.
+      // authority is not an organisation, and a word that is not an ODS code (a system name,
+      // the sending application) never becomes one.
       if (national.empty() && !aa_ns.empty() && fhir::ods_code_valid(aa_ns)) {
         out.append(",\"assigner\":{\"identifier\":{\"system\":");
         json_plain(plan.constant("sys.ods-organization"));
@@ -712,14 +717,33 @@ bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule) {
   }
 }
 
-// The system of a national patient number (DOMAIN 1.5): CX-5 = NH with a CX-4 national
-// authority found in table v2-assigning-authority-to-system (NHS, CHI, HSNI); an NH identifier
-// without an authority is read as NHS. Empty when the identifier is not a national number.
-std::string_view V2Run::national_system(std::string_view type, std::string_view aa_ns) const {
-  if (!iequals(type, "NH")) return {};
-  if (const CodeTable* t = plan.table("v2-assigning-authority-to-system"))
-    if (const auto* e = t->find(aa_ns.empty() ? std::string_view("NHS") : aa_ns)) return e->target;
+// The system of a national patient number (DOMAIN 1.5), or empty. The assigning authority
+// decides when there is one: its namespace id (CX-4.1: NHS, NHSNBR, CHI, HSNI ...) or its
+// universal id (CX-4.2: the NHS number OID 2.16.840.1.113883.2.1.4.1, a system URI) found in
+// table v2-assigning-authority-to-system. With no authority at all, the identifier type
+// (CX-5: NH, NHS ...) in table v2-0203-to-national-system decides. Both tables are data, so
+// an engineer adds a sender's spelling without a rebuild.
+std::string_view V2Run::national_system(const Resolved& r) const {
+  const auto ns = subpart(r, 4, 1);
+  const auto uid = subpart(r, 4, 2);
+  if (!ns.empty() || !uid.empty()) {
+    if (const CodeTable* t = plan.table("v2-assigning-authority-to-system")) {
+      if (const auto* e = ns.empty() ? nullptr : t->find(ns)) return e->target;
+      if (const auto* e = uid.empty() ? nullptr : t->find(uid)) return e->target;
+    }
+    return {};
+  }
+  if (const CodeTable* t = plan.table("v2-0203-to-national-system"))
+    if (const auto* e = t->find(part(r, 5))) return e->target;
   return {};
+}
+
+// True when the CX is an NHS number (recognised as above) with a valid check digit.
+bool V2Run::cx_nhs_number(const Resolved& r) {
+  if (national_system(r) != plan.constant("sys.nhs-number")) return false;
+  std::string v;  // short: no allocation
+  text_into(v, part(r, 1));
+  return fhir::nhs_number_valid(v);
 }
 
 // System and value of a CX identifier (DOMAIN 1.5 / 3.4): a national number (the NHS number
@@ -734,7 +758,7 @@ bool V2Run::cx_system_value(const Resolved& r, std::string& sys, std::string& va
   const auto type = part(r, 5);
   sys.clear();
   val.clear();
-  if (const std::string_view national = national_system(type, aa_ns); !national.empty()) {
+  if (const std::string_view national = national_system(r); !national.empty()) {
     std::string t;
     text_into(t, id);
     if (national == plan.constant("sys.nhs-number")) {

@@ -255,3 +255,59 @@ TEST(FhirToV2, IssuesNameTheBadElementOnce) {
   ASSERT_EQ(t2.error().size(), 1u);
   EXPECT_EQ(t2.error()[0].location, "Appointment.start");
 }
+
+// National numbers are recognised by authority (namespace or universal id), else by type,
+// through tables that are data; a national number gets type NH and no assigner, and only an
+// ODS-shaped local authority becomes an assigner.
+TEST(Identifiers, NationalNumbersByAuthorityOidOrTypeFromTables) {
+  const std::string aa = R"({"resourceType":"ConceptMap","id":"v2-assigning-authority-to-system",
+    "group":[{"element":[
+      {"code":"NHSNBR","target":[{"code":"https://fhir.nhs.uk/Id/nhs-number","equivalence":"equivalent"}]},
+      {"code":"2.16.840.1.113883.2.1.4.1","target":[{"code":"https://fhir.nhs.uk/Id/nhs-number","equivalence":"equivalent"}]}]}]})";
+  const std::string ty = R"({"resourceType":"ConceptMap","id":"v2-0203-to-national-system",
+    "group":[{"element":[
+      {"code":"NH","target":[{"code":"https://fhir.nhs.uk/Id/nhs-number","equivalence":"equivalent"}]}]}]})";
+  const std::string m = R"({"mapping":"m","direction":"v2-to-fhir","accepts":["SIU^S12"],
+    "constants":{"sys.nhs-number":"https://fhir.nhs.uk/Id/nhs-number",
+                 "sys.ods-organization":"https://fhir.nhs.uk/Id/ods-organization-code"},
+    "resources":[{"key":"patient","resourceType":"Patient",
+      "identity":[{"each":"PID-3","when":{"valid":["PID-3","cx-nhs-number"]},"from":"PID-3","transform":"cx-identifier"},
+                  {"each":"PID-3","from":"PID-3","transform":"cx-identifier"}],
+      "set":[{"path":"identifier[+]","each":"PID-3","from":"PID-3","transform":"cx-identifier"}]}]})";
+  const std::string types = R"({"resourceType":"ConceptMap","id":"v2-0203-identifier-type",
+    "group":[{"element":[{"code":"NH","target":[{"code":"NH","display":"National Health Plan Identifier","equivalence":"equivalent"}]}]}]})";
+  std::vector<SourceFile> files{
+      {"tables/aa.json", aa}, {"tables/ty.json", ty}, {"tables/types.json", types}, {"m.json", m}};
+  auto e = Engine::load(files).value();
+  auto run_pid = [&](const std::string& pid3) {
+    auto msg = hl7v2::Message::parse(
+        "MSH|^~\\&|APP|A81001|R|R|20240101||SIU^S12^SIU_S12|1|P|2.4\rPID|1||" + pid3 + "\r");
+    return e.v2_to_fhir(*msg);
+  };
+  for (const char* nhs : {"L1^^^FCPGW^MR~9434765919^^^NHSNBR^NHSNBR",
+                          "L1^^^FCPGW^MR~9434765919^^^&2.16.840.1.113883.2.1.4.1&ISO",
+                          "L1^^^FCPGW^MR~943 476 5919^^^^NH"}) {
+    auto t = run_pid(nhs);
+    ASSERT_TRUE(t) << nhs;
+    auto d = *fhir::parse(t->output);
+    const auto& entry = d.root()["entry"][0];
+    EXPECT_STREQ(entry["request"]["url"].GetString(),
+                 "Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919")
+        << nhs;
+    const auto& ids = entry["resource"]["identifier"];
+    EXPECT_FALSE(ids[0].HasMember("assigner")) << "FCPGW is not an ODS code";
+    EXPECT_STREQ(ids[1]["type"]["coding"][0]["code"].GetString(), "NH") << nhs;
+    EXPECT_FALSE(ids[1].HasMember("assigner")) << nhs;
+  }
+  // A recognised NHS number with a bad check digit is a located error; an unknown authority
+  // with an NH type is not national (its number is not checked) and gets an ODS assigner.
+  auto bad = run_pid("9434765918^^^NHSNBR");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error()[0].location, "PID-3[1].1");
+  auto local = run_pid("9434765918^^^RA9^NH");
+  ASSERT_TRUE(local);
+  auto d = *fhir::parse(local->output);
+  const auto& id = d.root()["entry"][0]["resource"]["identifier"][0];
+  EXPECT_STREQ(id["assigner"]["identifier"]["value"].GetString(), "RA9");
+  EXPECT_FALSE(id.HasMember("use"));
+}
