@@ -1293,9 +1293,13 @@ void V2Run::prepare() {
       }
   zone.london = plan.default_london;
   zone.message_offset_minutes.reset();
+  zone.historic_offset_minutes.reset();
   const auto msh7 = first_component(trim(msg.segment(1).field(7)), d);
   if (!msh7.empty())
-    if (auto x = hl7v2::parse_dtm(msh7)) zone.message_offset_minutes = x->offset_minutes;
+    if (auto x = hl7v2::parse_dtm(msh7)) {
+      zone.message_offset_minutes = sender_offset(*x, zone.london);
+      zone.historic_offset_minutes = x->offset_minutes;
+    }
   const auto cs = trim(msg.segment(1).repetition(18, 1));
   latin1 = iequals(cs, "8859/1") || iequals(cs, "ISO-8859-1") || iequals(cs, "ISO IR100");
   event = msg.trigger_event();
