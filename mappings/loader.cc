@@ -33,6 +33,7 @@ const std::vector<TransformInfo>& transform_catalogue() {
       {"lower", Tf::lower, false, false, true, true, {}, {}},
       {"uri-encode", Tf::uri_encode, false, false, true, true, {}, {}},
       {"oid-uri", Tf::oid_uri, false, false, true, false, {}, {}},
+      {"xtn-phone", Tf::xtn_phone, false, false, true, false, {}, {}},
       {"nhs-number", Tf::nhs_number, false, false, true, true, {}, {}},
       {"ods-code", Tf::ods_code, false, false, true, true, {}, {}},
       {"cx-identifier",

@@ -145,6 +145,7 @@ enum class Tf : std::uint8_t {
   lower,
   uri_encode,
   oid_uri,
+  xtn_phone,  ///< XTN -> the number: XTN-12, else XTN-1, else XTN-5..8 put together
   nhs_number,
   ods_code,
   // structures (v2 -> FHIR)

@@ -518,6 +518,36 @@ bool V2Run::scalar(Tf tf, std::string_view v, std::string& dst, const Resolved& 
     case Tf::lower:
     case Tf::uri_encode:
       return *apply_text_transform(tf, v, dst);
+    case Tf::xtn_phone: {
+      // XTN-12 (unformatted), else XTN-1, else the number in parts (XTN-5..8), as the v2-to-FHIR
+      // IG reads XTN: "+44 1632 960123 ext. 12". With a country code, the area code's trunk 0
+      // is dropped.
+      std::string_view number = part(r, 12);
+      if (number.empty()) number = part(r, 1);
+      if (!number.empty()) {
+        text_into(dst, number);
+        return true;
+      }
+      const auto country = part(r, 5), local = part(r, 7), ext = part(r, 8);
+      auto area = part(r, 6);
+      if (local.empty()) return false;
+      if (!country.empty()) {
+        dst.push_back('+');
+        text_into(dst, country.front() == '+' ? country.substr(1) : country);
+        dst.push_back(' ');
+        if (area.size() > 1 && area.front() == '0') area.remove_prefix(1);
+      }
+      if (!area.empty()) {
+        text_into(dst, area);
+        dst.push_back(' ');
+      }
+      text_into(dst, local);
+      if (!ext.empty()) {
+        dst.append(" ext. ");
+        text_into(dst, ext);
+      }
+      return true;
+    }
     case Tf::oid_uri:
       if (!run_check("oid", v)) return false;
       dst.append("urn:oid:").append(v);

@@ -311,3 +311,21 @@ TEST(Identifiers, NationalNumbersByAuthorityOidOrTypeFromTables) {
   EXPECT_STREQ(id["assigner"]["identifier"]["value"].GetString(), "RA9");
   EXPECT_FALSE(id.HasMember("use"));
 }
+
+// xtn-phone: XTN-12, else XTN-1, else the number in parts (country, area, local, extension).
+TEST(Transforms, XtnPhoneKeepsANumberSentInParts) {
+  auto e = load_ok(mapping_with(
+      R"([{"path":"telecom[+]","each":"PID-13","set":[{"path":"value","from":"PID-13","transform":"xtn-phone"}]}])"));
+  const char* msg =
+      "MSH|^~\\&|A|A81001|R|R|20240101||SIU^S12^SIU_S12|1|P|2.5.1\r"
+      "PID|1||1||Doe^J||||||||^PRN^PH^^44^01632^960123^12~01904 555123^PRN^PH~"
+      "x^PRN^PH^^^^^^^^^01904555124~^PRN^PH^^^0113^4960000~^PRN^PH^^44\r";
+  auto d = run(e, msg);
+  ASSERT_TRUE(patient(d).HasMember("telecom")) << e.v2_to_fhir(*hl7v2::Message::parse(msg))->output;
+  const auto& t = patient(d)["telecom"];
+  ASSERT_EQ(t.Size(), 4u);  // the last has no local number: nothing to write
+  EXPECT_STREQ(t[0]["value"].GetString(), "+44 1632 960123 ext. 12");
+  EXPECT_STREQ(t[1]["value"].GetString(), "01904 555123");
+  EXPECT_STREQ(t[2]["value"].GetString(), "01904555124");  // XTN-12 (unformatted) first
+  EXPECT_STREQ(t[3]["value"].GetString(), "0113 4960000");
+}
