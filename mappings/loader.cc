@@ -267,8 +267,15 @@ class Loader {
     m->info.name = doc["mapping"].IsString() ? doc["mapping"].GetString() : "";
     check_keys(
         doc, "",
-        {"mapping", "direction", "description", "accepts", "constants", "bundle", "resources",
-         "reject", "checks", "message", "event", "segments", "when", "comment"});
+        {"mapping", "direction", "description", "accepts", "constants", "conditions", "bundle",
+         "resources", "reject", "checks", "message", "event", "segments", "when", "comment"});
+    named_conditions_ = nullptr;
+    if (doc.HasMember("conditions")) {
+      if (!doc["conditions"].IsObject())
+        error("conditions", "expected an object of name -> condition");
+      else
+        named_conditions_ = &doc["conditions"];
+    }
     if (doc.HasMember("description") && doc["description"].IsString())
       m->info.description = doc["description"].GetString();
     const std::string dir = doc.HasMember("direction") && doc["direction"].IsString()
@@ -310,6 +317,16 @@ class Loader {
     } else {
       error("direction", "must be \"v2-to-fhir\" or \"fhir-to-v2\"");
     }
+    // Every named condition is checked, used or not, in the file's direction.
+    if (named_conditions_ && (dir == "v2-to-fhir" || dir == "fhir-to-v2")) {
+      reverse_ = dir == "fhir-to-v2";
+      for (auto it = named_conditions_->MemberBegin(); it != named_conditions_->MemberEnd(); ++it) {
+        Condition c;
+        compile_named_condition(std::string("conditions.") + it->name.GetString(), it->name, c);
+      }
+      reverse_ = false;
+    }
+    named_conditions_ = nullptr;
     m->info.rules = rules_;
     plan_.mappings.push_back(std::move(m));
   }
@@ -318,6 +335,8 @@ class Loader {
   Plan& plan_;
   std::vector<LoadError>& errors_;
   std::string file_;
+  const Value* named_conditions_ = nullptr;  ///< "conditions" of the file being loaded
+  std::vector<std::string> expanding_;       ///< names being compiled (cycle check)
   std::size_t rules_ = 0;
   bool reverse_ = false;
   // resource keys of the current forward mapping, for refs
@@ -566,6 +585,28 @@ class Loader {
   }
 
   // -- conditions --
+  // {"is": "name"}: the condition of that name in the file's "conditions", compiled in place
+  // (so it reads the paths of the direction and binding where it is used).
+  bool compile_named_condition(const std::string& rule, const Value& a, Condition& out) {
+    if (!a.IsString()) {
+      error(rule, "condition 'is': expected the name of a condition in \"conditions\"");
+      return false;
+    }
+    const std::string name = a.GetString();
+    if (!named_conditions_ || !named_conditions_->HasMember(a)) {
+      error(rule, "condition 'is': no condition named '" + name + "' in \"conditions\"");
+      return false;
+    }
+    if (std::find(expanding_.begin(), expanding_.end(), name) != expanding_.end()) {
+      error(rule, "condition 'is': '" + name + "' refers to itself");
+      return false;
+    }
+    expanding_.push_back(name);
+    const bool ok = compile_condition(rule, (*named_conditions_)[a], out);
+    expanding_.pop_back();
+    return ok;
+  }
+
   bool compile_condition(const std::string& rule, const Value& v, Condition& out) {
     if (!v.IsObject() || v.MemberCount() != 1) {
       error(rule,
@@ -576,6 +617,7 @@ class Loader {
     const auto it = v.MemberBegin();
     const std::string k = it->name.GetString();
     const Value& a = it->value;
+    if (k == "is") return compile_named_condition(rule, a, out);
     auto one_source = [&](const Value& x) {
       if (!x.IsString()) {
         error(rule, "condition '" + k + "': expected a path string");

@@ -138,6 +138,10 @@ TEST(Loader, ErrorsNameFileAndRule) {
   EXPECT_NE(first_error(mapping_with(R"([{"path":"gender","from":"PID-8","each":"AIP"}])"))
                 .find("must end its path with [+]"),
             std::string::npos);
+  EXPECT_NE(first_error(mapping_with(
+                R"([{"path":"gender","from":"PID-8","when":{"valid":["PID-3","cx-nhs"]}}])"))
+                .find("unknown check 'cx-nhs'"),
+            std::string::npos);
   EXPECT_NE(first_error("{not json").find("not valid JSON"), std::string::npos);
   // every problem is reported, not just the first
   EXPECT_GE(
@@ -330,4 +334,31 @@ TEST(Transforms, XtnPhoneKeepsANumberSentInParts) {
   EXPECT_STREQ(t[1]["value"].GetString(), "01904 555123");
   EXPECT_STREQ(t[2]["value"].GetString(), "01904555124");  // XTN-12 (unformatted) first
   EXPECT_STREQ(t[3]["value"].GetString(), "0113 4960000");
+}
+
+// Named conditions: {"is": name} compiles the file's "conditions" entry in place; unknown
+// names, self-reference and a bad entry (even an unused one) are load errors naming the rule.
+TEST(Loader, NamedConditions) {
+  auto with_conditions = [](const std::string& conditions, const std::string& set) {
+    std::string m = mapping_with(set);
+    m.insert(1, R"("conditions":)" + conditions + ",");
+    return m;
+  };
+  auto e = load_ok(with_conditions(R"({"female":{"equals":["PID-8","F"]},
+                                       "female-doe":{"all":[{"is":"female"},{"present":"PID-5"}]}})",
+                                   R"([{"path":"gender","when":{"is":"female-doe"},"value":"female"}])"));
+  EXPECT_STREQ(patient(run(e))["gender"].GetString(), "female");
+  EXPECT_NE(first_error(with_conditions(R"({})", R"([{"path":"gender","when":{"is":"nope"},"value":"x"}])"))
+                .find("no condition named 'nope'"),
+            std::string::npos);
+  EXPECT_NE(first_error(with_conditions(R"({"loop":{"not":{"is":"loop"}}})",
+                                        R"([{"path":"gender","when":{"is":"loop"},"value":"x"}])"))
+                .find("'loop' refers to itself"),
+            std::string::npos);
+  EXPECT_NE(first_error(with_conditions(R"({"unused":{"maybe":"PID-8"}})", R"([])"))
+                .find("conditions.unused: unknown condition 'maybe'"),
+            std::string::npos);
+  EXPECT_NE(first_error(with_conditions(R"({})", R"([{"path":"gender","when":{"is":3},"value":"x"}])"))
+                .find("expected the name of a condition"),
+            std::string::npos);
 }
