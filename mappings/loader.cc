@@ -1822,6 +1822,12 @@ boost::system::result<std::shared_ptr<const Plan>, std::vector<LoadError>> build
     errors.push_back({"(constants)", "default-timezone",
                       "unsupported time zone '" + std::string(tz) + "' (Europe/London or UTC)"});
   }
+  plan->sender_timezones = plan->table("sender-timezone");
+  if (plan->sender_timezones)
+    for (const auto& e : plan->sender_timezones->entries)
+      if (e.target != "Europe/London" && e.target != "UTC" && e.target != "Etc/UTC")
+        errors.push_back({"(tables)", "sender-timezone." + e.code,
+                          "unsupported time zone '" + e.target + "' (Europe/London or UTC)"});
   if (auto u = parse_uuid(plan->constant("id-namespace")))
     plan->id_namespace = *u;
   else

@@ -356,6 +356,9 @@ struct Plan {
   std::size_t v2_path_count = 0;           ///< distinct v2 paths (V2Ref::path)
   Uuid id_namespace{};
   bool default_london = true;
+  /// Table `sender-timezone` (MSH-4.1 -> Europe/London | UTC), when loaded: a sending
+  /// facility's own zone, over `default-timezone`.
+  const CodeTable* sender_timezones = nullptr;
   std::string id_base;
   std::string codesystem_base;
 

@@ -1322,6 +1322,9 @@ void V2Run::prepare() {
         break;
       }
   zone.london = plan.default_london;
+  if (plan.sender_timezones)
+    if (const auto* e = plan.sender_timezones->find(sending_facility()))
+      zone.london = e->target == "Europe/London";
   zone.message_offset_minutes.reset();
   zone.historic_offset_minutes.reset();
   const auto msh7 = first_component(trim(msg.segment(1).field(7)), d);

@@ -362,3 +362,36 @@ TEST(Loader, NamedConditions) {
                 .find("expected the name of a condition"),
             std::string::npos);
 }
+
+// DOMAIN 1.1: the zone of offset-less times is configurable per sending facility (table
+// sender-timezone, MSH-4.1 -> Europe/London | UTC); other facilities keep default-timezone.
+TEST(TimeZones, SenderTimezoneTableOverridesTheDefaultPerFacility) {
+  auto files = mappings::testing::shipped_mapping_files();
+  const std::string table = R"({"resourceType":"ConceptMap","id":"sender-timezone","group":[{"element":[
+    {"code":"Y12345","target":[{"code":"UTC","equivalence":"equivalent"}]}]}]})";
+  for (auto& f : files)
+    if (f.name == "tables/sender-timezone.json") f.text = table;
+  auto e = Engine::load(files).value();
+  auto start_of = [&](const char* facility) {
+    auto m = hl7v2::Message::parse(
+        std::string("MSH|^~\\&|APP|") + facility +
+        "|R|R|20240701080000||SIU^S12^SIU_S12|1|P|2.5.1\r"
+        "SCH|P1|F1|||||||20|MIN|^^^20240702093000||||||||||||||Booked\r"
+        "PID|1||9434765919^^^NHS^NH||Doe^J\r");
+    auto t = e.v2_to_fhir(*m);
+    EXPECT_TRUE(t);
+    auto d = fhir::parse(t->output);
+    return std::string(d->root()["entry"][0]["resource"]["start"].GetString());
+  };
+  EXPECT_EQ(start_of("Y12345"), "2024-07-02T09:30:00Z");
+  EXPECT_EQ(start_of("A81001"), "2024-07-02T09:30:00+01:00");
+
+  for (auto& f : files)
+    if (f.name == "tables/sender-timezone.json")
+      f.text = R"({"resourceType":"ConceptMap","id":"sender-timezone","group":[{"element":[
+        {"code":"Y12345","target":[{"code":"America/New_York","equivalence":"equivalent"}]}]}]})";
+  auto bad = Engine::load(files);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(to_string(bad.error().front()).find("unsupported time zone 'America/New_York'"),
+            std::string::npos);
+}
