@@ -58,8 +58,8 @@ bool ods_code_valid(std::string_view code) noexcept {
       return std::string_view("RTNQXY").find(first) != std::string_view::npos || digit(code[0]);
     case 5:  // sites of those (RR801, NT401, 7A1A1), pharmacies F.... (FA123), NI Z....,
              // other bodies 8.... (8HE48): always with a digit
-      return any_digit && (std::string_view("RTNFXZ").find(first) != std::string_view::npos ||
-                           digit(code[0]));
+      return any_digit &&
+             (std::string_view("RTNFXZ").find(first) != std::string_view::npos || digit(code[0]));
     case 6:  // GP practices and branches: a letter and five digits (A81001, Y02906, W97001)
       return upper(code[0]) && all_digits(code.substr(1));
     case 7:  // dental contracts: V and six digits
@@ -92,7 +92,8 @@ std::optional<std::string_view> uk_identifier_problem(std::string_view system,
     if (value.size() != 10 || !all_digits(value)) return "NHS number must be exactly 10 digits";
     if (!nhs_number_valid(value)) return "NHS number check digit is not valid";
   } else if (system == kOdsOrganizationSystem || system == kOdsSiteSystem) {
-    if (!ods_code_valid(value)) return "ODS code does not have the shape of an ODS organisation or site code";
+    if (!ods_code_valid(value))
+      return "ODS code does not have the shape of an ODS organisation or site code";
   } else if (system == kGmcSystem) {
     if (!gmc_number_valid(value)) return "GMC number must be 7 digits or L + 6 digits";
   } else if (system == kGmpSystem) {

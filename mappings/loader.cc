@@ -657,7 +657,7 @@ class Loader {
         out.values.emplace_back(a[1].GetString());
         if (k == "valid") {
           static constexpr std::string_view kChecks[] = {
-              "nhs-number",           "ods-code",  "hcpc",    "gmc", "gmp", "oid", "dtm",
+              "nhs-number",           "ods-code",  "hcpc",     "gmc",          "gmp", "oid", "dtm",
               "hcpc-physiotherapist", "full-date", "dtm-time", "cx-nhs-number"};
           if (std::find(std::begin(kChecks), std::end(kChecks), out.values[0]) ==
               std::end(kChecks)) {

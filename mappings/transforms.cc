@@ -89,10 +89,10 @@ std::optional<int> sender_offset(const hl7v2::Dtm& msh7, bool london) noexcept {
   if (!msh7.offset_minutes) return std::nullopt;
   int zone_offset = 0;
   if (london) {
-    const std::int64_t utc = days_from_civil(msh7.year, msh7.month == 0 ? 1 : msh7.month,
-                                             msh7.day == 0 ? 1 : msh7.day) *
-                                 1440 +
-                             msh7.hour * 60 + msh7.minute - *msh7.offset_minutes;
+    const std::int64_t utc =
+        days_from_civil(msh7.year, msh7.month == 0 ? 1 : msh7.month, msh7.day == 0 ? 1 : msh7.day) *
+            1440 +
+        msh7.hour * 60 + msh7.minute - *msh7.offset_minutes;
     const std::int64_t days = utc >= 0 ? utc / 1440 : (utc - 1439) / 1440;
     const int mins = static_cast<int>(utc - days * 1440);
     int y = 0, m = 0, d = 0;
@@ -283,12 +283,23 @@ std::optional<std::int64_t> duration_minutes(std::string_view amount,
   // letter names the unit; months (L), visits (X) and INDEF have no length in minutes.
   if (const char c = amount.front(); (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
     switch (c & ~0x20) {
-      case 'S': unit = "s"; break;
-      case 'M': unit = "min"; break;
-      case 'H': unit = "h"; break;
-      case 'D': unit = "d"; break;
-      case 'W': unit = "wk"; break;
-      default: return std::nullopt;
+      case 'S':
+        unit = "s";
+        break;
+      case 'M':
+        unit = "min";
+        break;
+      case 'H':
+        unit = "h";
+        break;
+      case 'D':
+        unit = "d";
+        break;
+      case 'W':
+        unit = "wk";
+        break;
+      default:
+        return std::nullopt;
     }
     amount.remove_prefix(1);
     if (amount.empty()) return std::nullopt;

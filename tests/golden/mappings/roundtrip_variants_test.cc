@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-
 #include <string>
 #include <vector>
 
@@ -51,28 +50,27 @@ std::vector<std::string> reps(const RoundTrip& r, std::string_view seg, std::siz
   std::vector<std::string> v;
   const auto s = find_segment(r.out, seg);
   if (!s) return v;
-  for (std::size_t i = 1; i <= s->repetition_count(f); ++i) v.push_back(std::string(s->repetition(f, i)));
+  for (std::size_t i = 1; i <= s->repetition_count(f); ++i)
+    v.push_back(std::string(s->repetition(f, i)));
   return v;
 }
 
 }  // namespace
 
 TEST(RoundTripVariants, NationalNumberInAnySenderFormComesBackAsHl7UkNhs) {
-  for (const char* name : {"id_nhs_authority_without_type", "id_lorenzo_nhsnbr",
-                           "id_nhs_oid_authority", "id_type_nh_only", "id_v23_pid2_bare",
-                           "id_v23_pid2_marked_and_pid3"}) {
+  for (const char* name :
+       {"id_nhs_authority_without_type", "id_lorenzo_nhsnbr", "id_nhs_oid_authority",
+        "id_type_nh_only", "id_v23_pid2_bare", "id_v23_pid2_marked_and_pid3"}) {
     SCOPED_TRACE(name);
     const auto r = round_trip("appointments", name);
     const auto ids = reps(r, "PID", 3);
     EXPECT_NE(std::find(ids.begin(), ids.end(), "9434765919^^^NHS^NH"), ids.end()) << r.er7;
     // Local identifiers keep an ODS authority and never gain an invented one.
-    for (const auto& id : ids)
-      EXPECT_EQ(id.find("^^^NHSNBR"), std::string::npos) << id;
+    for (const auto& id : ids) EXPECT_EQ(id.find("^^^NHSNBR"), std::string::npos) << id;
   }
   const auto r = round_trip("appointments", "id_no_invented_assigner");
-  EXPECT_EQ(reps(r, "PID", 3),
-            (std::vector<std::string>{"LOC-1^^^^MR", "LOC-2^^^^PI", "LOC-3^^^^MR",
-                                      "9434765919^^^NHS^NH"}));
+  EXPECT_EQ(reps(r, "PID", 3), (std::vector<std::string>{"LOC-1^^^^MR", "LOC-2^^^^PI",
+                                                         "LOC-3^^^^MR", "9434765919^^^NHS^NH"}));
 }
 
 TEST(RoundTripVariants, ContactDetailsKeepTheirValueUseAndField) {
@@ -95,18 +93,13 @@ TEST(RoundTripVariants, TimingFromAnyPlaceComesBackAsInstants) {
     const char* start;
     const char* end;
   };
-  for (const Want& w : {Want{"time_sch11_tq3_duration_only", "20241215141000+0000",
-                             "20241215143000+0000"},
-                        Want{"time_ais_start_and_duration_only", "20241215141000+0000",
-                             "20241215144000+0000"},
-                        Want{"time_aip_start_and_duration_only", "20241215141000+0000",
-                             "20241215143000+0000"},
-                        Want{"time_sent_in_bst_for_gmt_appointment", "20241104093000+0000",
-                             "20241104095000+0000"},
-                        Want{"time_sent_in_gmt_for_bst_appointment", "20250402093000+0100",
-                             "20250402095000+0100"},
-                        Want{"time_sender_in_another_zone", "20241215091000-0500",
-                             "20241215093000-0500"}}) {
+  for (const Want& w :
+       {Want{"time_sch11_tq3_duration_only", "20241215141000+0000", "20241215143000+0000"},
+        Want{"time_ais_start_and_duration_only", "20241215141000+0000", "20241215144000+0000"},
+        Want{"time_aip_start_and_duration_only", "20241215141000+0000", "20241215143000+0000"},
+        Want{"time_sent_in_bst_for_gmt_appointment", "20241104093000+0000", "20241104095000+0000"},
+        Want{"time_sent_in_gmt_for_bst_appointment", "20250402093000+0100", "20250402095000+0100"},
+        Want{"time_sender_in_another_zone", "20241215091000-0500", "20241215093000-0500"}}) {
     SCOPED_TRACE(w.name);
     const auto r = round_trip("appointments", w.name);
     const auto tq1 = find_segment(r.out, "TQ1");

@@ -326,8 +326,9 @@ TEST(FhirValidation, AppointmentEndNotBeforeStart) {
       R"({"reference":"Patient/1"},"status":"accepted"}],)";
   EXPECT_EQ(summary(base + R"("start":"2024-10-27T01:30:00+01:00","end":"2024-10-27T01:10:00Z"})"),
             V{});  // 00:30Z to 01:10Z: later, across the clock change
-  EXPECT_EQ(summary(base + R"("start":"2024-10-27T01:30:00+00:00","end":"2024-10-27T01:40:00+01:00"})"),
-            V{"error invariant Appointment.end"});
+  EXPECT_EQ(
+      summary(base + R"("start":"2024-10-27T01:30:00+00:00","end":"2024-10-27T01:40:00+01:00"})"),
+      V{"error invariant Appointment.end"});
 }
 
 TEST(FhirPrimitives, InstantUtcSeconds) {

@@ -138,10 +138,11 @@ TEST(Loader, ErrorsNameFileAndRule) {
   EXPECT_NE(first_error(mapping_with(R"([{"path":"gender","from":"PID-8","each":"AIP"}])"))
                 .find("must end its path with [+]"),
             std::string::npos);
-  EXPECT_NE(first_error(mapping_with(
-                R"([{"path":"gender","from":"PID-8","when":{"valid":["PID-3","cx-nhs"]}}])"))
-                .find("unknown check 'cx-nhs'"),
-            std::string::npos);
+  EXPECT_NE(
+      first_error(
+          mapping_with(R"([{"path":"gender","from":"PID-8","when":{"valid":["PID-3","cx-nhs"]}}])"))
+          .find("unknown check 'cx-nhs'"),
+      std::string::npos);
   EXPECT_NE(first_error("{not json").find("not valid JSON"), std::string::npos);
   // every problem is reported, not just the first
   EXPECT_GE(
@@ -344,11 +345,13 @@ TEST(Loader, NamedConditions) {
     m.insert(1, R"("conditions":)" + conditions + ",");
     return m;
   };
-  auto e = load_ok(with_conditions(R"({"female":{"equals":["PID-8","F"]},
+  auto e = load_ok(
+      with_conditions(R"({"female":{"equals":["PID-8","F"]},
                                        "female-doe":{"all":[{"is":"female"},{"present":"PID-5"}]}})",
-                                   R"([{"path":"gender","when":{"is":"female-doe"},"value":"female"}])"));
+                      R"([{"path":"gender","when":{"is":"female-doe"},"value":"female"}])"));
   EXPECT_STREQ(patient(run(e))["gender"].GetString(), "female");
-  EXPECT_NE(first_error(with_conditions(R"({})", R"([{"path":"gender","when":{"is":"nope"},"value":"x"}])"))
+  EXPECT_NE(first_error(
+                with_conditions(R"({})", R"([{"path":"gender","when":{"is":"nope"},"value":"x"}])"))
                 .find("no condition named 'nope'"),
             std::string::npos);
   EXPECT_NE(first_error(with_conditions(R"({"loop":{"not":{"is":"loop"}}})",
@@ -358,26 +361,27 @@ TEST(Loader, NamedConditions) {
   EXPECT_NE(first_error(with_conditions(R"({"unused":{"maybe":"PID-8"}})", R"([])"))
                 .find("conditions.unused: unknown condition 'maybe'"),
             std::string::npos);
-  EXPECT_NE(first_error(with_conditions(R"({})", R"([{"path":"gender","when":{"is":3},"value":"x"}])"))
-                .find("expected the name of a condition"),
-            std::string::npos);
+  EXPECT_NE(
+      first_error(with_conditions(R"({})", R"([{"path":"gender","when":{"is":3},"value":"x"}])"))
+          .find("expected the name of a condition"),
+      std::string::npos);
 }
 
 // DOMAIN 1.1: the zone of offset-less times is configurable per sending facility (table
 // sender-timezone, MSH-4.1 -> Europe/London | UTC); other facilities keep default-timezone.
 TEST(TimeZones, SenderTimezoneTableOverridesTheDefaultPerFacility) {
   auto files = mappings::testing::shipped_mapping_files();
-  const std::string table = R"({"resourceType":"ConceptMap","id":"sender-timezone","group":[{"element":[
+  const std::string table =
+      R"({"resourceType":"ConceptMap","id":"sender-timezone","group":[{"element":[
     {"code":"Y12345","target":[{"code":"UTC","equivalence":"equivalent"}]}]}]})";
   for (auto& f : files)
     if (f.name == "tables/sender-timezone.json") f.text = table;
   auto e = Engine::load(files).value();
   auto start_of = [&](const char* facility) {
-    auto m = hl7v2::Message::parse(
-        std::string("MSH|^~\\&|APP|") + facility +
-        "|R|R|20240701080000||SIU^S12^SIU_S12|1|P|2.5.1\r"
-        "SCH|P1|F1|||||||20|MIN|^^^20240702093000||||||||||||||Booked\r"
-        "PID|1||9434765919^^^NHS^NH||Doe^J\r");
+    auto m = hl7v2::Message::parse(std::string("MSH|^~\\&|APP|") + facility +
+                                   "|R|R|20240701080000||SIU^S12^SIU_S12|1|P|2.5.1\r"
+                                   "SCH|P1|F1|||||||20|MIN|^^^20240702093000||||||||||||||Booked\r"
+                                   "PID|1||9434765919^^^NHS^NH||Doe^J\r");
     auto t = e.v2_to_fhir(*m);
     EXPECT_TRUE(t);
     auto d = fhir::parse(t->output);

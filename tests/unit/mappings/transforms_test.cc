@@ -68,11 +68,11 @@ TEST(EuropeLondon, OffsetAtAUtcInstant) {
 // fixed offset for the whole message, unless it disagrees with the zone.
 TEST(EuropeLondon, Msh7OffsetIsUsedOnlyWhenTheSenderIsElsewhere) {
   auto dtm = [](std::string_view t) { return *hl7v2::parse_dtm(t); };
-  EXPECT_FALSE(sender_offset(dtm("20241020090000+0100"), true));  // BST, as London then
-  EXPECT_FALSE(sender_offset(dtm("20241120090000+0000"), true));  // GMT, as London then
-  EXPECT_FALSE(sender_offset(dtm("20241027003000+0100"), true));  // 23:30 UTC: still BST
-  EXPECT_FALSE(sender_offset(dtm("20241027010000+0000"), true));  // 01:00 UTC: GMT again
-  EXPECT_EQ(sender_offset(dtm("20241120090000+0100"), true), 60);   // not London in November
+  EXPECT_FALSE(sender_offset(dtm("20241020090000+0100"), true));   // BST, as London then
+  EXPECT_FALSE(sender_offset(dtm("20241120090000+0000"), true));   // GMT, as London then
+  EXPECT_FALSE(sender_offset(dtm("20241027003000+0100"), true));   // 23:30 UTC: still BST
+  EXPECT_FALSE(sender_offset(dtm("20241027010000+0000"), true));   // 01:00 UTC: GMT again
+  EXPECT_EQ(sender_offset(dtm("20241120090000+0100"), true), 60);  // not London in November
   EXPECT_EQ(sender_offset(dtm("20240612093000-0500"), true), -300);
   EXPECT_FALSE(sender_offset(dtm("20240612093000"), true));
   EXPECT_FALSE(sender_offset(dtm("20240612093000+0000"), false));  // UTC zone
