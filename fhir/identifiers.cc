@@ -45,10 +45,28 @@ bool nhs_number_valid(std::string_view text) noexcept {
 }
 
 bool ods_code_valid(std::string_view code) noexcept {
-  if (code.size() < 3 || code.size() > 10) return false;
-  for (const char c : code)
+  bool any_digit = false;
+  for (const char c : code) {
     if (!digit(c) && !upper(c)) return false;
-  return true;
+    any_digit = any_digit || digit(c);
+  }
+  const std::string_view first = code.substr(0, 1);
+  switch (code.size()) {
+    case 3:  // organisations: trusts R.., care trusts T.., independent providers N..,
+             // ICBs Q.., NHS England X.. / regions Y..; sub-ICB locations, CSUs, Welsh boards
+             // start with a digit (00Q, 0DE, 7A1)
+      return std::string_view("RTNQXY").find(first) != std::string_view::npos || digit(code[0]);
+    case 5:  // sites of those (RR801, NT401, 7A1A1), pharmacies F.... (FA123), NI Z....,
+             // other bodies 8.... (8HE48): always with a digit
+      return any_digit &&
+             (std::string_view("RTNFXZ").find(first) != std::string_view::npos || digit(code[0]));
+    case 6:  // GP practices and branches: a letter and five digits (A81001, Y02906, W97001)
+      return upper(code[0]) && all_digits(code.substr(1));
+    case 7:  // dental contracts: V and six digits
+      return code[0] == 'V' && all_digits(code.substr(1));
+    default:
+      return false;
+  }
 }
 
 bool gmc_number_valid(std::string_view code) noexcept {
@@ -74,7 +92,8 @@ std::optional<std::string_view> uk_identifier_problem(std::string_view system,
     if (value.size() != 10 || !all_digits(value)) return "NHS number must be exactly 10 digits";
     if (!nhs_number_valid(value)) return "NHS number check digit is not valid";
   } else if (system == kOdsOrganizationSystem || system == kOdsSiteSystem) {
-    if (!ods_code_valid(value)) return "ODS code must be 3-10 upper-case letters or digits";
+    if (!ods_code_valid(value))
+      return "ODS code does not have the shape of an ODS organisation or site code";
   } else if (system == kGmcSystem) {
     if (!gmc_number_valid(value)) return "GMC number must be 7 digits or L + 6 digits";
   } else if (system == kGmpSystem) {

@@ -28,8 +28,13 @@ bool nhs_number_valid(std::string_view text) noexcept;
 /// The 10 digits of a valid NHS number with spaces removed; nullopt when not valid.
 std::optional<std::string> normalize_nhs_number(std::string_view text);
 
-/// ODS organisation or site code sanity: 3-10 characters, upper-case letters and digits only
-/// (e.g. "Y12345", "RR8", "A81001", "RR801").
+/// ODS organisation or site code, by the shapes ODS issues (upper-case letters and digits):
+/// 3 characters for organisations (R.., T.., N.., Q.., X.., Y.. or a leading digit: "RR8",
+/// "00Q", "7A1"); 5 with a digit for their sites, pharmacies and other bodies ("RR801",
+/// "FA123", "8HE48"); a letter and 5 digits for GP practices ("A81001", "Y12345"); V and
+/// 6 digits for dental contracts. A word such as "CHI", "NHSNBR" or a system name is not one.
+/// ("NHS" has the shape of an independent provider's code; callers that read assigning
+/// authorities recognise it as national first.)
 bool ods_code_valid(std::string_view code) noexcept;
 
 /// GMC number: 7 digits, or "L" + 6 digits (limited registration).

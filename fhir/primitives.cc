@@ -199,6 +199,31 @@ bool valid_date(std::string_view s) noexcept {
 bool valid_date_time(std::string_view s) noexcept { return date_time_impl(s, false); }
 bool valid_instant(std::string_view s) noexcept { return date_time_impl(s, true); }
 
+std::optional<std::int64_t> instant_utc_seconds(std::string_view s) noexcept {
+  if (!valid_instant(s)) return std::nullopt;
+  auto num = [&](std::size_t pos, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = 0; i < n; ++i) v = v * 10 + (s[pos + i] - '0');
+    return v;
+  };
+  // Days from civil (H. Hinnant's algorithm), proleptic Gregorian.
+  int y = num(0, 4);
+  const int m = num(5, 2), d = num(8, 2);
+  y -= m <= 2;
+  const int era = y / 400;
+  const int yoe = y - era * 400;
+  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const std::int64_t days = static_cast<std::int64_t>(era) * 146097 + doe - 719468;
+  std::int64_t t = days * 86400 + num(11, 2) * 3600 + num(14, 2) * 60 + num(17, 2);
+  const char z = s[s.size() - 6];
+  if (s.back() != 'Z' && (z == '+' || z == '-')) {
+    const int off = num(s.size() - 5, 2) * 3600 + num(s.size() - 2, 2) * 60;
+    t += z == '+' ? -off : off;
+  }
+  return t;
+}
+
 bool valid_time(std::string_view s) noexcept {
   const std::size_t end = parse_time_at(s, 0);
   return end != 0 && end == s.size();

@@ -62,6 +62,9 @@ bool valid_date(std::string_view s) noexcept;
 bool valid_date_time(std::string_view s) noexcept;
 /// instant: YYYY-MM-DDThh:mm:ss(.f+)?(Z|(+|-)hh:mm) - always full precision and time zone.
 bool valid_instant(std::string_view s) noexcept;
+/// Seconds since 1970-01-01T00:00:00Z of a valid instant (fractions dropped); nullopt when
+/// `s` is not one. For comparing instants written with different offsets.
+std::optional<std::int64_t> instant_utc_seconds(std::string_view s) noexcept;
 /// time: hh:mm:ss(.f+)?
 bool valid_time(std::string_view s) noexcept;
 /// xhtml narrative: a non-empty string whose first element is <div ...> (content not parsed).

@@ -687,6 +687,12 @@ class Validator {
       add(Severity::error, IssueType::invariant,
           "app-2: either start and end are specified, or neither");
     const auto status = str_member(res, "status");
+    if (start && end) {
+      const auto a = instant_utc_seconds(str_member(res, "start"));
+      const auto b = instant_utc_seconds(str_member(res, "end"));
+      if (a && b && *b < *a)
+        add(Severity::error, IssueType::invariant, "Appointment.end is before its start", "end");
+    }
     if ((!start || !end) &&
         !(status == "proposed" || status == "cancelled" || status == "waitlist"))
       add(Severity::error, IssueType::invariant,

@@ -182,7 +182,7 @@ bool FhirRun::cond(const Condition& c, const Value* root) {
       if (!text(c.source.fhir, root, a) || !text(c.other.fhir, root, b)) return false;
       const auto da = parse_fhir_date(a);
       const auto db = parse_fhir_date(b);
-      return da && db && dtm_later(*da, *db, c.months, c.days, ZoneDefault{0, false});
+      return da && db && dtm_later(*da, *db, c.months, c.days, ZoneDefault{0, false, {}});
     }
     case CondKind::changed: {
       if (!previous) return false;
@@ -196,7 +196,7 @@ bool FhirRun::cond(const Condition& c, const Value* root) {
             const auto da = parse_fhir_date(a[i]->GetString());
             const auto db = parse_fhir_date(b[i]->GetString());
             if (da && db) {
-              const ZoneDefault z{0, false};
+              const ZoneDefault z{0, false, {}};
               if (da->precision >= hl7v2::DtmPrecision::minute &&
                   db->precision >= hl7v2::DtmPrecision::minute) {
                 const auto m = minutes_between(*da, *db, z);
@@ -268,7 +268,7 @@ bool FhirRun::scalar(Tf tf, std::string_view v, std::string& dst, const Value* w
       const auto a = parse_fhir_date(v);
       const auto b = parse_fhir_date(end);
       if (!a || !b) return false;
-      const auto m = minutes_between(*a, *b, ZoneDefault{0, false});
+      const auto m = minutes_between(*a, *b, ZoneDefault{0, false, {}});
       if (!m || *m <= 0) return false;
       char buf[24];
       const auto w = std::to_chars(buf, buf + sizeof buf, *m);

@@ -33,6 +33,7 @@ const std::vector<TransformInfo>& transform_catalogue() {
       {"lower", Tf::lower, false, false, true, true, {}, {}},
       {"uri-encode", Tf::uri_encode, false, false, true, true, {}, {}},
       {"oid-uri", Tf::oid_uri, false, false, true, false, {}, {}},
+      {"xtn-phone", Tf::xtn_phone, false, false, true, false, {}, {}},
       {"nhs-number", Tf::nhs_number, false, false, true, true, {}, {}},
       {"ods-code", Tf::ods_code, false, false, true, true, {}, {}},
       {"cx-identifier",
@@ -42,7 +43,8 @@ const std::vector<TransformInfo>& transform_catalogue() {
        true,
        false,
        {},
-       {"v2-0203-identifier-type", "v2-assigning-authority-to-system"}},
+       {"v2-0203-identifier-type", "v2-assigning-authority-to-system",
+        "v2-0203-to-national-system"}},
       {"xcn-identifier", Tf::xcn_identifier, true, false, true, false, {}, {}},
       {"ce-codeable-concept",
        Tf::ce_codeable_concept,
@@ -266,8 +268,15 @@ class Loader {
     m->info.name = doc["mapping"].IsString() ? doc["mapping"].GetString() : "";
     check_keys(
         doc, "",
-        {"mapping", "direction", "description", "accepts", "constants", "bundle", "resources",
-         "reject", "checks", "message", "event", "segments", "when", "comment"});
+        {"mapping", "direction", "description", "accepts", "constants", "conditions", "bundle",
+         "resources", "reject", "checks", "message", "event", "segments", "when", "comment"});
+    named_conditions_ = nullptr;
+    if (doc.HasMember("conditions")) {
+      if (!doc["conditions"].IsObject())
+        error("conditions", "expected an object of name -> condition");
+      else
+        named_conditions_ = &doc["conditions"];
+    }
     if (doc.HasMember("description") && doc["description"].IsString())
       m->info.description = doc["description"].GetString();
     const std::string dir = doc.HasMember("direction") && doc["direction"].IsString()
@@ -309,6 +318,16 @@ class Loader {
     } else {
       error("direction", "must be \"v2-to-fhir\" or \"fhir-to-v2\"");
     }
+    // Every named condition is checked, used or not, in the file's direction.
+    if (named_conditions_ && (dir == "v2-to-fhir" || dir == "fhir-to-v2")) {
+      reverse_ = dir == "fhir-to-v2";
+      for (auto it = named_conditions_->MemberBegin(); it != named_conditions_->MemberEnd(); ++it) {
+        Condition c;
+        compile_named_condition(std::string("conditions.") + it->name.GetString(), it->name, c);
+      }
+      reverse_ = false;
+    }
+    named_conditions_ = nullptr;
     m->info.rules = rules_;
     plan_.mappings.push_back(std::move(m));
   }
@@ -317,6 +336,8 @@ class Loader {
   Plan& plan_;
   std::vector<LoadError>& errors_;
   std::string file_;
+  const Value* named_conditions_ = nullptr;  ///< "conditions" of the file being loaded
+  std::vector<std::string> expanding_;       ///< names being compiled (cycle check)
   std::size_t rules_ = 0;
   bool reverse_ = false;
   // resource keys of the current forward mapping, for refs
@@ -565,6 +586,28 @@ class Loader {
   }
 
   // -- conditions --
+  // {"is": "name"}: the condition of that name in the file's "conditions", compiled in place
+  // (so it reads the paths of the direction and binding where it is used).
+  bool compile_named_condition(const std::string& rule, const Value& a, Condition& out) {
+    if (!a.IsString()) {
+      error(rule, "condition 'is': expected the name of a condition in \"conditions\"");
+      return false;
+    }
+    const std::string name = a.GetString();
+    if (!named_conditions_ || !named_conditions_->HasMember(a)) {
+      error(rule, "condition 'is': no condition named '" + name + "' in \"conditions\"");
+      return false;
+    }
+    if (std::find(expanding_.begin(), expanding_.end(), name) != expanding_.end()) {
+      error(rule, "condition 'is': '" + name + "' refers to itself");
+      return false;
+    }
+    expanding_.push_back(name);
+    const bool ok = compile_condition(rule, (*named_conditions_)[a], out);
+    expanding_.pop_back();
+    return ok;
+  }
+
   bool compile_condition(const std::string& rule, const Value& v, Condition& out) {
     if (!v.IsObject() || v.MemberCount() != 1) {
       error(rule,
@@ -575,6 +618,7 @@ class Loader {
     const auto it = v.MemberBegin();
     const std::string k = it->name.GetString();
     const Value& a = it->value;
+    if (k == "is") return compile_named_condition(rule, a, out);
     auto one_source = [&](const Value& x) {
       if (!x.IsString()) {
         error(rule, "condition '" + k + "': expected a path string");
@@ -614,17 +658,18 @@ class Loader {
         out.values.emplace_back(a[1].GetString());
         if (k == "valid") {
           static constexpr std::string_view kChecks[] = {
-              "nhs-number",           "ods-code",  "hcpc",    "gmc", "gmp", "oid", "dtm",
-              "hcpc-physiotherapist", "full-date", "dtm-time"};
+              "nhs-number",           "ods-code",  "hcpc",     "gmc",          "gmp", "oid", "dtm",
+              "hcpc-physiotherapist", "full-date", "dtm-time", "cx-nhs-number"};
           if (std::find(std::begin(kChecks), std::end(kChecks), out.values[0]) ==
               std::end(kChecks)) {
             error(rule, "condition 'valid': unknown check '" + out.values[0] +
                             "' (nhs-number, ods-code, hcpc, hcpc-physiotherapist, gmc, gmp, oid, "
-                            "dtm, full-date, dtm-time)");
+                            "dtm, full-date, dtm-time, cx-nhs-number)");
             return false;
           }
-          // DTM precision checks read v2 values only.
-          if (reverse_ && (out.values[0] == "full-date" || out.values[0] == "dtm-time")) {
+          // DTM precision and CX checks read v2 values only.
+          if (reverse_ && (out.values[0] == "full-date" || out.values[0] == "dtm-time" ||
+                           out.values[0] == "cx-nhs-number")) {
             error(rule, "condition 'valid': check '" + out.values[0] +
                             "' is only available in v2 -> FHIR mappings");
             return false;
@@ -1845,6 +1890,12 @@ boost::system::result<std::shared_ptr<const Plan>, std::vector<LoadError>> build
     errors.push_back({"(constants)", "default-timezone",
                       "unsupported time zone '" + std::string(tz) + "' (Europe/London or UTC)"});
   }
+  plan->sender_timezones = plan->table("sender-timezone");
+  if (plan->sender_timezones)
+    for (const auto& e : plan->sender_timezones->entries)
+      if (e.target != "Europe/London" && e.target != "UTC" && e.target != "Etc/UTC")
+        errors.push_back({"(tables)", "sender-timezone." + e.code,
+                          "unsupported time zone '" + e.target + "' (Europe/London or UTC)"});
   if (auto u = parse_uuid(plan->constant("id-namespace")))
     plan->id_namespace = *u;
   else

@@ -145,6 +145,7 @@ enum class Tf : std::uint8_t {
   lower,
   uri_encode,
   oid_uri,
+  xtn_phone,  ///< XTN -> the number: XTN-12, else XTN-1, else XTN-5..8 put together
   nhs_number,
   ods_code,
   // structures (v2 -> FHIR)
@@ -361,6 +362,9 @@ struct Plan {
   std::size_t v2_path_count = 0;           ///< distinct v2 paths (V2Ref::path)
   Uuid id_namespace{};
   bool default_london = true;
+  /// Table `sender-timezone` (MSH-4.1 -> Europe/London | UTC), when loaded: a sending
+  /// facility's own zone, over `default-timezone`.
+  const CodeTable* sender_timezones = nullptr;
   std::string id_base;
   std::string codesystem_base;
 

@@ -77,10 +77,37 @@ int london_offset_minutes(int y, int mo, int d, int h, int mi) noexcept {
   return wall < 120 ? 60 : 0;
 }
 
+int london_offset_at_utc(int y, int mo, int d, int h, int mi) noexcept {
+  if (mo < 3 || mo > 10) return 0;
+  if (mo > 3 && mo < 10) return 60;
+  const int change = last_sunday(y, mo);  // both changes happen at 01:00 UTC
+  const bool after = d > change || (d == change && h * 60 + mi >= 60);
+  return (mo == 3) == after ? 60 : 0;
+}
+
+std::optional<int> sender_offset(const hl7v2::Dtm& msh7, bool london) noexcept {
+  if (!msh7.offset_minutes) return std::nullopt;
+  int zone_offset = 0;
+  if (london) {
+    const std::int64_t utc =
+        days_from_civil(msh7.year, msh7.month == 0 ? 1 : msh7.month, msh7.day == 0 ? 1 : msh7.day) *
+            1440 +
+        msh7.hour * 60 + msh7.minute - *msh7.offset_minutes;
+    const std::int64_t days = utc >= 0 ? utc / 1440 : (utc - 1439) / 1440;
+    const int mins = static_cast<int>(utc - days * 1440);
+    int y = 0, m = 0, d = 0;
+    civil_from_days(days, y, m, d);
+    zone_offset = london_offset_at_utc(y, m, d, mins / 60, mins % 60);
+  }
+  if (*msh7.offset_minutes == zone_offset) return std::nullopt;
+  return msh7.offset_minutes;
+}
+
 int effective_offset(const hl7v2::Dtm& d, const ZoneDefault& z) noexcept {
   if (d.offset_minutes) return *d.offset_minutes;
   if (z.message_offset_minutes) return *z.message_offset_minutes;
   if (!z.london) return 0;
+  if (d.year < 1996 && z.historic_offset_minutes) return *z.historic_offset_minutes;
   return london_offset_minutes(d.year, d.month == 0 ? 1 : d.month, d.day == 0 ? 1 : d.day, d.hour,
                                d.minute);
 }
@@ -252,6 +279,31 @@ std::optional<std::int64_t> duration_minutes(std::string_view amount,
   amount = trim(amount);
   unit = trim(unit);
   if (amount.empty()) return std::nullopt;
+  // A TQ duration (TQ.3 of SCH-11): a unit letter then the number, S30, M20, H1, D2, W1. The
+  // letter names the unit; months (L), visits (X) and INDEF have no length in minutes.
+  if (const char c = amount.front(); (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
+    switch (c & ~0x20) {
+      case 'S':
+        unit = "s";
+        break;
+      case 'M':
+        unit = "min";
+        break;
+      case 'H':
+        unit = "h";
+        break;
+      case 'D':
+        unit = "d";
+        break;
+      case 'W':
+        unit = "wk";
+        break;
+      default:
+        return std::nullopt;
+    }
+    amount.remove_prefix(1);
+    if (amount.empty()) return std::nullopt;
+  }
   // Accept an unsigned decimal number.
   std::int64_t whole = 0;
   std::int64_t frac_num = 0;

@@ -17,11 +17,15 @@ namespace fcpgw::mappings {
 
 // ---- time zones -------------------------------------------------------------------------
 
-/// How a DTM without its own offset gets one: MSH-7's offset when it has one, else the
-/// default zone (Europe/London or UTC).
+/// How a DTM without its own offset gets one: the sender's zone (Europe/London or UTC) with
+/// that zone's rule for the value's own date; a fixed message offset only when MSH-7 says the
+/// sender is elsewhere (see sender_offset()).
 struct ZoneDefault {
-  std::optional<int> message_offset_minutes;  ///< from MSH-7
+  std::optional<int> message_offset_minutes;  ///< MSH-7's offset, when it is not the zone's
   bool london = true;                         ///< false: UTC
+  /// MSH-7's offset as sent: for London times before 1996, when the UK's changes fell on
+  /// other dates than the rule's (the engine keeps no table of them), e.g. a birth time.
+  std::optional<int> historic_offset_minutes;
 };
 
 /// Days since 1970-01-01 of a proleptic Gregorian date.
@@ -47,6 +51,16 @@ enum class DateKind : std::uint8_t { date, date_time, instant };
 /// default zone); `instant` requires at least hour precision (returns false otherwise)
 /// and always writes seconds and an offset.
 bool append_fhir_date(std::string& out, const hl7v2::Dtm& d, DateKind kind, const ZoneDefault& z);
+
+/// UTC offset in minutes (0 or 60) of Europe/London at an instant given in UTC.
+int london_offset_at_utc(int y, int mo, int d, int h, int mi) noexcept;
+
+/// The fixed offset that offset-less times of a message take from its MSH-7 (DOMAIN 1.1): none
+/// when MSH-7 has no offset, or when its offset is the one the sender's zone (Europe/London,
+/// else UTC) has at MSH-7's instant, since a UK sender writes +0100 in summer and +0000 in
+/// winter and an appointment on the other side of a clock change must take its own date's
+/// offset; MSH-7's offset otherwise (the sender is elsewhere).
+std::optional<int> sender_offset(const hl7v2::Dtm& msh7, bool london) noexcept;
 
 /// The offset that applies to `d` (own, message, default zone) in minutes.
 int effective_offset(const hl7v2::Dtm& d, const ZoneDefault& z) noexcept;
@@ -76,7 +90,9 @@ void append_v2_dtm(std::string& out, const hl7v2::Dtm& d);
 
 /// Converts a duration `amount` in `unit` (SCH-10 / CQ units: min, m, minutes, s, sec, h, hr,
 /// hours, d, days, wk, weeks; UCUM or ANSI spellings, any case; empty = minutes) to whole
-/// minutes (rounded half up). nullopt for an unknown unit or a non-numeric/negative amount.
+/// minutes (rounded half up). A TQ duration (TQ.3: `M20`, `H1`, `S90`, `D1`, `W2`) carries its
+/// own unit, which wins over `unit`. nullopt for an unknown unit or a non-numeric/negative
+/// amount (and for `L` months, `X` visits, `INDEF`).
 std::optional<std::int64_t> duration_minutes(std::string_view amount,
                                              std::string_view unit) noexcept;
 

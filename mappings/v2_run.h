@@ -210,7 +210,8 @@ struct V2Run {
   void coding_system(std::string_view cs, std::string& dst);
   bool coding(const Resolved& r, std::size_t base);
   bool cx_system_value(const Resolved& r, std::string& sys, std::string& val);
-  std::string_view national_system(std::string_view type, std::string_view aa_ns) const;
+  std::string_view national_system(const Resolved& r) const;
+  bool cx_nhs_number(const Resolved& r);
   /// True when the innermost binding of `r`'s segment is an `each` over `r`'s field.
   bool field_bound(const V2Ref& r) const noexcept;
   void check_utf8();

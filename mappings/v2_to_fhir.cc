@@ -287,8 +287,9 @@ bool V2Run::eval(const Condition& c) {
       return false;
     }
     case CondKind::valid: {
-      const auto raw = resolve(c.source.v2).raw;
-      return !raw.empty() && run_check(c.values[0], raw);
+      const Resolved r = resolve(c.source.v2);
+      if (c.values[0] == "cx-nhs-number") return !r.raw.empty() && cx_nhs_number(r);
+      return !r.raw.empty() && run_check(c.values[0], r.raw);
     }
     case CondKind::all:
       for (const auto& k : c.children)
@@ -523,6 +524,36 @@ bool V2Run::scalar(Tf tf, std::string_view v, std::string& dst, const Resolved& 
     case Tf::lower:
     case Tf::uri_encode:
       return *apply_text_transform(tf, v, dst);
+    case Tf::xtn_phone: {
+      // XTN-12 (unformatted), else XTN-1, else the number in parts (XTN-5..8), as the v2-to-FHIR
+      // IG reads XTN: "+44 1632 960123 ext. 12". With a country code, the area code's trunk 0
+      // is dropped.
+      std::string_view number = part(r, 12);
+      if (number.empty()) number = part(r, 1);
+      if (!number.empty()) {
+        text_into(dst, number);
+        return true;
+      }
+      const auto country = part(r, 5), local = part(r, 7), ext = part(r, 8);
+      auto area = part(r, 6);
+      if (local.empty()) return false;
+      if (!country.empty()) {
+        dst.push_back('+');
+        text_into(dst, country.front() == '+' ? country.substr(1) : country);
+        dst.push_back(' ');
+        if (area.size() > 1 && area.front() == '0') area.remove_prefix(1);
+      }
+      if (!area.empty()) {
+        text_into(dst, area);
+        dst.push_back(' ');
+      }
+      text_into(dst, local);
+      if (!ext.empty()) {
+        dst.append(" ext. ");
+        text_into(dst, ext);
+      }
+      return true;
+    }
     case Tf::oid_uri:
       if (!run_check("oid", v)) return false;
       dst.append("urn:oid:").append(v);
@@ -669,7 +700,7 @@ bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule) {
       std::string& val = t_val;
       const auto type = part(r, 5);
       const auto aa_ns = subpart(r, 4, 1);
-      const std::string_view national = national_system(type, aa_ns);
+      const std::string_view national = national_system(r);
       if (part(r, 1).empty()) return false;
       if (!cx_system_value(r, sys, val)) {
         if (national == plan.constant("sys.nhs-number"))
@@ -683,20 +714,24 @@ bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule) {
       json_plain(sys);
       out.append(",\"value\":");
       json_plain(val);
-      if (!type.empty()) {
+      // A national number is typed NH whatever the sender wrote in CX-5 (NHS, NHSNBR or
+      // nothing are not table 0203 codes); other identifiers keep their CX-5.
+      if (const std::string_view code = national.empty() ? type : std::string_view("NH");
+          !code.empty()) {
         out.append(
             ",\"type\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/"
             "v2-0203\",\"code\":");
-        json_text(type);
+        json_text(code);
         if (const CodeTable* t = plan.table("v2-0203-identifier-type"))
-          if (const auto* e = t->find(type); e && !e->display.empty()) {
+          if (const auto* e = t->find(code); e && !e->display.empty()) {
             out.append(",\"display\":");
             json_plain(e->display);
           }
         out.append("}]}");
       }
       // A local identifier assigned by an organisation with an ODS code: assigner. A national
-      // authority (CHI looks like an ODS code) is not an organisation.
+      // authority is not an organisation, and a word that is not an ODS code (a system name,
+      // the sending application) never becomes one.
       if (national.empty() && !aa_ns.empty() && fhir::ods_code_valid(aa_ns)) {
         out.append(",\"assigner\":{\"identifier\":{\"system\":");
         json_plain(plan.constant("sys.ods-organization"));
@@ -723,14 +758,33 @@ bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule) {
   }
 }
 
-// The system of a national patient number (DOMAIN 1.5): CX-5 = NH with a CX-4 national
-// authority found in table v2-assigning-authority-to-system (NHS, CHI, HSNI); an NH identifier
-// without an authority is read as NHS. Empty when the identifier is not a national number.
-std::string_view V2Run::national_system(std::string_view type, std::string_view aa_ns) const {
-  if (!iequals(type, "NH")) return {};
-  if (const CodeTable* t = plan.table("v2-assigning-authority-to-system"))
-    if (const auto* e = t->find(aa_ns.empty() ? std::string_view("NHS") : aa_ns)) return e->target;
+// The system of a national patient number (DOMAIN 1.5), or empty. The assigning authority
+// decides when there is one: its namespace id (CX-4.1: NHS, NHSNBR, CHI, HSNI ...) or its
+// universal id (CX-4.2: the NHS number OID 2.16.840.1.113883.2.1.4.1, a system URI) found in
+// table v2-assigning-authority-to-system. With no authority at all, the identifier type
+// (CX-5: NH, NHS ...) in table v2-0203-to-national-system decides. Both tables are data, so
+// an engineer adds a sender's spelling without a rebuild.
+std::string_view V2Run::national_system(const Resolved& r) const {
+  const auto ns = subpart(r, 4, 1);
+  const auto uid = subpart(r, 4, 2);
+  if (!ns.empty() || !uid.empty()) {
+    if (const CodeTable* t = plan.table("v2-assigning-authority-to-system")) {
+      if (const auto* e = ns.empty() ? nullptr : t->find(ns)) return e->target;
+      if (const auto* e = uid.empty() ? nullptr : t->find(uid)) return e->target;
+    }
+    return {};
+  }
+  if (const CodeTable* t = plan.table("v2-0203-to-national-system"))
+    if (const auto* e = t->find(part(r, 5))) return e->target;
   return {};
+}
+
+// True when the CX is an NHS number (recognised as above) with a valid check digit.
+bool V2Run::cx_nhs_number(const Resolved& r) {
+  if (national_system(r) != plan.constant("sys.nhs-number")) return false;
+  std::string v;  // short: no allocation
+  text_into(v, part(r, 1));
+  return fhir::nhs_number_valid(v);
 }
 
 // System and value of a CX identifier (DOMAIN 1.5 / 3.4): a national number (the NHS number
@@ -745,7 +799,7 @@ bool V2Run::cx_system_value(const Resolved& r, std::string& sys, std::string& va
   const auto type = part(r, 5);
   sys.clear();
   val.clear();
-  if (const std::string_view national = national_system(type, aa_ns); !national.empty()) {
+  if (const std::string_view national = national_system(r); !national.empty()) {
     std::string t;
     text_into(t, id);
     if (national == plan.constant("sys.nhs-number")) {
@@ -1343,10 +1397,17 @@ void V2Run::prepare() {
         break;
       }
   zone.london = plan.default_london;
+  if (plan.sender_timezones)
+    if (const auto* e = plan.sender_timezones->find(sending_facility()))
+      zone.london = e->target == "Europe/London";
   zone.message_offset_minutes.reset();
+  zone.historic_offset_minutes.reset();
   const auto msh7 = first_component(trim(msg.segment(1).field(7)), d);
   if (!msh7.empty())
-    if (auto x = hl7v2::parse_dtm(msh7)) zone.message_offset_minutes = x->offset_minutes;
+    if (auto x = hl7v2::parse_dtm(msh7)) {
+      zone.message_offset_minutes = sender_offset(*x, zone.london);
+      zone.historic_offset_minutes = x->offset_minutes;
+    }
   const auto cs = trim(msg.segment(1).repetition(18, 1));
   latin1 = iequals(cs, "8859/1") || iequals(cs, "ISO-8859-1") || iequals(cs, "ISO IR100");
   event = msg.trigger_event();

@@ -729,11 +729,11 @@ Stats SqliteJournal::stats() {
 }
 
 void SqliteJournal::close() {
-  closing_ = true;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
+  closing_ = true;  // after stopping_: once writable() says no, appends are refused
   wake_.notify_all();
   // From a handler (the writer thread itself) the writer cannot be joined: it stops after the
   // current group, and a later close() or the destructor, on another thread, finishes.

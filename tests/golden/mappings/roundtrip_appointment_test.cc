@@ -6,9 +6,10 @@
 //
 // The generator covers: placer and/or filler ids; every SCH-25 status that has a mapping (any
 // case); timing in TQ1-7/8, TQ1-7 + TQ1-6, SCH-11.4/.5 or SCH-11.4 + SCH-9/SCH-10, with the
-// duration in min, s, h or no unit; start/end with an explicit offset, or none (then MSH-7's
-// offset, else the Europe/London rule, including the non-existent and repeated hours on both
-// DST change days, checked against the documented rule); no timing for the statuses that allow
+// duration in min, s, h or no unit; start/end with an explicit offset, or none (then the
+// Europe/London rule for their own date, including the non-existent and repeated hours on both
+// DST change days, or MSH-7's offset when it is not London's at MSH-7's instant, checked
+// against the documented rule); no timing for the statuses that allow
 // it; valid NHS numbers (with and without spaces) and local MRNs in any order; one or two
 // patient names with UTF-8 and escaped delimiters; gender, date of birth; PD1 (ODS code in
 // XON-3 or XON-10, GMP GP); PV1; AIS; AIL (name in PL-9, else PL-2); 0-2 AIPs with HCPC (typed
@@ -112,6 +113,15 @@ int london_offset(const Wall& w) {
   return w.mo == 3 ? (minute_of_day >= 120 ? 60 : 0) : (minute_of_day < 120 ? 60 : 0);
 }
 
+// The same rule at an instant given in UTC minutes: BST from 01:00 UTC on the last Sunday of
+// March to 01:00 UTC on the last Sunday of October.
+int london_offset_at_utc(std::int64_t t) {
+  const int y = from_minutes(t).y;
+  const std::int64_t begin = wall_minutes(Wall{y, 3, last_sunday(y, 3), 1, 0});
+  const std::int64_t end = wall_minutes(Wall{y, 10, last_sunday(y, 10), 1, 0});
+  return t >= begin && t < end ? 60 : 0;
+}
+
 std::string offset_text(int off) {
   char buf[32];
   const int a = off < 0 ? -off : off;
@@ -211,7 +221,12 @@ Case make(Gen& g, int n) {
   // MSH-7: with or without an offset (a time without offset elsewhere takes MSH-7's offset).
   Wall msh_wall{2024 + g.pick(2), 1 + g.pick(12), 1 + g.pick(28), 8 + g.pick(10), g.pick(60)};
   std::optional<int> msh_off;
-  if (g.chance(30)) msh_off = g.one(std::vector<int>{0, 60});
+  if (g.chance(30)) msh_off = g.one(std::vector<int>{0, 60, -300});
+  // DOMAIN 1.1: MSH-7's offset is the sender's zone at that instant; offset-less times take it
+  // only when it is not London's then (the sender is elsewhere), else London's on their date.
+  std::optional<int> sender_off;
+  if (msh_off && *msh_off != london_offset_at_utc(wall_minutes(msh_wall) - *msh_off))
+    sender_off = msh_off;
   const std::string facility = g.one(kOds);
 
   // Status (SCH-25 as sent) and the FHIR status it gives.
@@ -279,14 +294,14 @@ Case make(Gen& g, int n) {
       const int minutes = g.one(std::vector<int>{10, 15, 20, 30, 45, 60, 90, 120});
       std::optional<int> off;
       if (g.chance(25)) off = g.one(std::vector<int>{0, 60, -300, 330});
-      const int eff = off ? *off : msh_off ? *msh_off : london_offset(w);
+      const int eff = off ? *off : sender_off ? *sender_off : london_offset(w);
       c.start = wall_minutes(w) - eff;
       start_text = dtm_text(w, off);
       timing_kind = g.pick(5);
       const bool explicit_end = timing_kind == 0 || timing_kind == 2;
       if (explicit_end) {
         const Wall ew = from_minutes(wall_minutes(w) + minutes);
-        const int eoff = off ? *off : msh_off ? *msh_off : london_offset(ew);
+        const int eoff = off ? *off : sender_off ? *sender_off : london_offset(ew);
         c.end = wall_minutes(ew) - eoff;
         end_text = dtm_text(ew, off);
         if (c.end <= c.start) continue;  // across the spring gap: not a real booking

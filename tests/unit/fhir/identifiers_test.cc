@@ -105,6 +105,16 @@ TEST(UkIdentifiers, Formats) {
   EXPECT_FALSE(ods_code_valid("y12345"));
   EXPECT_FALSE(ods_code_valid("AB"));
   EXPECT_FALSE(ods_code_valid("A1-23"));
+}
+
+TEST(OdsCode, RealShapesOnly) {
+  for (const char* ok : {"RR8", "R0A", "NT4", "QE1", "X24", "Y56", "00Q", "0DE", "7A1", "RR801",
+                         "NT401", "FA123", "8HE48", "A81001", "W97001", "V123456"})
+    EXPECT_TRUE(ods_code_valid(ok)) << ok;
+  // Words senders put in assigning authorities, and sending applications, are not ODS codes.
+  for (const char* bad : {"CHI", "HSNI", "NHSNBR", "FCPGW", "NASON", "SFAC", "CTX", "XYZHOSPITAL",
+                          "A8100", "A810011", "V1234", "RR80", "RR8011"})
+    EXPECT_FALSE(ods_code_valid(bad)) << bad;
   EXPECT_TRUE(gmc_number_valid("1234567"));
   EXPECT_TRUE(gmc_number_valid("L123456"));
   EXPECT_FALSE(gmc_number_valid("123456"));

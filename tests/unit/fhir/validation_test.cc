@@ -7,6 +7,7 @@
 #include "fhir/definitions.h"
 #include "fhir/definitions_detail.h"
 #include "fhir/json.h"
+#include "fhir/primitives.h"
 
 using namespace fcpgw::fhir;
 
@@ -317,6 +318,24 @@ TEST(FhirValidation, AppointmentInvariants) {
   std::string cancelled = appt_with(R"("cancelationReason":{"text":"x"})");
   cancelled.replace(cancelled.find("booked"), 6, "cancelled");
   EXPECT_EQ(summary(cancelled), V{});
+}
+
+TEST(FhirValidation, AppointmentEndNotBeforeStart) {
+  const std::string base =
+      R"({"resourceType":"Appointment","status":"booked","participant":[{"actor":)"
+      R"({"reference":"Patient/1"},"status":"accepted"}],)";
+  EXPECT_EQ(summary(base + R"("start":"2024-10-27T01:30:00+01:00","end":"2024-10-27T01:10:00Z"})"),
+            V{});  // 00:30Z to 01:10Z: later, across the clock change
+  EXPECT_EQ(
+      summary(base + R"("start":"2024-10-27T01:30:00+00:00","end":"2024-10-27T01:40:00+01:00"})"),
+      V{"error invariant Appointment.end"});
+}
+
+TEST(FhirPrimitives, InstantUtcSeconds) {
+  EXPECT_EQ(instant_utc_seconds("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(instant_utc_seconds("1970-01-01T01:00:00+01:00"), 0);
+  EXPECT_EQ(instant_utc_seconds("2000-03-01T00:00:00.5-00:30"), 951870600);
+  EXPECT_FALSE(instant_utc_seconds("2000-03-01"));
 }
 
 TEST(FhirValidation, PeriodInvariant) {

@@ -138,6 +138,11 @@ TEST(Loader, ErrorsNameFileAndRule) {
   EXPECT_NE(first_error(mapping_with(R"([{"path":"gender","from":"PID-8","each":"AIP"}])"))
                 .find("must end its path with [+]"),
             std::string::npos);
+  EXPECT_NE(
+      first_error(
+          mapping_with(R"([{"path":"gender","from":"PID-8","when":{"valid":["PID-3","cx-nhs"]}}])"))
+          .find("unknown check 'cx-nhs'"),
+      std::string::npos);
   EXPECT_NE(first_error("{not json").find("not valid JSON"), std::string::npos);
   // every problem is reported, not just the first
   EXPECT_GE(
@@ -339,8 +344,147 @@ TEST(FhirToV2, IssuesNameTheBadElementOnce) {
   alone.root()["participant"].Erase(alone.root()["participant"].Begin());  // the Patient
   auto t2 = e.fhir_to_v2(alone.root(), nullptr);
   ASSERT_FALSE(t2);
-  ASSERT_EQ(t2.error().size(), 1u);
-  EXPECT_EQ(t2.error()[0].location, "Appointment.start");
+  std::vector<std::string> errors;  // the clinician, now out of reach, is only a warning
+  for (const auto& i : t2.error())
+    if (i.severity == Severity::error) errors.push_back(i.location);
+  EXPECT_EQ(errors, std::vector<std::string>{"Appointment.start"});
+}
+
+// National numbers are recognised by authority (namespace or universal id), else by type,
+// through tables that are data; a national number gets type NH and no assigner, and only an
+// ODS-shaped local authority becomes an assigner.
+TEST(Identifiers, NationalNumbersByAuthorityOidOrTypeFromTables) {
+  const std::string aa = R"({"resourceType":"ConceptMap","id":"v2-assigning-authority-to-system",
+    "group":[{"element":[
+      {"code":"NHSNBR","target":[{"code":"https://fhir.nhs.uk/Id/nhs-number","equivalence":"equivalent"}]},
+      {"code":"2.16.840.1.113883.2.1.4.1","target":[{"code":"https://fhir.nhs.uk/Id/nhs-number","equivalence":"equivalent"}]}]}]})";
+  const std::string ty = R"({"resourceType":"ConceptMap","id":"v2-0203-to-national-system",
+    "group":[{"element":[
+      {"code":"NH","target":[{"code":"https://fhir.nhs.uk/Id/nhs-number","equivalence":"equivalent"}]}]}]})";
+  const std::string m = R"({"mapping":"m","direction":"v2-to-fhir","accepts":["SIU^S12"],
+    "constants":{"sys.nhs-number":"https://fhir.nhs.uk/Id/nhs-number",
+                 "sys.ods-organization":"https://fhir.nhs.uk/Id/ods-organization-code"},
+    "resources":[{"key":"patient","resourceType":"Patient",
+      "identity":[{"each":"PID-3","when":{"valid":["PID-3","cx-nhs-number"]},"from":"PID-3","transform":"cx-identifier"},
+                  {"each":"PID-3","from":"PID-3","transform":"cx-identifier"}],
+      "set":[{"path":"identifier[+]","each":"PID-3","from":"PID-3","transform":"cx-identifier"}]}]})";
+  const std::string types = R"({"resourceType":"ConceptMap","id":"v2-0203-identifier-type",
+    "group":[{"element":[{"code":"NH","target":[{"code":"NH","display":"National Health Plan Identifier","equivalence":"equivalent"}]}]}]})";
+  std::vector<SourceFile> files{
+      {"tables/aa.json", aa}, {"tables/ty.json", ty}, {"tables/types.json", types}, {"m.json", m}};
+  auto e = Engine::load(files).value();
+  auto run_pid = [&](const std::string& pid3) {
+    auto msg = hl7v2::Message::parse(
+        "MSH|^~\\&|APP|A81001|R|R|20240101||SIU^S12^SIU_S12|1|P|2.4\rPID|1||" + pid3 + "\r");
+    return e.v2_to_fhir(*msg);
+  };
+  for (const char* nhs : {"L1^^^FCPGW^MR~9434765919^^^NHSNBR^NHSNBR",
+                          "L1^^^FCPGW^MR~9434765919^^^&2.16.840.1.113883.2.1.4.1&ISO",
+                          "L1^^^FCPGW^MR~943 476 5919^^^^NH"}) {
+    auto t = run_pid(nhs);
+    ASSERT_TRUE(t) << nhs;
+    auto d = *fhir::parse(t->output);
+    const auto& entry = d.root()["entry"][0];
+    EXPECT_STREQ(entry["request"]["url"].GetString(),
+                 "Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919")
+        << nhs;
+    const auto& ids = entry["resource"]["identifier"];
+    EXPECT_FALSE(ids[0].HasMember("assigner")) << "FCPGW is not an ODS code";
+    EXPECT_STREQ(ids[1]["type"]["coding"][0]["code"].GetString(), "NH") << nhs;
+    EXPECT_FALSE(ids[1].HasMember("assigner")) << nhs;
+  }
+  // A recognised NHS number with a bad check digit is a located error; an unknown authority
+  // with an NH type is not national (its number is not checked) and gets an ODS assigner.
+  auto bad = run_pid("9434765918^^^NHSNBR");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error()[0].location, "PID-3[1].1");
+  auto local = run_pid("9434765918^^^RA9^NH");
+  ASSERT_TRUE(local);
+  auto d = *fhir::parse(local->output);
+  const auto& id = d.root()["entry"][0]["resource"]["identifier"][0];
+  EXPECT_STREQ(id["assigner"]["identifier"]["value"].GetString(), "RA9");
+  EXPECT_FALSE(id.HasMember("use"));
+}
+
+// xtn-phone: XTN-12, else XTN-1, else the number in parts (country, area, local, extension).
+TEST(Transforms, XtnPhoneKeepsANumberSentInParts) {
+  auto e = load_ok(mapping_with(
+      R"([{"path":"telecom[+]","each":"PID-13","set":[{"path":"value","from":"PID-13","transform":"xtn-phone"}]}])"));
+  const char* msg =
+      "MSH|^~\\&|A|A81001|R|R|20240101||SIU^S12^SIU_S12|1|P|2.5.1\r"
+      "PID|1||1||Doe^J||||||||^PRN^PH^^44^01632^960123^12~01904 555123^PRN^PH~"
+      "x^PRN^PH^^^^^^^^^01904555124~^PRN^PH^^^0113^4960000~^PRN^PH^^44\r";
+  auto d = run(e, msg);
+  ASSERT_TRUE(patient(d).HasMember("telecom")) << e.v2_to_fhir(*hl7v2::Message::parse(msg))->output;
+  const auto& t = patient(d)["telecom"];
+  ASSERT_EQ(t.Size(), 4u);  // the last has no local number: nothing to write
+  EXPECT_STREQ(t[0]["value"].GetString(), "+44 1632 960123 ext. 12");
+  EXPECT_STREQ(t[1]["value"].GetString(), "01904 555123");
+  EXPECT_STREQ(t[2]["value"].GetString(), "01904555124");  // XTN-12 (unformatted) first
+  EXPECT_STREQ(t[3]["value"].GetString(), "0113 4960000");
+}
+
+// Named conditions: {"is": name} compiles the file's "conditions" entry in place; unknown
+// names, self-reference and a bad entry (even an unused one) are load errors naming the rule.
+TEST(Loader, NamedConditions) {
+  auto with_conditions = [](const std::string& conditions, const std::string& set) {
+    std::string m = mapping_with(set);
+    m.insert(1, R"("conditions":)" + conditions + ",");
+    return m;
+  };
+  auto e = load_ok(
+      with_conditions(R"({"female":{"equals":["PID-8","F"]},
+                                       "female-doe":{"all":[{"is":"female"},{"present":"PID-5"}]}})",
+                      R"([{"path":"gender","when":{"is":"female-doe"},"value":"female"}])"));
+  EXPECT_STREQ(patient(run(e))["gender"].GetString(), "female");
+  EXPECT_NE(first_error(
+                with_conditions(R"({})", R"([{"path":"gender","when":{"is":"nope"},"value":"x"}])"))
+                .find("no condition named 'nope'"),
+            std::string::npos);
+  EXPECT_NE(first_error(with_conditions(R"({"loop":{"not":{"is":"loop"}}})",
+                                        R"([{"path":"gender","when":{"is":"loop"},"value":"x"}])"))
+                .find("'loop' refers to itself"),
+            std::string::npos);
+  EXPECT_NE(first_error(with_conditions(R"({"unused":{"maybe":"PID-8"}})", R"([])"))
+                .find("conditions.unused: unknown condition 'maybe'"),
+            std::string::npos);
+  EXPECT_NE(
+      first_error(with_conditions(R"({})", R"([{"path":"gender","when":{"is":3},"value":"x"}])"))
+          .find("expected the name of a condition"),
+      std::string::npos);
+}
+
+// DOMAIN 1.1: the zone of offset-less times is configurable per sending facility (table
+// sender-timezone, MSH-4.1 -> Europe/London | UTC); other facilities keep default-timezone.
+TEST(TimeZones, SenderTimezoneTableOverridesTheDefaultPerFacility) {
+  auto files = mappings::testing::shipped_mapping_files();
+  const std::string table =
+      R"({"resourceType":"ConceptMap","id":"sender-timezone","group":[{"element":[
+    {"code":"Y12345","target":[{"code":"UTC","equivalence":"equivalent"}]}]}]})";
+  for (auto& f : files)
+    if (f.name == "tables/sender-timezone.json") f.text = table;
+  auto e = Engine::load(files).value();
+  auto start_of = [&](const char* facility) {
+    auto m = hl7v2::Message::parse(std::string("MSH|^~\\&|APP|") + facility +
+                                   "|R|R|20240701080000||SIU^S12^SIU_S12|1|P|2.5.1\r"
+                                   "SCH|P1|F1|||||||20|MIN|^^^20240702093000||||||||||||||Booked\r"
+                                   "PID|1||9434765919^^^NHS^NH||Doe^J\r");
+    auto t = e.v2_to_fhir(*m);
+    EXPECT_TRUE(t);
+    auto d = fhir::parse(t->output);
+    return std::string(d->root()["entry"][0]["resource"]["start"].GetString());
+  };
+  EXPECT_EQ(start_of("Y12345"), "2024-07-02T09:30:00Z");
+  EXPECT_EQ(start_of("A81001"), "2024-07-02T09:30:00+01:00");
+
+  for (auto& f : files)
+    if (f.name == "tables/sender-timezone.json")
+      f.text = R"({"resourceType":"ConceptMap","id":"sender-timezone","group":[{"element":[
+        {"code":"Y12345","target":[{"code":"America/New_York","equivalence":"equivalent"}]}]}]})";
+  auto bad = Engine::load(files);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(to_string(bad.error().front()).find("unsupported time zone 'America/New_York'"),
+            std::string::npos);
 }
 
 TEST(FhirToV2, ThenWritesChildSegmentsAfterEachParentWithTheirOwnSetIds) {

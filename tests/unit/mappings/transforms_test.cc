@@ -44,13 +44,51 @@ TEST(EuropeLondon, BothSidesOfTheAutumnChange) {
   EXPECT_EQ(london_offset_minutes(2024, 7, 1, 12, 0), 60);
 }
 
+TEST(Durations, TqDurationCarriesItsUnit) {
+  EXPECT_EQ(duration_minutes("M20", ""), 20);
+  EXPECT_EQ(duration_minutes("m20", "h"), 20);  // the letter wins over the unit argument
+  EXPECT_EQ(duration_minutes("H1", ""), 60);
+  EXPECT_EQ(duration_minutes("S90", ""), 2);  // rounded half up
+  EXPECT_EQ(duration_minutes("D1", ""), 1440);
+  EXPECT_EQ(duration_minutes("W1", ""), 10080);
+  EXPECT_FALSE(duration_minutes("L1", ""));
+  EXPECT_FALSE(duration_minutes("INDEF", ""));
+  EXPECT_FALSE(duration_minutes("M", ""));
+  EXPECT_EQ(duration_minutes("20", "MIN"), 20);
+}
+
+TEST(EuropeLondon, OffsetAtAUtcInstant) {
+  EXPECT_EQ(london_offset_at_utc(2024, 3, 31, 0, 59), 0);
+  EXPECT_EQ(london_offset_at_utc(2024, 3, 31, 1, 0), 60);
+  EXPECT_EQ(london_offset_at_utc(2024, 10, 27, 0, 59), 60);
+  EXPECT_EQ(london_offset_at_utc(2024, 10, 27, 1, 0), 0);
+}
+
+// DOMAIN 1.1 (corrected rule): MSH-7's offset is the sender's zone at that instant, not a
+// fixed offset for the whole message, unless it disagrees with the zone.
+TEST(EuropeLondon, Msh7OffsetIsUsedOnlyWhenTheSenderIsElsewhere) {
+  auto dtm = [](std::string_view t) { return *hl7v2::parse_dtm(t); };
+  EXPECT_FALSE(sender_offset(dtm("20241020090000+0100"), true));   // BST, as London then
+  EXPECT_FALSE(sender_offset(dtm("20241120090000+0000"), true));   // GMT, as London then
+  EXPECT_FALSE(sender_offset(dtm("20241027003000+0100"), true));   // 23:30 UTC: still BST
+  EXPECT_FALSE(sender_offset(dtm("20241027010000+0000"), true));   // 01:00 UTC: GMT again
+  EXPECT_EQ(sender_offset(dtm("20241120090000+0100"), true), 60);  // not London in November
+  EXPECT_EQ(sender_offset(dtm("20240612093000-0500"), true), -300);
+  EXPECT_FALSE(sender_offset(dtm("20240612093000"), true));
+  EXPECT_FALSE(sender_offset(dtm("20240612093000+0000"), false));  // UTC zone
+  EXPECT_EQ(sender_offset(dtm("20240612093000+0100"), false), 60);
+  // Sent in BST for an appointment after the autumn change: the appointment's own offset.
+  ZoneDefault z{sender_offset(dtm("20241020090000+0100"), true), true, {}};
+  EXPECT_EQ(fhir_date("20241104093000", DateKind::instant, z), "2024-11-04T09:30:00+00:00");
+}
+
 TEST(DtmTransforms, OwnOffsetThenMessageOffsetThenLondon) {
   EXPECT_EQ(fhir_date("20240612093000+0215", DateKind::instant), "2024-06-12T09:30:00+02:15");
-  ZoneDefault msh{-300, true};
+  ZoneDefault msh{-300, true, {}};
   EXPECT_EQ(fhir_date("20240612093000", DateKind::instant, msh), "2024-06-12T09:30:00-05:00");
   EXPECT_EQ(fhir_date("20240612093000", DateKind::instant), "2024-06-12T09:30:00+01:00");
   EXPECT_EQ(fhir_date("20241212093000", DateKind::instant), "2024-12-12T09:30:00+00:00");
-  ZoneDefault utc{std::nullopt, false};
+  ZoneDefault utc{std::nullopt, false, {}};
   EXPECT_EQ(fhir_date("20241212093000", DateKind::instant, utc), "2024-12-12T09:30:00Z");
 }
 
