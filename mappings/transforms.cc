@@ -791,6 +791,16 @@ void append_url_encoded(std::string& out, std::string_view s) {
   out.append(s.data() + run, s.size() - run);
 }
 
+void append_search_value(std::string& out, std::string_view s) {
+  std::string escaped;
+  escaped.reserve(s.size() + 4);
+  for (const char c : s) {
+    if (c == '\\' || c == ',' || c == '$' || c == '|') escaped.push_back('\\');
+    escaped.push_back(c);
+  }
+  append_url_encoded(out, escaped);
+}
+
 bool append_uri_decoded(std::string& out, std::string_view s) {
   if (s.empty()) return false;
   auto hex = [](char c) -> int {

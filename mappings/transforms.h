@@ -180,6 +180,11 @@ void append_formatted_text(std::string& out, std::string_view text);
 
 /// Appends `s` percent-encoded for a URL query value (RFC 3986 unreserved and `:/@` kept).
 void append_url_encoded(std::string& out, std::string_view s);
+/// Appends `s` as one value of a FHIR search parameter in a URL: the characters search gives a
+/// meaning (`\`, `,`, `$`, `|`) escaped with a backslash (FHIR R4 search, "Escaping Search
+/// Parameters"), then percent-encoded. A conditional write on an identifier with a comma in it
+/// would otherwise search for two values, match nothing, and create a copy on every resend.
+void append_search_value(std::string& out, std::string_view s);
 /// Appends `s` with its `%XX` escapes decoded (the inverse of append_url_encoded); false (and
 /// nothing appended) when an escape is malformed or `s` is empty.
 bool append_uri_decoded(std::string& out, std::string_view s);

@@ -1207,9 +1207,9 @@ bool V2Run::identity_uncached(const ResourcePlan& rp, Uuid& u, std::string* url)
     url->append(rp.type_frag);
     if (found) {
       url->append("?identifier=");
-      append_url_encoded(*url, tmp_sys);
+      append_search_value(*url, tmp_sys);
       url->push_back('|');
-      append_url_encoded(*url, tmp_val);
+      append_search_value(*url, tmp_val);
     }
   }
   return found;

@@ -72,6 +72,16 @@ std::string query_encode(std::string_view v) {
   return out;
 }
 
+// FHIR search gives `\`, `,`, `$` and `|` a meaning; a value that holds them escapes them.
+std::string search_escape(std::string_view v) {
+  std::string out;
+  for (const char c : v) {
+    if (c == '\\' || c == ',' || c == '$' || c == '|') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<DocumentWrite> document_write(std::string_view body, std::string& error) {
@@ -91,9 +101,9 @@ std::optional<DocumentWrite> document_write(std::string_view body, std::string& 
     error = "the document Bundle has no identifier.value, so it cannot be stored once only";
     return w;
   }
-  w.if_none_exist = "identifier=" + query_encode(system.empty() ? std::string(value)
-                                                                : std::string(system) + "|" +
-                                                                      std::string(value));
+  w.if_none_exist = "identifier=" + (system.empty() ? std::string()
+                                                    : query_encode(search_escape(system)) + "%7C") +
+                    query_encode(search_escape(value));
   return w;
 }
 

@@ -9,7 +9,7 @@ import net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { er7, field, mllpConnect, setMsh, sql, startGateway } from './gateway.mjs';
-import { appointmentMessages, documentMessages, fcpgw, http, startFhirServer, startMllpServer, tempDir, SOURCE_DIR } from './lib.mjs';
+import { appointmentMessages, documentMessages, fcpgw, http, startFhirServer, startMllpServer, tempDir, CORPUS_DIR, REFUSED_DOCUMENTS, SOURCE_DIR } from './lib.mjs';
 
 const SAMPLES = path.join(SOURCE_DIR, 'config', 'samples');
 const GOLDEN = path.join(SOURCE_DIR, 'mappings', 'golden');
@@ -139,6 +139,12 @@ describe('FHIR destination: the corpus reaches a FHIR server once, as the search
     ];
     const codes = await send(gw, messages);
     assert.ok(codes.every((c) => c === 'AA' || c === 'CA'), codes.join(' '));
+    // What is refused at the door (a draft letter, a document that is not base64) gets AE (in
+    // original mode) and never reaches a delivery.
+    const refused = Object.keys(REFUSED_DOCUMENTS).map((f, i) =>
+      setMsh(setMsh(withId(read(path.join(CORPUS_DIR, 'v2', f)), `REFUSED-${i}`), 15, ''), 16, ''));
+    assert.deepEqual(await send(gw, refused), refused.map(() => 'AE'));
+    assert.deepEqual(sql(gw.journal, "SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE m.control_id LIKE 'REFUSED-%'"), [[0]]);
     const s = await untilDrained(gw);
     const dead = sql(gw.journal, "SELECT m.control_id, d.last_code, d.last_reason FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.state = 'dead'");
     assert.deepEqual(dead, [], 'dead letters');

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CORPUS_DIR, SOURCE_DIR, appointmentMessages, documentMessages, fcpgw, ndjson, parseWithPythonHl7 } from './lib.mjs';
+import { CORPUS_DIR, REFUSED_DOCUMENTS, SOURCE_DIR, appointmentMessages, documentMessages, fcpgw, ndjson, parseWithPythonHl7 } from './lib.mjs';
 import { isError, validateFhir } from '../peers/validate.mjs';
 
 // HL7 table 0278 (filler status) -> Appointment.status (DOMAIN.md 3.2), and the fallback by
@@ -164,8 +164,17 @@ for (const stem of referralFhir) {
   });
 }
 
+// Corpus documents refused by design are refused, with a located reason.
+for (const [name, reason] of Object.entries(REFUSED_DOCUMENTS)) {
+  test(`v2 -> FHIR: v2/${name} (MDM^T02) is refused, saying where and why`, () => {
+    const r = fcpgw(['translate', path.join(CORPUS_DIR, 'v2', name)]);
+    assert.equal(r.status, 2, r.stdout);
+    assert.match(r.stderr, reason);
+  });
+}
+
 // Fit notes (document Bundles) and clinical documents (DocumentReference transactions): every
-// MDM^T02 input must give a Bundle both validators accept.
+// other MDM^T02 input must give a Bundle both validators accept.
 const mdmMessages = documentMessages();
 test('there are MDM^T02 messages to translate', () => assert.ok(mdmMessages.length >= 10, `found only ${mdmMessages.length}`));
 for (const file of mdmMessages) {

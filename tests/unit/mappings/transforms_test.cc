@@ -289,6 +289,18 @@ TEST(Text, UriDecodingInvertsUrlEncoding) {
   EXPECT_EQ(out, "keep");
 }
 
+TEST(Text, SearchValuesEscapeWhatSearchGivesAMeaning) {
+  std::string out;
+  append_search_value(out, "Physio room, Leeds Road");
+  EXPECT_EQ(out, "Physio%20room%5C%2C%20Leeds%20Road");
+  out.clear();
+  append_search_value(out, "a|b$c\\d");
+  EXPECT_EQ(out, "a%5C%7Cb%5C%24c%5C%5Cd");
+  out.clear();
+  append_search_value(out, "9434765919");
+  EXPECT_EQ(out, "9434765919");
+}
+
 TEST(Text, UrlEncoding) {
   std::string out;
   append_url_encoded(out, "https://a.b/c d|e&f");

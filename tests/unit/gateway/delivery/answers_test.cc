@@ -184,7 +184,7 @@ TEST(DocumentWrite, ADocumentIsCreatedOnceForItsIdentifier) {
       error);
   ASSERT_TRUE(w);
   EXPECT_EQ(error, "");
-  EXPECT_EQ(w->if_none_exist, "identifier=https://x.org/Id/fit-note%7CFN%201%7C2");
+  EXPECT_EQ(w->if_none_exist, "identifier=https://x.org/Id/fit-note%7CFN%201%5C%7C2");
 }
 
 TEST(DocumentWrite, OtherBundlesAreNotDocuments) {
