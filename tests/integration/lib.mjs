@@ -136,14 +136,25 @@ export async function startFhirServer({ timeoutMs = 30_000, port: wanted = 0, ar
   };
 }
 
-/** fetch with a timeout, returning {status, body (parsed JSON or null)}. */
+/**
+ * fetch with a timeout, returning {status, body (parsed JSON or null)}. A GET that meets a kept
+ * connection the server has just closed (ECONNRESET: the keep-alive race of every HTTP/1.1
+ * client) is sent once more.
+ */
 export async function http(method, url, body, headers = {}) {
-  const res = await fetch(url, {
+  const once = () => fetch(url, {
     method,
     headers: { accept: 'application/fhir+json', ...(body ? { 'content-type': 'application/fhir+json' } : {}), ...headers },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     signal: AbortSignal.timeout(30_000),
   });
+  let res;
+  try {
+    res = await once();
+  } catch (err) {
+    if (method !== 'GET' || err?.cause?.code !== 'ECONNRESET') throw err;
+    res = await once();
+  }
   const text = await res.text();
   let json = null;
   try {

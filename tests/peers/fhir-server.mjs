@@ -273,6 +273,9 @@ const server = opts.tlsCert
   }, onRequest)
   : http.createServer(onRequest);
 
+// Idle kept connections stay open 30 s (below the 60 s headers timeout): a slow test machine
+// must not see the server close one just as its client sends on it.
+server.keepAliveTimeout = 30_000;
 server.listen(opts.port, '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
 });
