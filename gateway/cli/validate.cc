@@ -1,5 +1,3 @@
-#include "gateway/cli/command.h"
-
 #include <rapidjson/document.h>
 
 #include <algorithm>
@@ -9,6 +7,7 @@
 
 #include "fhir/json.h"
 #include "fhir/validation.h"
+#include "gateway/cli/command.h"
 #include "gateway/service/issues.h"
 #include "gateway/service/limits.h"
 
@@ -25,6 +24,7 @@ class Validator {
 
   bool found_errors() const { return errors_; }
   bool failed() const { return failed_; }
+  bool unwritable() const { return unwritable_; }
   int engine_exit() const { return engine_exit_; }
 
   void fhir_input(OpenedInput& in) {
@@ -87,9 +87,15 @@ class Validator {
   }
 
  private:
+  // An OperationOutcome that cannot be written is a fault of ours, never silence.
   void emit(const rapidjson::Value& outcome) {
     auto text = writer_.write(outcome, opt_.pretty ? fhir::Format::pretty : fhir::Format::compact);
-    if (text) out_ << *text << '\n';
+    if (!text) {
+      rep_.line("internal error: cannot write the OperationOutcome: " + text.error().message());
+      unwritable_ = true;
+      return;
+    }
+    out_ << *text << '\n';
   }
 
   const Options& opt_;
@@ -99,6 +105,7 @@ class Validator {
   fhir::Writer writer_;
   bool errors_ = false;
   bool failed_ = false;
+  bool unwritable_ = false;
   int engine_exit_ = 0;
 };
 
@@ -125,6 +132,7 @@ int cmd_validate(const Options& opt, std::ostream& out, Reporter& rep) {
     }
   }
   out.flush();
+  if (v.unwritable()) return code(Exit::internal);  // reported
   if (!out) {
     rep.line("cannot write the output");
     return code(Exit::internal);
