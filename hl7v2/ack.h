@@ -94,4 +94,16 @@ struct AckRequest {
 /// asked for enhanced acknowledgement (MSH-15 present).
 [[nodiscard]] AckCode reject_code_for(const ParseError& e) noexcept;
 
+/// The answer to a message refused unread because it is over `limit` bytes (an MLLP frame over
+/// the listener's limit): `head` is what was read of it. AR (CR in enhanced mode) with ERR 104,
+/// echoing what can be read of its MSH.
+struct OversizeAck {
+  std::string ack;             ///< the ACK (ER7, segments end in CR)
+  AckCode code = AckCode::AR;  ///< its MSA-1
+  std::string control_id;      ///< the refused message's MSH-10 as far as it was read ("" if not)
+};
+[[nodiscard]] OversizeAck build_oversize_ack(std::string_view head, std::size_t limit,
+                                             std::string_view timestamp,
+                                             std::string_view control_id);
+
 }  // namespace fcpgw::hl7v2
