@@ -641,7 +641,6 @@ std::size_t json_plain_prefix(std::string_view s) noexcept {
 }
 
 void append_json_escaped(std::string& out, std::string_view s, bool latin1) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::size_t run = 0;  // start of the pending run of bytes copied verbatim
   std::size_t i = 0;
   const std::size_t n = s.size();
@@ -673,9 +672,9 @@ void append_json_escaped(std::string& out, std::string_view s, bool latin1) {
     } else if (c == '\t') {
       out.append("\\t");
     } else {
-      out.append("\\u00");
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
+      // A FHIR string cannot hold any other control character (valid JSON as \u00XX, but not
+      // a valid FHIR string): U+FFFD, as for bytes that are not UTF-8.
+      out.append("\xEF\xBF\xBD");
     }
     ++i;
     run = i;

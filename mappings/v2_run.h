@@ -210,7 +210,9 @@ struct V2Run {
   bool coding(const Resolved& r, std::size_t base);
   bool cx_system_value(const Resolved& r, std::string& sys, std::string& val);
   std::string_view national_system(std::string_view type, std::string_view aa_ns) const;
-  void check_utf8();
+  void check_text();
+  template <class Bad>
+  void report_components(Bad bad, const std::string& message);
   bool xcn_system_value(const Resolved& r, std::string& sys, std::string& val,
                         std::string_view rule);
   bool structure(Tf tf, const Resolved& r, std::string_view rule);

@@ -1187,36 +1187,60 @@ void V2Run::resource(const ResourcePlan& rp, int& entries) {
   out.append("}}");
 }
 
-// A message read as UTF-8 (MSH-18 UNICODE UTF-8, or none) whose bytes are not UTF-8 (often
-// Latin-1 from a sender that declares the wrong set): the JSON writer puts U+FFFD in their
-// place, which keeps the output valid but changes the text, so each component that has them
-// is reported as a warning (102). The message names the place, never the bytes.
-void V2Run::check_utf8() {
-  if (valid_utf8(msg.raw())) return;
-  const auto cs = trim(msg.segment(1).repetition(18, 1));
-  const std::string message =
-      cs.empty() ? "not valid UTF-8 (no MSH-18: read as UTF-8): replaced with U+FFFD"
-      : iequals(cs, "UNICODE UTF-8")
-          ? "not valid UTF-8 (MSH-18 says UNICODE UTF-8): replaced with U+FFFD"
-          : "not valid UTF-8 (MSH-18 names no single-byte set fcpgw reads): replaced with U+FFFD";
+// Text that a FHIR string cannot carry as sent; the JSON writer puts U+FFFD in its place, which
+// keeps the output valid but changes the text, so each component that has it is reported as a
+// warning (102). The message names the place, never the bytes.
+//  - A message read as UTF-8 (MSH-18 UNICODE UTF-8, or none) whose bytes are not UTF-8 (often
+//    Latin-1 from a sender that declares the wrong set).
+//  - A control character other than tab, CR and LF (FHIR forbids them in strings), as sent or
+//    written as an escape (\X00\).
+void V2Run::check_text() {
+  if (!latin1 && !valid_utf8(msg.raw())) {
+    const auto cs = trim(msg.segment(1).repetition(18, 1));
+    report_components([](std::string_view v) { return !valid_utf8(v); },
+                      cs.empty()
+                          ? "not valid UTF-8 (no MSH-18: read as UTF-8): replaced with U+FFFD"
+                      : iequals(cs, "UNICODE UTF-8")
+                          ? "not valid UTF-8 (MSH-18 says UNICODE UTF-8): replaced with U+FFFD"
+                          : "not valid UTF-8 (MSH-18 names no single-byte set fcpgw reads): "
+                            "replaced with U+FFFD");
+  }
+  const auto control = [](std::string_view v) {
+    for (const char c : v) {
+      if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\r' && c != '\n') return true;
+    }
+    return false;
+  };
+  const char esc = d.escape;
+  report_components(
+      [&](std::string_view v) {
+        return control(v) || (v.find(esc) != std::string_view::npos && control(msg.unescape(v)));
+      },
+      "a control character, which FHIR strings cannot carry: replaced with U+FFFD");
+}
+
+// Reports each component of the message (MSH-3 on) for which `bad` holds, as a warning (102)
+// with `message`. `bad` must hold for a segment, field or repetition that holds such a component.
+template <class Bad>
+void V2Run::report_components(Bad bad, const std::string& message) {
   const std::size_t n = msg.segment_count();
   std::string loc;
   for (std::size_t i = 1; i <= n; ++i) {
     const hl7v2::Segment seg = msg.segment(i);
-    if (valid_utf8(seg.raw())) continue;
+    if (!bad(seg.raw())) continue;
     std::size_t occ = 1;
     for (std::size_t k = 1; k < i; ++k) occ += keys[k - 1] == keys[i - 1] ? 1 : 0;
     const std::size_t fields = seg.field_count();
     for (std::size_t f = i == 1 ? 3 : 1; f <= fields; ++f) {
-      if (valid_utf8(seg.field(f))) continue;
+      if (!bad(seg.field(f))) continue;
       const std::size_t reps = seg.repetition_count(f);
       for (std::size_t rep = 1; rep <= reps; ++rep) {
         const std::string_view value = seg.repetition(f, rep);
-        if (valid_utf8(value)) continue;
+        if (!bad(value)) continue;
         std::size_t comp = 0;
         for (std::string_view c : hl7v2::Split(value, d.component)) {
           ++comp;
-          if (valid_utf8(c)) continue;
+          if (!bad(c)) continue;
           loc.assign(seg.id());
           if (occ > 1) loc.append("[").append(std::to_string(occ)).append("]");
           loc.append("-").append(std::to_string(f)).append("[").append(std::to_string(rep));
@@ -1231,7 +1255,7 @@ void V2Run::check_utf8() {
 void V2Run::run() {
   const V2ToFhirPlan& fp = mapping.forward;
   rejects(fp.rejects);
-  if (!latin1) check_utf8();
+  check_text();
   if (message_shape && !fp.message_header) {
     issue(Severity::error, "MSH-9", "207",
           "this mapping has no FHIR message shape (bundle.message-header)", {});

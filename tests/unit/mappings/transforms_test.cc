@@ -157,7 +157,8 @@ TEST(Ids, Sha1HardwareAndPortableAgree) {
 TEST(Text, JsonEscapingAndUtf8) {
   std::string out;
   append_json_escaped(out, "a\"b\\c\n\x01 Zo\xC3\xAB");
-  EXPECT_EQ(out, "a\\\"b\\\\c\\n\\u0001 Zo\xC3\xAB");
+  // A FHIR string cannot hold a control character other than tab, CR and LF: U+FFFD.
+  EXPECT_EQ(out, "a\\\"b\\\\c\\n\xEF\xBF\xBD Zo\xC3\xAB");
   out.clear();
   append_json_escaped(out, "bad\xFF");
   EXPECT_EQ(out, "bad\xEF\xBF\xBD");
@@ -178,8 +179,9 @@ TEST(Text, JsonEscapingAtEveryOffset) {
       {"\"", "\\\"", false},
       {"\\", "\\\\", false},
       {"\n", "\\n", false},
-      {"\x01", "\\u0001", false},
-      {"\x1F", "\\u001f", false},
+      {"\t", "\\t", false},
+      {"\x01", "\xEF\xBF\xBD", false},
+      {"\x1F", "\xEF\xBF\xBD", false},
       {"\x7F", "\x7F", false},
       {" ", " ", false},
       {"\xC3\xAB", "\xC3\xAB", false},
