@@ -70,10 +70,12 @@ struct AckError {
 
 /// What the receiver decides; the inbound header supplies the rest.
 struct AckRequest {
+  // Owned, not views: a request is often filled from temporaries ("ACK" + id), and a view of
+  // one dangles before build_ack() reads it.
   AckCode code = AckCode::AA;    ///< MSA-1
-  std::string_view timestamp;    ///< MSH-7, given by the caller (e.g. "20240101120000+0000")
-  std::string_view control_id;   ///< MSH-10 of the ACK
-  std::string_view text;         ///< MSA-3 (deprecated; optional)
+  std::string timestamp;         ///< MSH-7, given by the caller (e.g. "20240101120000+0000")
+  std::string control_id;        ///< MSH-10 of the ACK
+  std::string text;              ///< MSA-3 (deprecated; optional)
   std::vector<AckError> errors;  ///< ERR segments, in order
   std::string_view version_fallback = "2.5.1";    ///< MSH-12 when the inbound had none
   std::string_view processing_id_fallback = "P";  ///< MSH-11 when the inbound had none

@@ -361,3 +361,26 @@ TEST(Ack, ParsesBackWhateverTheHeaderHeld) {
 
 }  // namespace
 }  // namespace fcpgw::hl7v2
+
+namespace fcpgw::hl7v2 {
+namespace {
+
+// Found by the sanitizer build: a request filled from temporaries ("ACK" + an id) held views of
+// strings gone before build_ack() read them. The request owns its strings.
+TEST(Ack, RequestFilledFromTemporaries) {
+  MshHeader h;
+  h.control_id = "X1";
+  h.version = "2.5.1";
+  AckRequest r;
+  r.timestamp = std::string("2024") + "0101";
+  r.control_id = "ACK" + h.control_id;
+  r.text = std::string(40, 'x');
+  const auto m = Message::parse(build_ack(h, r));
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->segment(1).field(7), "20240101");
+  EXPECT_EQ(m->segment(1).field(10), "ACKX1");
+  EXPECT_EQ(m->find("MSA")->field(3), std::string(40, 'x'));
+}
+
+}  // namespace
+}  // namespace fcpgw::hl7v2
