@@ -121,6 +121,9 @@ TEST_F(HttpServerTest, MetadataIsTheCapabilityStatement) {
 TEST_F(HttpServerTest, MetricsAreRendered) {
   start();
   get("/healthz");
+  // A request is counted once its answer is written, which the client may read first: wait
+  // for its connection to close (after the count).
+  ASSERT_TRUE(wait_open(0));
   const Res res = get("/metrics");
   EXPECT_EQ(res.result_int(), 200);
   EXPECT_EQ(res[field::content_type], "text/plain; version=0.0.4");
