@@ -226,10 +226,11 @@ void read_destination(const std::string& path, const std::string& name, const ra
   for (const auto& [member, value] : values) {
     const std::string key = path + "." + member;
     const auto& members = destination_members();
-    // By name, not the binding: clang before 16 cannot capture a structured binding.
-    const std::string& name = member;
-    const auto m = std::find_if(members.begin(), members.end(),
-                                [&](const DestinationMember& x) { return x.doc.name == name; });
+    // Through a reference, not the binding: clang before 16 cannot capture a structured binding.
+    const std::string& member_name = member;
+    const auto m = std::find_if(members.begin(), members.end(), [&](const DestinationMember& x) {
+      return x.doc.name == member_name;
+    });
     if (m == members.end()) {
       ctx.error(path + "." + printable(member, 64), "unknown key");
       continue;
