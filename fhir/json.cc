@@ -499,7 +499,7 @@ Document::Document() { doc_.SetObject(); }
 
 std::string_view Document::resource_type() const noexcept {
   auto it = doc_.FindMember("resourceType");
-  if (it == doc_.MemberEnd() || !it->value.IsString()) return {};
+  if (it == doc_.MemberEnd() || !is_string(it->value)) return {};
   return {it->value.GetString(), it->value.GetStringLength()};
 }
 
@@ -667,6 +667,8 @@ bool is_raw_number(const rapidjson::Value& v) noexcept {
   return v.IsString() && v.GetStringLength() >= 2 && v.GetString()[0] == kRawNumberMark &&
          number_grammar({v.GetString() + 1, v.GetStringLength() - 1});
 }
+
+bool is_string(const rapidjson::Value& v) noexcept { return v.IsString() && !is_raw_number(v); }
 
 bool is_number(const rapidjson::Value& v) noexcept { return v.IsNumber() || is_raw_number(v); }
 

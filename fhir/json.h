@@ -146,6 +146,10 @@ inline constexpr char kRawNumberMark = '\xFF';
 /// True when `v` is a raw number (a number kept as its exact text).
 bool is_raw_number(const rapidjson::Value& v) noexcept;
 
+/// True when `v` is a JSON string. Use this, not IsString(), wherever a value comes from parsed
+/// input: a raw number is stored as a string too.
+bool is_string(const rapidjson::Value& v) noexcept;
+
 /// True when `v` is a JSON number of either kind (IsNumber() or is_raw_number()).
 bool is_number(const rapidjson::Value& v) noexcept;
 

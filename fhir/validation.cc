@@ -39,7 +39,7 @@ const Value* member(const Value& obj, std::string_view name) {
 }
 std::string_view str_member(const Value& obj, std::string_view name) {
   const Value* v = member(obj, name);
-  return v && v->IsString() ? sv(*v) : std::string_view{};
+  return v && is_string(*v) ? sv(*v) : std::string_view{};
 }
 bool has(const Value& obj, std::string_view name) { return member(obj, name) != nullptr; }
 bool has_prefix_member(const Value& obj, std::string_view prefix) {
@@ -198,7 +198,7 @@ class Validator {
   // ---- resources ----
   void validate_resource(const Value& res, bool contained) {
     const Value* rt = member(res, "resourceType");
-    if (!rt || !rt->IsString() || rt->GetStringLength() == 0) {
+    if (!rt || !is_string(*rt) || rt->GetStringLength() == 0) {
       add(Severity::error, IssueType::required, "resourceType is required and must be a string",
           "resourceType");
       return;
@@ -415,10 +415,10 @@ class Validator {
     bool any_code = false, found = false, wrong_system = false;
     auto check = [&](const Value& coding, std::string_view where) {
       const Value* code = member(coding, "code");
-      if (!code || !code->IsString() || is_raw_number(*code)) return;
+      if (!code || !is_string(*code)) return;
       any_code = true;
       const Value* system = member(coding, "system");
-      if (!system || !system->IsString()) {
+      if (!system || !is_string(*system)) {
         if (detail::value_set_has(t_, e.value_set, sv(*code))) found = true;
         if (!system)
           add(Severity::warning, IssueType::code_invalid,
@@ -477,7 +477,7 @@ class Validator {
       default:
         break;
     }
-    if (!v.IsString() || is_raw_number(v)) {
+    if (!is_string(v)) {
       add(Severity::error, IssueType::value,
           "expected a JSON string of type " + std::string(to_string(p)));
       return;

@@ -197,4 +197,19 @@ AckCode reject_code_for(const ParseError& e) noexcept {
   return e.header && !e.header->accept_ack_type.empty() ? AckCode::CR : AckCode::AR;
 }
 
+OversizeAck build_oversize_ack(std::string_view head, std::size_t limit, std::string_view timestamp,
+                               std::string_view control_id) {
+  ParseError pe;
+  pe.code = ParseErrc::too_large;
+  pe.message = "message exceeds the frame limit of " + std::to_string(limit) + " bytes";
+  pe.header = parse_header_lenient(head);
+  const MshHeader header = pe.header.value_or(MshHeader{});
+  AckRequest req;
+  req.code = reject_code_for(pe);
+  req.timestamp = timestamp;
+  req.control_id = control_id;
+  req.errors.push_back(to_ack_error(pe));
+  return {build_ack(header, req), req.code, header.control_id};
+}
+
 }  // namespace fcpgw::hl7v2

@@ -70,10 +70,12 @@ struct AckError {
 
 /// What the receiver decides; the inbound header supplies the rest.
 struct AckRequest {
+  // Owned, not views: a request is often filled from temporaries ("ACK" + id), and a view of
+  // one dangles before build_ack() reads it.
   AckCode code = AckCode::AA;    ///< MSA-1
-  std::string_view timestamp;    ///< MSH-7, given by the caller (e.g. "20240101120000+0000")
-  std::string_view control_id;   ///< MSH-10 of the ACK
-  std::string_view text;         ///< MSA-3 (deprecated; optional)
+  std::string timestamp;         ///< MSH-7, given by the caller (e.g. "20240101120000+0000")
+  std::string control_id;        ///< MSH-10 of the ACK
+  std::string text;              ///< MSA-3 (deprecated; optional)
   std::vector<AckError> errors;  ///< ERR segments, in order
   std::string_view version_fallback = "2.5.1";    ///< MSH-12 when the inbound had none
   std::string_view processing_id_fallback = "P";  ///< MSH-11 when the inbound had none
@@ -93,5 +95,17 @@ struct AckRequest {
 /// The MSA-1 code for rejecting a message that failed to parse: AR, or CR when the inbound
 /// asked for enhanced acknowledgement (MSH-15 present).
 [[nodiscard]] AckCode reject_code_for(const ParseError& e) noexcept;
+
+/// The answer to a message refused unread because it is over `limit` bytes (an MLLP frame over
+/// the listener's limit): `head` is what was read of it. AR (CR in enhanced mode) with ERR 104,
+/// echoing what can be read of its MSH.
+struct OversizeAck {
+  std::string ack;             ///< the ACK (ER7, segments end in CR)
+  AckCode code = AckCode::AR;  ///< its MSA-1
+  std::string control_id;      ///< the refused message's MSH-10 as far as it was read ("" if not)
+};
+[[nodiscard]] OversizeAck build_oversize_ack(std::string_view head, std::size_t limit,
+                                             std::string_view timestamp,
+                                             std::string_view control_id);
 
 }  // namespace fcpgw::hl7v2

@@ -244,8 +244,9 @@ bool read_options(const GoldenCase& c, const GoldenRunOptions& run, mappings::Op
   for (auto m = d->root().MemberBegin(); m != d->root().MemberEnd(); ++m) {
     const std::string_view key(m->name.GetString(), m->name.GetStringLength());
     const std::string_view val =
-        m->value.IsString() ? std::string_view(m->value.GetString(), m->value.GetStringLength())
-                            : std::string_view();
+        fhir::is_string(m->value)
+            ? std::string_view(m->value.GetString(), m->value.GetStringLength())
+            : std::string_view();
     if (key == "bundle" && (val == "message" || val == "transaction")) {
       o.bundle = val == "message" ? mappings::Options::Bundle::message
                                   : mappings::Options::Bundle::transaction;

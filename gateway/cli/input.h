@@ -107,7 +107,6 @@ class MessageSplitter {
 
   // MLLP state
   hl7v2::MllpDecoder decoder_;
-  std::uint64_t frame_start_ = 0;
 
   // Complete messages not yet taken (bounded by what one chunk can hold).
   std::deque<RawMessage> ready_;

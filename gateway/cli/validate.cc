@@ -24,6 +24,7 @@ class Validator {
 
   bool found_errors() const { return errors_; }
   bool failed() const { return failed_; }
+  bool unwritable() const { return unwritable_; }
   int engine_exit() const { return engine_exit_; }
 
   void fhir_input(OpenedInput& in) {
@@ -96,9 +97,15 @@ class Validator {
     return engine_.has_value();
   }
 
+  // An OperationOutcome that cannot be written is a fault of ours, never silence.
   void emit(const rapidjson::Value& outcome) {
     auto text = writer_.write(outcome, opt_.pretty ? fhir::Format::pretty : fhir::Format::compact);
-    if (text) out_ << *text << '\n';
+    if (!text) {
+      rep_.line("internal error: cannot write the OperationOutcome: " + text.error().message());
+      unwritable_ = true;
+      return;
+    }
+    out_ << *text << '\n';
   }
 
   const Options& opt_;
@@ -108,6 +115,7 @@ class Validator {
   fhir::Writer writer_;
   bool errors_ = false;
   bool failed_ = false;
+  bool unwritable_ = false;
   int engine_exit_ = 0;
 };
 
@@ -135,6 +143,7 @@ int cmd_validate(const Options& opt, std::ostream& out, Reporter& rep) {
     }
   }
   out.flush();
+  if (v.unwritable()) return code(Exit::internal);  // reported
   if (!out) {
     rep.line("cannot write the output");
     return code(Exit::internal);

@@ -15,8 +15,8 @@
 
 #include "fhir/json.h"
 #include "gateway/common/files.h"
-#include "gateway/config/delivery_loader.h"
 #include "gateway/common/text.h"
+#include "gateway/config/delivery_loader.h"
 
 namespace fcpgw::gateway {
 
@@ -417,8 +417,6 @@ std::string describe(const rapidjson::Value& v) {
   return "an array";
 }
 
-bool is_string(const rapidjson::Value& v) { return v.IsString() && !fhir::is_raw_number(v); }
-
 std::string_view view(const rapidjson::Value& v) {
   return std::string_view(v.GetString(), v.GetStringLength());
 }
@@ -576,7 +574,7 @@ class ConfigLoader {
       return loader_.secret(key, v);
     }
     std::optional<std::string> file(const std::string& key, const rapidjson::Value& v) override {
-      if (!is_string(v)) {
+      if (!fhir::is_string(v)) {
         loader_.error(key, "expected a file path (a string), got " + gateway::describe(v));
         return std::nullopt;
       }
@@ -845,7 +843,7 @@ class ConfigLoader {
 
   void string(const ConfigKey& key, const rapidjson::Value& v) {
     const std::string path(key.path);
-    if (!is_string(v) || v.GetStringLength() < key.minimum) {
+    if (!fhir::is_string(v) || v.GetStringLength() < key.minimum) {
       return error(path, std::string(key.minimum > 0 ? "expected a non-empty string, got "
                                                      : "expected a string, got ") +
                              describe(v));
@@ -859,7 +857,7 @@ class ConfigLoader {
 
   void directory(const ConfigKey& key, const rapidjson::Value& v) {
     const std::string path(key.path);
-    if (!is_string(v) || v.GetStringLength() == 0) {
+    if (!fhir::is_string(v) || v.GetStringLength() == 0) {
       return error(path, "expected a directory path (a non-empty string), got " + describe(v));
     }
     const std::string_view text = view(v);
@@ -934,7 +932,7 @@ class ConfigLoader {
   }
 
   void enumeration(const ConfigKey& key, const rapidjson::Value& v) {
-    if (is_string(v)) {
+    if (fhir::is_string(v)) {
       for (const std::string_view choice : key.choices) {
         if (view(v) == choice) {
           at<std::string>(key) = std::string(choice);
@@ -959,7 +957,7 @@ class ConfigLoader {
     bool ok = true;
     for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
       const rapidjson::Value& e = v[i];
-      if (!is_string(e) || !is_address_or_range(view(e))) {
+      if (!fhir::is_string(e) || !is_address_or_range(view(e))) {
         error(path + "[" + std::to_string(i) + "]",
               "expected an IP address or CIDR range (\"10.0.0.0/8\", \"::1\"), got " + describe(e));
         ok = false;
@@ -998,7 +996,8 @@ class ConfigLoader {
 
   void file(const ConfigKey& key, const rapidjson::Value& v) {
     const std::string path(key.path);
-    if (!is_string(v)) return error(path, "expected a file path (a string), got " + describe(v));
+    if (!fhir::is_string(v))
+      return error(path, "expected a file path (a string), got " + describe(v));
     if (v.GetStringLength() == 0) {
       at<std::string>(key).clear();
       return;
@@ -1011,7 +1010,7 @@ class ConfigLoader {
   std::optional<std::string> secret(const std::string& path, const rapidjson::Value& v) {
     static constexpr std::string_view kHow =
         "give \"env:NAME\" (an environment variable) or \"file:PATH\" (a file holding it)";
-    if (!is_string(v)) {
+    if (!fhir::is_string(v)) {
       error(path,
             "expected a secret reference (" + std::string(kHow.substr(5)) + "), got " + kind_of(v));
       return std::nullopt;
@@ -1080,7 +1079,7 @@ class ConfigLoader {
     for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
       auto name = member_name(path, view(m->name), "constant");
       if (!name) continue;
-      if (!is_string(m->value)) {
+      if (!fhir::is_string(m->value)) {
         error(path + "." + *name, "expected a string, got " + describe(m->value));
         continue;
       }

@@ -16,9 +16,7 @@ namespace {
 constexpr std::uint64_t kDayMs = 24u * 3600u * 1000u;
 constexpr std::uint64_t kTenYearsS = 3650u * 24u * 3600u;
 
-std::string_view view(const rapidjson::Value& v) {
-  return {v.GetString(), v.GetStringLength()};
-}
+std::string_view view(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
 
 // How a member's value is read.
 struct Text {
@@ -198,8 +196,8 @@ void flatten(const rapidjson::Value& obj, const std::string& prefix,
 
 bool printable_name(std::string_view s) {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
   });
 }
 
@@ -212,31 +210,33 @@ std::string quote_list(std::span<const std::string_view> choices) {
   return s;
 }
 
-void read_destination(const std::string& path, const std::string& name,
-                      const rapidjson::Value& v, Destination& d, LoadContext& ctx) {
+void read_destination(const std::string& path, const std::string& name, const rapidjson::Value& v,
+                      Destination& d, LoadContext& ctx) {
   d = Destination{};
   d.name = name;
   if (!v.IsObject()) return ctx.error(path, "expected an object, got " + ctx.describe(v));
   std::vector<std::pair<std::string, const rapidjson::Value*>> values;
   flatten(v, "", values);
   // The type first: it says which members apply.
-  const auto type_it = std::find_if(values.begin(), values.end(),
-                                    [](const auto& p) { return p.first == "type"; });
+  const auto type_it =
+      std::find_if(values.begin(), values.end(), [](const auto& p) { return p.first == "type"; });
   if (type_it == values.end()) {
     return ctx.error(path + ".type", "required: " + quote_list(kTypes));
   }
   for (const auto& [member, value] : values) {
     const std::string key = path + "." + member;
     const auto& members = destination_members();
-    const auto m = std::find_if(members.begin(), members.end(),
-                                [&](const DestinationMember& x) { return x.doc.name == member; });
+    // Through a reference, not the binding: clang before 16 cannot capture a structured binding.
+    const std::string& member_name = member;
+    const auto m = std::find_if(members.begin(), members.end(), [&](const DestinationMember& x) {
+      return x.doc.name == member_name;
+    });
     if (m == members.end()) {
       ctx.error(path + "." + printable(member, 64), "unknown key");
       continue;
     }
     if (member != "type" && !d.type.empty() && !applies(m->doc.applies, d.type)) {
-      ctx.error(key, "applies to " + std::string(m->doc.applies) + " destinations, not " +
-                         d.type);
+      ctx.error(key, "applies to " + std::string(m->doc.applies) + " destinations, not " + d.type);
       continue;
     }
     std::visit(
@@ -376,8 +376,7 @@ void load_destinations(const rapidjson::Value& v, Delivery& out, LoadContext& ct
   for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
     const std::string name(view(m->name));
     if (!printable_name(name)) {
-      ctx.error("destinations",
-                "a destination name must be 1 to 64 letters, digits, '-' or '_'");
+      ctx.error("destinations", "a destination name must be 1 to 64 letters, digits, '-' or '_'");
       continue;
     }
     Destination d;
@@ -387,7 +386,8 @@ void load_destinations(const rapidjson::Value& v, Delivery& out, LoadContext& ct
 }
 
 void load_routes(const rapidjson::Value& v, Delivery& out, LoadContext& ctx) {
-  if (!v.IsArray()) return ctx.error("routes", "expected an array of routes, got " + ctx.describe(v));
+  if (!v.IsArray())
+    return ctx.error("routes", "expected an array of routes, got " + ctx.describe(v));
   out.routes.clear();
   for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
     const std::string path = "routes[" + std::to_string(i) + "]";
@@ -403,18 +403,17 @@ void load_routes(const rapidjson::Value& v, Delivery& out, LoadContext& ctx) {
       const std::string key = path + "." + member;
       if (member == "name" || member == "mapping") {
         if (!m->value.IsString() || (member == "name" && !printable_name(view(m->value)))) {
-          ctx.error(key, member == "name"
-                             ? "expected 1 to 64 letters, digits, '-' or '_', got " +
-                                   ctx.describe(m->value)
-                             : "expected a string, got " + ctx.describe(m->value));
+          ctx.error(key, member == "name" ? "expected 1 to 64 letters, digits, '-' or '_', got " +
+                                                ctx.describe(m->value)
+                                          : "expected a string, got " + ctx.describe(m->value));
           continue;
         }
         (member == "name" ? route.name : route.mapping) = std::string(view(m->value));
       } else if (member == "types" || member == "facilities" || member == "destinations") {
         if (auto list = string_list(key, m->value, ctx)) {
-          (member == "types" ? route.types
-                             : member == "facilities" ? route.facilities : route.destinations) =
-              std::move(*list);
+          (member == "types"        ? route.types
+           : member == "facilities" ? route.facilities
+                                    : route.destinations) = std::move(*list);
         }
       } else {
         ctx.error(path + "." + printable(member, 64), "unknown key");

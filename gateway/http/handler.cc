@@ -1,6 +1,10 @@
 #include "gateway/http/handler.h"
 
+#include <algorithm>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
+#include <cstdint>
+#include <limits>
 #include <utility>
 
 #include "gateway/http/outcome.h"
@@ -192,6 +196,34 @@ void respond(ServerState& state, Request&& req, const Exchange& ex,
       break;
   }
   reply(error_response(v, status::not_found, "not-found", "no such path on this gateway"));
+}
+
+void apply_limits(RequestParser& parser, const config::Http& config) {
+  parser.body_limit(config.max_body_bytes);
+  parser.header_limit(static_cast<std::uint32_t>(
+      std::min<std::size_t>(config.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+}
+
+std::optional<Response> read_error_response(ServerState& state, boost::beast::error_code ec) {
+  const unsigned v = 11;
+  if (ec == bhttp::error::body_limit) {
+    state.metrics.body_limit_refusals.inc();
+    return error_response(
+        v, status::payload_too_large, "too-costly",
+        "the body is larger than " + std::to_string(state.config.max_body_bytes) + " bytes");
+  }
+  if (ec == bhttp::error::header_limit) {
+    state.metrics.header_limit_refusals.inc();
+    return error_response(
+        v, status::request_header_fields_too_large, "too-costly",
+        "the header is larger than " + std::to_string(state.config.max_header_bytes) + " bytes");
+  }
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+      ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+    return error_response(v, status::bad_request, "structure",
+                          "not an HTTP/1.1 request: " + ec.message());
+  }
+  return std::nullopt;
 }
 
 }  // namespace fcpgw::gateway::http

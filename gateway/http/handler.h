@@ -4,7 +4,9 @@
 // (intake submission, metadata, journal status, probes, metrics). The session calls these and
 // owns the transport: reading, writing, timeouts, keep-alive.
 
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cstdint>
@@ -21,6 +23,16 @@ namespace fcpgw::gateway::http {
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using RequestHeader = boost::beast::http::request_header<>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
+using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+
+/// Sets the configured body and header limits on a fresh parser (one per request).
+void apply_limits(RequestParser& parser, const config::Http& config);
+
+/// The answer to a request that could not be read: 413 for a body over the limit, 431 for a
+/// header over it, 400 for bytes that are not an HTTP/1.1 request; nullopt when there is no one
+/// to answer (end of stream, reset, cancelled). Counts the limit refusals. The connection
+/// closes after the answer.
+std::optional<Response> read_error_response(ServerState& state, boost::beast::error_code ec);
 
 /// What the handler knows about one request beyond its bytes.
 struct Exchange {
@@ -30,7 +42,7 @@ struct Exchange {
   std::string fhir_path;
   std::int64_t journal_id = 0;
   std::string admin_path;  ///< below /admin/, with the query
-  std::string client;  ///< authenticated client name; empty without authentication
+  std::string client;      ///< authenticated client name; empty without authentication
 };
 
 /// An error answer: status and an OperationOutcome with one issue (severity error).

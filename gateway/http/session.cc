@@ -14,7 +14,6 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
-#include <limits>
 #include <optional>
 #include <type_traits>
 
@@ -129,9 +128,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void do_read() {
     if (stopping()) return do_close();
     parser_.emplace();
-    parser_->body_limit(state_->config.max_body_bytes);
-    parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
-        state_->config.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    apply_limits(*parser_, state_->config);
     ex_ = Exchange{.connection = id_, .peer = peer_};
     if (buffer_.size() != 0) return begin_message();  // a pipelined request is already here
 
@@ -220,30 +217,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       log(Level::info, "http.read_timeout", {{"conn", id_}});
       return;  // the stream closed itself; nothing can be written
     }
-    const unsigned v = 11;
     if (ex_.route == Route::unknown && parser_ && !parser_->get().target().empty()) {
       ex_.route = match_route(parser_->get().target()).route;  // for the log and metric label
     }
-    if (ec == bhttp::error::body_limit) {
-      state_->metrics.body_limit_refusals.inc();
-      return send(error_response(v, bhttp::status::payload_too_large, "too-costly",
-                                 "the body is larger than " +
-                                     std::to_string(state_->config.max_body_bytes) + " bytes"),
-                  false);
-    }
-    if (ec == bhttp::error::header_limit) {
-      state_->metrics.header_limit_refusals.inc();
-      return send(error_response(v, bhttp::status::request_header_fields_too_large, "too-costly",
-                                 "the header is larger than " +
-                                     std::to_string(state_->config.max_header_bytes) + " bytes"),
-                  false);
-    }
-    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
-        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-      return send(error_response(v, bhttp::status::bad_request, "structure",
-                                 "not an HTTP/1.1 request: " + ec.message()),
-                  false);
-    }
+    if (auto res = read_error_response(*state_, ec)) return send(std::move(*res), false);
     // End of stream, a reset, a TLS error, or stop(): nothing to answer.
     if (ec != bhttp::error::end_of_stream && ec != net::error::operation_aborted) {
       log(Level::debug, "http.read_error", {{"conn", id_}, {"error", ec.message()}});

@@ -286,35 +286,22 @@ class Session : public SessionControl, public std::enable_shared_from_this<Sessi
     do_write();
   }
 
-  // An oversize frame is answered here (its bytes are gone): AR (CR in enhanced mode) with
-  // the table 0357 code the parser gives a message over its size limit, echoing what could
-  // be read of its MSH.
+  // An oversize frame is answered here, without the intake (its bytes are gone).
   void answer_oversize(const hl7v2::MllpEvent& ev) {
     state_->metrics.oversize.inc();
     busy_ = true;
-    hl7v2::ParseError pe;
-    pe.code = hl7v2::ParseErrc::too_large;
-    pe.message = "message exceeds the frame limit of " +
-                 std::to_string(state_->cfg.max_frame_bytes) + " bytes";
-    pe.header = hl7v2::parse_header_lenient(ev.payload);
-    const hl7v2::MshHeader header = pe.header.value_or(hl7v2::MshHeader{});
-    const std::string stamp = hl7_now();
-    const std::string control_id = own_control_id(id_, ++own_acks_);
-    hl7v2::AckRequest req;
-    req.code = hl7v2::reject_code_for(pe);
-    req.timestamp = stamp;
-    req.control_id = control_id;
-    req.errors.push_back(hl7v2::to_ack_error(pe));
-    const std::string_view code = hl7v2::to_string(req.code);
+    const hl7v2::OversizeAck a = hl7v2::build_oversize_ack(
+        ev.payload, state_->cfg.max_frame_bytes, hl7_now(), own_control_id(id_, ++own_acks_));
+    const std::string_view code = hl7v2::to_string(a.code);
     state_->metrics.ack(code).inc();
     log(Level::warn, "mllp.oversize",
         {{"listener", state_->name},
          {"conn", id_},
-         {"control_id", header.control_id},
+         {"control_id", a.control_id},
          {"code", code},
          {"limit", static_cast<std::uint64_t>(state_->cfg.max_frame_bytes)}});
     out_.clear();
-    hl7v2::mllp_frame(out_, hl7v2::build_ack(header, req));
+    hl7v2::mllp_frame(out_, a.ack);
     do_write();
   }
 

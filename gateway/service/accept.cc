@@ -90,7 +90,7 @@ std::string first_nonempty(const hl7v2::Message& m, std::initializer_list<std::s
 std::string_view str(const rapidjson::Value& v, const char* name) {
   if (!v.IsObject()) return {};
   auto it = v.FindMember(name);
-  if (it == v.MemberEnd() || !it->value.IsString() || fhir::is_raw_number(it->value)) return {};
+  if (it == v.MemberEnd() || !fhir::is_string(it->value)) return {};
   return {it->value.GetString(), it->value.GetStringLength()};
 }
 

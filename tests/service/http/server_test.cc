@@ -121,8 +121,9 @@ TEST_F(HttpServerTest, MetadataIsTheCapabilityStatement) {
 TEST_F(HttpServerTest, MetricsAreRendered) {
   start();
   get("/healthz");
-  // A request is counted once its answer is written, which the client may see first: ask again
-  // until the count is there.
+  // A request is counted once its answer is written, which the client may see first: wait for
+  // its connection to close (after the count), and ask again until the count is there.
+  ASSERT_TRUE(wait_open(0));
   Res res = get("/metrics");
   for (int i = 0; i < 100 && res.body().find(R"(route="/healthz")") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

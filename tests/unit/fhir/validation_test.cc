@@ -66,6 +66,21 @@ TEST(FhirValidation, ResourceTypeRequiredAndKnown) {
   EXPECT_EQ(issues[0].type, IssueType::not_supported);
 }
 
+// A number is not a resource type, whatever its text: -0 is kept as a raw number internally
+// (its exact text), which must never reach an issue's text.
+TEST(FhirValidation, ResourceTypeGivenAsANumber) {
+  for (std::string_view json : {R"({"resourceType":-0})", R"({"resourceType":1.50})",
+                                R"({"resourceType":7})", R"({"resourceType":true})"}) {
+    SCOPED_TRACE(json);
+    EXPECT_EQ(summary(json), V{"error required resourceType"});
+    for (const Issue& i : check(json)) {
+      EXPECT_EQ(i.message.find('\xFF'), std::string::npos) << i.message;
+    }
+    auto written = to_json(operation_outcome(check(json)).root());
+    ASSERT_TRUE(written);
+  }
+}
+
 TEST(FhirValidation, Cardinality) {
   EXPECT_EQ(summary(R"({"resourceType":"Appointment","status":"proposed"})"),
             V{"error required Appointment.participant"});

@@ -184,6 +184,14 @@ TEST_F(CliTest, ValidateReportsValidationErrorsWithExit1) {
                            HasSubstr("Appointment.participant")));
 }
 
+TEST_F(CliTest, ValidateReportsAResourceTypeGivenAsANumber) {
+  auto r = run({"validate", file("num.json", R"({"resourceType":-0})")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, AllOf(HasSubstr("\"resourceType\":\"OperationOutcome\""),
+                           HasSubstr("resourceType is required and must be a string")));
+  EXPECT_EQ(r.out.find('\xFF'), std::string::npos);
+}
+
 TEST_F(CliTest, ValidateAcceptsAValidResource) {
   const std::string appt = R"({"resourceType":"Appointment","status":"booked",
     "start":"2024-03-01T09:00:00Z","end":"2024-03-01T09:20:00Z",

@@ -264,8 +264,8 @@ TEST(ConfigSchema, IsDraft2020_12AndAgreesWithTheLoaderKeyForKey) {
 // keyword fails the test, so the schema cannot grow past what is checked here.
 void validate(const rapidjson::Value& schema, const rapidjson::Value& v, const std::string& at,
               std::vector<std::string>& problems) {
-  static const std::set<std::string> annotations{"$schema", "$id", "title", "description",
-                                                 "default", "$defs"};
+  static const std::set<std::string> annotations{"$schema",     "$id",     "title",
+                                                 "description", "default", "$defs"};
   // `$ref` points into the root's `$defs`: the root is the schema seen at "$".
   static const rapidjson::Value* root = nullptr;
   if (at == "$") root = &schema;
@@ -276,7 +276,7 @@ void validate(const rapidjson::Value& schema, const rapidjson::Value& v, const s
     if (kw == "type") {
       const std::string_view t = str(arg);
       const bool ok = t == "object"    ? v.IsObject()
-                      : t == "string"  ? v.IsString() && !fhir::is_raw_number(v)
+                      : t == "string"  ? fhir::is_string(v)
                       : t == "integer" ? v.IsInt64() || v.IsUint64()
                       : t == "boolean" ? v.IsBool()
                       : t == "array"   ? v.IsArray()
@@ -315,7 +315,8 @@ void validate(const rapidjson::Value& schema, const rapidjson::Value& v, const s
     } else if (kw == "required") {
       if (!v.IsObject()) continue;
       for (const auto& name : arg.GetArray()) {
-        if (!v.HasMember(name)) problems.push_back(at + "." + std::string(str(name)) + ": required");
+        if (!v.HasMember(name))
+          problems.push_back(at + "." + std::string(str(name)) + ": required");
       }
     } else if (kw == "minItems") {
       if (v.IsArray() && v.Size() < arg.GetUint64()) problems.push_back(at + ": too few items");

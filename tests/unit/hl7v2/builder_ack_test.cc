@@ -303,3 +303,84 @@ TEST(Ack, VersionWithoutIdFallsBack) {
 
 }  // namespace
 }  // namespace fcpgw::hl7v2
+
+namespace fcpgw::hl7v2 {
+namespace {
+
+// Every ACK parses back, whatever the inbound MSH echoed into it held: each field of MSH-3 to
+// MSH-18 in turn set to a value made of delimiters (alone, leading, trailing), under the standard
+// encoding characters, custom ones, five of them, and unusable ones.
+TEST(Ack, ParsesBackWhateverTheHeaderHeld) {
+  const std::string_view encodings[] = {"^~\\&", "$*!%", "^~\\&#", "^~~&", "^"};
+  const std::string_view values[] = {"~",    "~2.5.1", "2.5.1~", "^", "^2.5.1", "&",
+                                     "&x",   "\\",     "\\R\\",  "#", "~~",     "~^&",
+                                     "$*!%", "*2.5.1", "$x*",    "!", "%y"};
+  const auto field_of = [](std::size_t f) -> std::string {
+    switch (f) {
+      case 9:
+        return "SIU^S12";
+      case 10:
+        return "C1";
+      case 11:
+        return "P";
+      case 12:
+        return "2.5.1";
+      default:
+        return "F" + std::to_string(f);
+    }
+  };
+  std::size_t acks = 0;
+  for (std::string_view enc : encodings) {
+    for (std::size_t f = 3; f <= 18; ++f) {
+      for (std::string_view v : values) {
+        std::string msg = "MSH|" + std::string(enc);
+        for (std::size_t i = 3; i <= 18; ++i) msg += "|" + (i == f ? std::string(v) : field_of(i));
+        msg += "\rSCH|1\r";
+        SCOPED_TRACE(msg);
+        auto in = Message::parse(msg);
+        const std::optional<MshHeader> header =
+            in ? std::optional<MshHeader>(in->header()) : in.error().header;
+        ASSERT_TRUE(header.has_value());
+        AckRequest req;
+        req.timestamp = "20240101000000";
+        req.control_id = "ACK1";
+        if (!in) {
+          req.code = reject_code_for(in.error());
+          req.errors.push_back(to_ack_error(in.error()));
+        }
+        const std::string ack = build_ack(*header, req);
+        auto parsed = Message::parse(ack);
+        ASSERT_TRUE(parsed) << ack << "\n" << parsed.error().message;
+        EXPECT_FALSE(parsed->version().empty()) << ack;
+        ++acks;
+      }
+    }
+  }
+  EXPECT_EQ(acks, 5u * 16u * 17u);
+}
+
+}  // namespace
+}  // namespace fcpgw::hl7v2
+
+namespace fcpgw::hl7v2 {
+namespace {
+
+// Found by the sanitizer build: a request filled from temporaries ("ACK" + an id) held views of
+// strings gone before build_ack() read them. The request owns its strings.
+TEST(Ack, RequestFilledFromTemporaries) {
+  MshHeader h;
+  h.control_id = "X1";
+  h.version = "2.5.1";
+  AckRequest r;
+  r.timestamp = std::string("2024") + "0101";
+  r.control_id = "ACK" + h.control_id;
+  r.text = std::string(40, 'x');
+  const auto m = Message::parse(build_ack(h, r));
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->segment(1).field(7), "20240101");
+  EXPECT_EQ(m->segment(1).field(10), "ACKX1");
+  EXPECT_EQ(m->find("MSA")->field(3), std::string(40, 'x'));
+}
+
+}  // namespace
+}  // namespace fcpgw::hl7v2

@@ -318,6 +318,36 @@ TEST(Rules, BadNhsNumberIsALocatedDataError) {
   EXPECT_EQ(t.error()[0].message.find("9434765918"), std::string::npos);
 }
 
+// Found by fuzzing: control characters (as sent, or as a \X..\ escape) went into FHIR strings
+// as \u0000..., which is JSON but not a valid FHIR string. They are left out, with a warning
+// at each component that had one.
+TEST(Rules, ControlCharactersAreLeftOutWithAWarning) {
+  auto files = mappings::testing::shipped_mapping_files();
+  auto e = Engine::load(files).value();
+  std::string msg =
+      "MSH|^~\\&|EMIS|A81001|R|R|20240101||SIU^S12^SIU_S12|1|P|2.5.1\r"
+      "SCH|P1|F1||||||||||||||||||||||||Booked\rTQ1|1||||||202401021000|202401021020\r"
+      "PID|1||9434765919^^^NHS^NH||Doe\\X01\\^J||||||||01234 567890";
+  msg += std::string(1, '\0') + "\r";
+  auto m = hl7v2::Message::parse(msg);
+  ASSERT_TRUE(m);
+  auto t = e.v2_to_fhir(*m);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->output.find("\\u00"), std::string::npos);
+  std::vector<std::string> where;
+  for (const Issue& i : t->issues) {
+    if (i.message.find("control characters") != std::string::npos) {
+      EXPECT_EQ(i.severity, Severity::warning);
+      EXPECT_EQ(i.code, "102");
+      where.push_back(i.location);
+    }
+  }
+  EXPECT_EQ(where, (std::vector<std::string>{"PID-5[1].1", "PID-13[1].1"}));
+  auto d = fhir::parse(t->output);
+  ASSERT_TRUE(d);
+  EXPECT_NE(t->output.find("\"Doe\""), std::string::npos);
+}
+
 // FHIR -> v2: an issue names the element path of the bad value in the input, in the
 // validator's style (a resource inside a Bundle or `contained` is `...ofType(Type)`), and one
 // bad element read by several field rules is reported once.
