@@ -5,9 +5,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <malloc.h>
 
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -101,8 +103,24 @@ int serve(const Config& config, std::ostream& out, std::ostream& err) {
     err << "fcpgw: journal " << options.path << ": " << journal_error.message << '\n';
     return 3;
   }
+  // The journal's counts behind the gauges: each counts every open delivery, and a scrape reads
+  // several gauges, so one query serves them all, at most once a second. Counted per gauge and
+  // per scrape, a large backlog made every scrape hold the journal's reader for a long time,
+  // and the dispatcher's claims waited behind it.
+  const auto stats = [&journal, mutex = std::make_shared<std::mutex>(),
+                      cache = std::make_shared<std::pair<std::chrono::steady_clock::time_point,
+                                                         journal::Stats>>()] {
+    std::lock_guard lock(*mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (cache->first == std::chrono::steady_clock::time_point{} ||
+        now - cache->first >= std::chrono::seconds(1)) {
+      cache->second = journal->stats();
+      cache->first = now;
+    }
+    return cache->second;
+  };
   registry.gauge_fn("fcpgw_journal_bytes", "Size of the journal on disk (database and WAL).",
-                    [&journal] { return static_cast<double>(journal->stats().file_bytes); });
+                    [stats] { return static_cast<double>(stats().file_bytes); });
   registry.gauge_fn("fcpgw_journal_writable", "1 when the last journal write succeeded.",
                     [&journal] { return journal->writable() ? 1.0 : 0.0; });
   delivery::Dispatcher dispatcher(*journal, registry);
@@ -111,17 +129,17 @@ int serve(const Config& config, std::ostream& out, std::ostream& err) {
     journal->close();
     return 3;
   }
-  registry.gauge_fn("fcpgw_delivery_dead", "Deliveries in the dead letter.", [&journal] {
+  registry.gauge_fn("fcpgw_delivery_dead", "Deliveries in the dead letter.", [stats] {
     double n = 0;
-    for (const journal::DeliveryCount& c : journal->stats().deliveries) {
+    for (const journal::DeliveryCount& c : stats().deliveries) {
       if (c.state == journal::DeliveryState::dead) n += static_cast<double>(c.count);
     }
     return n;
   });
   for (const config::Destination& d : config.delivery.destinations) {
-    const auto open_of = [&journal, name = d.name](bool oldest) {
+    const auto open_of = [stats, name = d.name](bool oldest) {
       double count = 0, first = 0;
-      for (const journal::DeliveryCount& c : journal->stats().deliveries) {
+      for (const journal::DeliveryCount& c : stats().deliveries) {
         if (c.destination != name || c.state == journal::DeliveryState::dead) continue;
         count += static_cast<double>(c.count);
         const auto t = static_cast<double>(c.oldest_received_ms);
