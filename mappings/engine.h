@@ -24,7 +24,7 @@ class Message;
 
 namespace fcpgw::mappings {
 
-/// One mapping file or code table, as text. `name` (e.g. "siu-to-fhir.json",
+/// One mapping file or code table, as text. `name` (e.g. "v2-to-fhir/siu.json",
 /// "tables/v2-0278-to-appointment-status.json") is used in error messages only.
 struct SourceFile {
   std::string name;
@@ -68,7 +68,7 @@ struct Issue {
   std::string code;
   /// Readable text; never carries patient data (no names, NHS numbers or free text).
   std::string message;
-  /// Id of the mapping rule that raised the issue (`siu-to-fhir.json: resources[1].set[0]`),
+  /// Id of the mapping rule that raised the issue (`v2-to-fhir/siu.json: resources[1].set[0]`),
   /// empty when not tied to a rule.
   std::string rule;
 };
@@ -106,12 +106,12 @@ struct TraceEvent {
   /// How: `table <id>`, `transform <name>`, `template`, `constant`, `else by event S15`,
   /// `reference to <key>`, `resource <key>` ...
   std::string_view via;
-  /// The mapping rule: `siu-to-fhir.json: resources[0].set[5]`.
+  /// The mapping rule: `v2-to-fhir/siu.json: resources[0].set[5]`.
   std::string_view rule;
 };
 /// "element  <- source via how  (rule)", e.g.
 /// `entry[0].resource.status  <- SCH-25[1].1 via table v2-0278-to-appointment-status
-/// (siu-to-fhir.json: resources[0].set[5])`.
+/// (v2-to-fhir/siu.json: resources[0].set[5])`.
 std::string to_string(const TraceEvent& e);
 
 /// Receives the trace of a translation. Called synchronously, in output order, from the thread

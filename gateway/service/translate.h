@@ -24,7 +24,7 @@ struct Translated {
   std::string output;        ///< the translation (FHIR JSON, ER7)
   std::string content_type;  ///< "fhir-json" or "er7"
   std::string mapping;       ///< the mapping that ran
-  /// When not ok: why, without patient data ("PID-3[1].1: ... (siu-to-fhir.json: ...)").
+  /// When not ok: why, without patient data ("PID-3[1].1: ... (v2-to-fhir/siu.json: ...)").
   std::string problem;
 };
 

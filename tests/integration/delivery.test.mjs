@@ -251,7 +251,7 @@ describe('reload of mappings and routes', () => {
   test('SIGHUP takes a changed mapping file; a broken one is refused and the old set keeps working', async () => {
     assert.deepEqual(await send(gw, [withId(BOOKING, 'RL-1')]), ['AA']);
     const before = await until('the first file', () => profileOf('RL-1'));
-    const file = path.join(mappingsDir, 'siu-to-fhir.json');
+    const file = path.join(mappingsDir, 'v2-to-fhir/siu.json');
     const original = fs.readFileSync(file, 'utf8');
     assert.ok(original.includes(before));
     fs.writeFileSync(file, original.split(before).join('https://example.org/StructureDefinition/Reloaded'));
@@ -265,14 +265,14 @@ describe('reload of mappings and routes', () => {
     assert.equal(res.status, 422);
     const body = await res.json();
     assert.equal(body.reloaded, false);
-    assert.match(body.problems.join('\n'), /siu-to-fhir\.json/);
+    assert.match(body.problems.join('\n'), /v2-to-fhir\/siu\.json/);
     assert.deepEqual(await send(gw, [withId(BOOKING, 'RL-3')]), ['AA']);
     assert.equal(await until('the third file', () => profileOf('RL-3')), 'https://example.org/StructureDefinition/Reloaded');
   });
 
   test('SIGHUP under load: nothing is lost, and what is sent after the reload uses the new mapping', async () => {
-    const file = path.join(mappingsDir, 'siu-to-fhir.json');
-    const original = fs.readFileSync(path.join(SOURCE_DIR, 'mappings', 'siu-to-fhir.json'), 'utf8');
+    const file = path.join(mappingsDir, 'v2-to-fhir/siu.json');
+    const original = fs.readFileSync(path.join(SOURCE_DIR, 'mappings', 'v2-to-fhir/siu.json'), 'utf8');
     const old = 'https://fhir.hl7.org.uk/StructureDefinition/UKCore-Appointment';
     const next = 'https://example.org/StructureDefinition/UnderLoad';
     assert.ok(original.includes(old));

@@ -86,10 +86,10 @@ test('mappings test usage errors exit 2', () => {
   assert.match(missing.stderr, /does not exist/);
   const bad = path.join(tmp.dir, 'bad-mappings');
   fs.cpSync(MAPPINGS, bad, { recursive: true });
-  fs.writeFileSync(path.join(bad, 'siu-to-fhir.json'), '{"mapping": ');
+  fs.writeFileSync(path.join(bad, 'v2-to-fhir/siu.json'), '{"mapping": ');
   const r = fcpgw(['mappings', 'test', '--mappings', bad]);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /siu-to-fhir\.json/);
+  assert.match(r.stderr, /v2-to-fhir\/siu\.json/);
 });
 
 test('translate --trace: same output on stdout, one line per element on stderr, no values', () => {
@@ -99,8 +99,8 @@ test('translate --trace: same output on stdout, one line per element on stderr, 
   assert.equal(traced.stdout, plain.stdout);
   const lines = traced.stderr.split('\n');
   assert.match(lines[0], /^fcpgw: trace: .*siu-s12-fcp-booking\.hl7: message 1 \(byte 0\) \(mapping siu-to-fhir\)$/);
-  assert.ok(lines.includes('  entry[0]  <- resource appointment (Appointment)  (siu-to-fhir.json: resources[0])'), traced.stderr);
-  assert.ok(lines.some((l) => /^  entry\[0\]\.resource\.status  <- SCH-25\[1\]\.1 via .*table v2-0278-to-appointment-status  \(siu-to-fhir\.json: resources\[0\]\.set\[\d+\]/.test(l)), traced.stderr);
+  assert.ok(lines.includes('  entry[0]  <- resource appointment (Appointment)  (v2-to-fhir/siu.json: resources[0])'), traced.stderr);
+  assert.ok(lines.some((l) => /^  entry\[0\]\.resource\.status  <- SCH-25\[1\]\.1 via .*table v2-0278-to-appointment-status  \(v2-to-fhir\/siu\.json: resources\[0\]\.set\[\d+\]/.test(l)), traced.stderr);
   assert.ok(lines.some((l) => /^  entry\[0\]\.resource\.start  <- (TQ1-7\[1\]|SCH-11\[1\]\.4) via transform dtm-instant/.test(l)), traced.stderr);
   // Every traced element exists in the Bundle.
   const bundle = JSON.parse(traced.stdout);

@@ -3,6 +3,8 @@
 
 #include "mappings/engine.h"
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include "fhir/json.h"
@@ -86,6 +88,20 @@ TEST(Loader, ShippedMappingsLoad) {
   for (const char* want : {"siu-to-fhir", "appointment-to-siu", "ref-to-fhir", "rri-to-fhir"})
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
   EXPECT_EQ(e->constant("sys.nhs-number"), "https://fhir.nhs.uk/Id/nhs-number");
+}
+
+// The data room's naming rule: a mapping lives in the folder of its direction, in a file named
+// for what it reads, and its name is that stem, "-to-", and what it writes.
+TEST(Loader, ShippedMappingsFollowTheNamingRule) {
+  auto files = mappings::testing::shipped_mapping_files();
+  auto e = Engine::load(files);
+  ASSERT_TRUE(e) << to_string(e.error().front());
+  ASSERT_FALSE(e->mappings().empty());
+  for (const auto& m : e->mappings()) {
+    const std::filesystem::path file(m.file);
+    EXPECT_EQ(file.parent_path().string(), m.direction) << m.file;
+    EXPECT_TRUE(m.name.starts_with(file.stem().string() + "-to-")) << m.file << ": " << m.name;
+  }
 }
 
 TEST(Loader, ConstantOverrides) {

@@ -19,11 +19,12 @@ inline std::string read_file(const std::filesystem::path& p) {
   return ss.str();
 }
 
-/// mappings/*.json and mappings/tables/*.json, named relative to mappings/.
+/// The shipped mapping files and code tables (mappings/v2-to-fhir, fhir-to-v2, tables), named
+/// relative to mappings/ in the order the gateway loads them.
 inline std::vector<SourceFile> shipped_mapping_files() {
   const std::filesystem::path root = std::filesystem::path(FCPGW_SOURCE_DIR) / "mappings";
   std::vector<SourceFile> files;
-  for (const auto& dir : {root, root / "tables"}) {
+  for (const auto& dir : {root / "fhir-to-v2", root / "tables", root / "v2-to-fhir"}) {
     std::vector<std::filesystem::path> paths;
     for (const auto& e : std::filesystem::directory_iterator(dir))
       if (e.is_regular_file() && e.path().extension() == ".json") paths.push_back(e.path());

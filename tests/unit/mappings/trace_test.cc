@@ -71,16 +71,16 @@ TEST(MappingsTrace, V2ToFhirNamesRuleSourceAndHowForEachElement) {
   EXPECT_EQ(traced->output, plain->output) << "tracing must not change the output";
 
   const auto& l = trace.lines;
-  EXPECT_THAT(l, Contains("entry[0]  <- resource appointment (Appointment)  (siu-to-fhir.json: "
+  EXPECT_THAT(l, Contains("entry[0]  <- resource appointment (Appointment)  (v2-to-fhir/siu.json: "
                           "resources[0])"));
   // S15: the status comes from the event through its table, not from SCH-25.
   EXPECT_THAT(l, Contains(StartsWith("entry[0].resource.status  <- MSH-9[1].2 via table "
-                                     "siu-event-to-appointment-status  (siu-to-fhir.json: "
+                                     "siu-event-to-appointment-status  (v2-to-fhir/siu.json: "
                                      "resources[0].set[")));
   EXPECT_THAT(l, Contains(StartsWith("entry[0].resource.start  <- TQ1-7[1] via transform "
-                                     "dtm-instant  (siu-to-fhir.json: ")));
+                                     "dtm-instant  (v2-to-fhir/siu.json: ")));
   EXPECT_THAT(l, Contains(StartsWith("entry[0].resource.identifier[0].value  <- SCH-1[1].1 via "
-                                     "template  (siu-to-fhir.json: ")));
+                                     "template  (v2-to-fhir/siu.json: ")));
   EXPECT_THAT(l, Contains(StartsWith("entry[1].resource.identifier[1]  <- PID-3[2] via transform "
                                      "cx-identifier")));
   EXPECT_THAT(l, Contains(HasSubstr(".actor  <- AIP via reference to practitioner")));
@@ -136,14 +136,14 @@ TEST(MappingsTrace, FhirToV2NamesSegmentFieldAndElementPath) {
   ASSERT_TRUE(plain);
   EXPECT_EQ(traced->output, plain->output);
   const auto& l = trace.lines;
-  EXPECT_THAT(l, Contains(StartsWith("MSH-9[1].1  <- constant  (appointment-to-siu.json: ")));
+  EXPECT_THAT(l, Contains(StartsWith("MSH-9[1].1  <- constant  (fhir-to-v2/appointment.json: ")));
   EXPECT_THAT(l, Contains(StartsWith("SCH-25[1].1  <- Bundle.entry[0].resource.status via table "
-                                     "appointment-status-to-v2-0278  (appointment-to-siu.json: "
+                                     "appointment-status-to-v2-0278  (fhir-to-v2/appointment.json: "
                                      "segments[")));
   EXPECT_THAT(l, Contains(StartsWith("TQ1-7[1]  <- Bundle.entry[0].resource.start via transform "
-                                     "fhir-dtm  (appointment-to-siu.json: ")));
+                                     "fhir-dtm  (fhir-to-v2/appointment.json: ")));
   EXPECT_THAT(l, Contains(StartsWith("PID-3[1].1  <- Bundle.entry[1].resource.identifier[0].value "
-                                     " (appointment-to-siu.json: ")));
+                                     " (fhir-to-v2/appointment.json: ")));
   EXPECT_THAT(l, Contains(HasSubstr("via table fhir-system-to-v2-assigning-authority")));
   // Each located element is written in the output.
   auto out = hl7v2::Message::parse(traced->output);
