@@ -147,6 +147,8 @@ bool is_supported_resource_type(std::string_view name) noexcept {
          std::end(detail::kSupported);
 }
 
+std::span<const std::string_view> r4_resource_types() noexcept { return detail::kAllResources; }
+
 bool is_r4_resource_type(std::string_view name) noexcept {
   return std::binary_search(std::begin(detail::kAllResources), std::end(detail::kAllResources),
                             name);

@@ -20,6 +20,9 @@ bool is_supported_resource_type(std::string_view name) noexcept;
 /// True when `name` is any R4 (4.0.1) resource type (e.g. "Medication"), supported or not.
 bool is_r4_resource_type(std::string_view name) noexcept;
 
+/// Every R4 (4.0.1) resource type, sorted.
+std::span<const std::string_view> r4_resource_types() noexcept;
+
 /// Whether `code` is in the expansion of the value set `url` (canonical, `|version` ignored)
 /// bound with strength required somewhere in the generated definitions. nullopt when the
 /// value set is not in the tables or cannot be enumerated (e.g. BCP-47, MIME types).

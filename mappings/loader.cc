@@ -80,6 +80,18 @@ const TransformInfo& transform_info(Tf id) {
   return transform_catalogue().front();
 }
 
+const std::vector<ValidCheckInfo>& valid_check_catalogue() {
+  static const std::vector<ValidCheckInfo> k = {
+      {"nhs-number", false},   {"ods-code", false},
+      {"hcpc", false},         {"hcpc-physiotherapist", false},
+      {"gmc", false},          {"gmp", false},
+      {"oid", false},          {"dtm", false},
+      {"full-date", true},     {"dtm-time", true},
+      {"cx-nhs-number", true},
+  };
+  return k;
+}
+
 // ---- Plan lookups -----------------------------------------------------------------------
 
 const CodeTable::Entry* CodeTable::find(std::string_view code) const noexcept {
@@ -266,10 +278,10 @@ class Loader {
     auto m = std::make_unique<Mapping>();
     m->info.file = f.name;
     m->info.name = doc["mapping"].IsString() ? doc["mapping"].GetString() : "";
-    check_keys(
-        doc, "",
-        {"mapping", "direction", "description", "accepts", "constants", "conditions", "bundle",
-         "resources", "reject", "checks", "message", "event", "segments", "when", "comment"});
+    check_keys(doc, "",
+               {"$schema", "mapping", "direction", "description", "accepts", "constants",
+                "conditions", "bundle", "resources", "reject", "checks", "message", "event",
+                "segments", "when", "comment"});
     named_conditions_ = nullptr;
     if (doc.HasMember("conditions")) {
       if (!doc["conditions"].IsObject())
@@ -657,19 +669,17 @@ class Loader {
         }
         out.values.emplace_back(a[1].GetString());
         if (k == "valid") {
-          static constexpr std::string_view kChecks[] = {
-              "nhs-number",           "ods-code",  "hcpc",     "gmc",          "gmp", "oid", "dtm",
-              "hcpc-physiotherapist", "full-date", "dtm-time", "cx-nhs-number"};
-          if (std::find(std::begin(kChecks), std::end(kChecks), out.values[0]) ==
-              std::end(kChecks)) {
-            error(rule, "condition 'valid': unknown check '" + out.values[0] +
-                            "' (nhs-number, ods-code, hcpc, hcpc-physiotherapist, gmc, gmp, oid, "
-                            "dtm, full-date, dtm-time, cx-nhs-number)");
+          const auto& checks = valid_check_catalogue();
+          const auto check = std::find_if(checks.begin(), checks.end(),
+                                          [&](const auto& c) { return c.name == out.values[0]; });
+          if (check == checks.end()) {
+            std::string names;
+            for (const auto& c : checks) names += (names.empty() ? "" : ", ") + std::string(c.name);
+            error(rule, "condition 'valid': unknown check '" + out.values[0] + "' (" + names + ")");
             return false;
           }
           // DTM precision and CX checks read v2 values only.
-          if (reverse_ && (out.values[0] == "full-date" || out.values[0] == "dtm-time" ||
-                           out.values[0] == "cx-nhs-number")) {
+          if (reverse_ && check->v2_only) {
             error(rule, "condition 'valid': check '" + out.values[0] +
                             "' is only available in v2 -> FHIR mappings");
             return false;

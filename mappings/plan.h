@@ -183,6 +183,13 @@ const std::vector<TransformInfo>& transform_catalogue();
 const TransformInfo* find_transform(std::string_view name);
 const TransformInfo& transform_info(Tf id);
 
+/// A check of the `valid` condition (`{"valid": [path, "nhs-number"]}`).
+struct ValidCheckInfo {
+  std::string_view name;
+  bool v2_only;  ///< reads v2 values only (DTM precision, a whole CX)
+};
+const std::vector<ValidCheckInfo>& valid_check_catalogue();
+
 enum class EachKind : std::uint8_t { none, segments, segments_after, field_reps, fhir_items };
 struct Each {
   EachKind kind = EachKind::none;

@@ -47,6 +47,8 @@ std::optional<std::string> read_mapping_sources(const std::string& dir,
       if (leaf == "golden" || leaf.starts_with(".")) it.disable_recursion_pending();
       continue;
     }
+    // mappings/schema.json is the JSON Schema of the files, for editors: not mapping data.
+    if (it.depth() == 0 && leaf == "schema.json") continue;
     if (p.extension() == ".json" && !leaf.starts_with(".") && it->is_regular_file(ec)) {
       files.push_back(p);
     }

@@ -26,7 +26,8 @@ MappingsLocation locate_mappings(const std::optional<std::string>& flag,
                                  const std::string& config_name = {});
 
 /// Every `*.json` file under `dir` (recursively, sorted by path), except under directories
-/// named `golden` (test cases, not mappings) and hidden ones. Names are relative to `dir`.
+/// named `golden` (test cases, not mappings) and hidden ones, and `schema.json` directly in
+/// `dir` (the JSON Schema of the files, for editors). Names are relative to `dir`.
 /// Returns an error message (naming the file) when the directory or a file cannot be read.
 std::optional<std::string> read_mapping_sources(const std::string& dir,
                                                 std::vector<mappings::SourceFile>& out);

@@ -102,6 +102,21 @@ TEST_F(CliTest, BadMappingFileIsNamed) {
   EXPECT_EQ(r.out, "");
 }
 
+// mappings/schema.json (the JSON Schema, for editors) is not read as mapping data; a file of
+// that name in a subfolder is.
+TEST_F(CliTest, SchemaAtTheMappingsRootIsNotMappingData) {
+  fs::create_directories(dir_ / "maps" / "tables");
+  file("maps/schema.json", R"({"$schema": "http://json-schema.org/draft-07/schema#"})");
+  const std::string f = file("m.hl7", "MSH|^~\\&|A|B|C|D|20240101||SIU^S12|1|P|2.5.1\r");
+  auto r = run({"translate", "--mappings", path("maps"), f});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("holds no mapping files"), Not(HasSubstr("schema.json"))));
+  file("maps/tables/schema.json", R"({"$schema": "http://json-schema.org/draft-07/schema#"})");
+  r = run({"translate", "--mappings", path("maps"), f});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("tables/schema.json"), HasSubstr("neither a mapping file")));
+}
+
 // ---- bad inputs -----------------------------------------------------------------------------
 
 TEST_F(CliTest, MissingFile) {

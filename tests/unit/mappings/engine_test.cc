@@ -167,6 +167,20 @@ TEST(Loader, ErrorsNameFileAndRule) {
       2u);
 }
 
+// A mapping file may name its JSON Schema for editors ("$schema": "../schema.json"); the
+// loader ignores it, and still refuses any other unknown top-level key.
+TEST(Loader, SchemaKeyIsAcceptedAtTheTopOnly) {
+  std::string m = mapping_with(R"([{"path":"gender","from":"PID-8"}])");
+  m.insert(1, R"("$schema": "../schema.json", )");
+  EXPECT_EQ(first_error(m), "<loaded>");
+  std::string other = mapping_with(R"([{"path":"gender","from":"PID-8"}])");
+  other.insert(1, R"("$schemas": "../schema.json", )");
+  EXPECT_EQ(first_error(other), "m.json: unknown key '$schemas'");
+  EXPECT_NE(first_error(mapping_with(R"([{"path":"gender","from":"PID-8","$schema":"x"}])"))
+                .find("unknown key '$schema'"),
+            std::string::npos);
+}
+
 TEST(Rules, FromMapElseAndTransforms) {
   auto e = load_ok(mapping_with(R"([
     {"path":"gender","from":"PID-8","map":"t-sex","else":"unknown"},
