@@ -75,6 +75,18 @@ test('the schema is a valid draft-07 schema', () => {
   assert.ok(ajv.validateSchema(schema), JSON.stringify(ajv.errors));
 });
 
+test('every property of the schema has a description, for editor hovers', () => {
+  const target = (ref) => ref.slice(2).split('/').reduce((v, k) => v[k], schema);
+  const missing = [];
+  (function walk(node, at) {
+    if (!node || typeof node !== 'object') return;
+    for (const [k, v] of Object.entries(node.properties ?? {}))
+      if (!v.description && !(v.$ref && target(v.$ref).description)) missing.push(`${at}/properties/${k}`);
+    for (const [k, v] of Object.entries(node)) if (k !== 'if') walk(v, `${at}/${k}`);
+  })(schema, '');
+  assert.deepEqual(missing, []);
+});
+
 test('every shipped mapping file and code table is valid, and mapping files name the schema', () => {
   assert.ok(shipped.length >= 40, `${shipped.length} files`);
   for (const name of shipped) {
