@@ -97,8 +97,8 @@ test('a message that is not a message: located error', () => {
 test('a bad mapping file stops with the file and rule named (exit 2)', () => {
   const maps = path.join(tmp.dir, 'maps');
   fs.cpSync(path.join(SOURCE_DIR, 'mappings'), maps, { recursive: true, filter: (src) => !src.includes(`${path.sep}golden`) });
-  const mappingFile = fs.readdirSync(maps).find((f) => f.endsWith('.json'));
-  assert.ok(mappingFile, 'the source tree has mapping files');
+  const mappingFile = path.join('v2-to-fhir', fs.readdirSync(path.join(maps, 'v2-to-fhir')).find((f) => f.endsWith('.json')));
+  assert.ok(mappingFile.endsWith('.json'), 'the source tree has mapping files');
   fs.writeFileSync(path.join(maps, mappingFile), '{"mapping": 42, "resources": [ }');
   const r = fcpgw(['translate', '--mappings', maps, SAMPLE_S12]);
   assertCleanFailure(r, 2, mappingFile);
