@@ -332,3 +332,24 @@ TEST(RuleOrigins, LocatesAnnotatedRuleIds) {
   EXPECT_EQ(o.locate("v2-to-fhir/siu.json", "resources[2].set[41]").second, "resources[2].set[41]");
   EXPECT_EQ(o.locate("v2-to-fhir/siu.json", "resources[12]").second, "resources[12]");
 }
+
+// The shipped shared files follow the naming rule: <direction>/shared/<name>.json, holding
+// pieces of that direction, and none of them is a mapping.
+TEST(Pieces, ShippedSharedFilesSitInTheSharedFolderOfTheirDirection) {
+  auto files = mappings::testing::shipped_mapping_files();
+  std::size_t shared = 0;
+  for (const auto& f : files) {
+    auto d = fhir::parse(f.text);
+    ASSERT_TRUE(d) << f.name;
+    if (!is_pieces_file(d->root())) continue;
+    ++shared;
+    const std::string dir = d->root()["direction"].GetString();
+    EXPECT_EQ(std::filesystem::path(f.name).parent_path().generic_string(), dir + "/shared")
+        << f.name;
+  }
+  EXPECT_GE(shared, 2u);
+  auto e = Engine::load(files);
+  ASSERT_TRUE(e) << to_string(e.error().front());
+  for (const auto& m : e->mappings())
+    EXPECT_EQ(m.file.find("/shared/"), std::string::npos) << m.file;
+}
