@@ -1,6 +1,7 @@
 #include "mappings/pieces.h"
 
 #include <algorithm>
+#include <deque>
 #include <optional>
 #include <string_view>
 
@@ -13,43 +14,55 @@ using Alloc = rapidjson::Document::AllocatorType;
 
 void RuleOrigins::add(std::string expanded, const std::string& file, std::string path,
                       std::string via) {
+  tops_.emplace(expanded.substr(0, expanded.find('.')));
   places_[std::move(expanded)] = Place{file, std::move(path), std::move(via)};
 }
 
 std::pair<std::string, std::string> RuleOrigins::locate(const std::string& file,
                                                         const std::string& rule) const {
-  if (places_.empty()) return {file, rule};
-  // The path without its annotations (` (path "name[+]")`), and for each of its characters
-  // the position after it in `rule`.
-  std::string bare;
-  std::vector<std::size_t> end_in_rule;
-  bare.reserve(rule.size());
-  for (std::size_t i = 0; i < rule.size();) {
+  // Most rules are in a top-level block with nothing recorded below it.
+  if (!tops_.contains(std::string_view(rule).substr(0, rule.find_first_of(". "))))
+    return {file, rule};
+  // The path without its annotations (` (path "name[+]")`): called for every rule at load,
+  // so the buffer is reused and the lookups take views.
+  thread_local std::string bare;
+  bare.clear();
+  for (std::size_t i = 0; i < rule.size(); ++i) {
     if (rule[i] == ' ' && i + 1 < rule.size() && rule[i + 1] == '(') {
-      std::size_t j = i + 2;
-      for (bool quoted = false; j < rule.size(); ++j) {
-        if (rule[j] == '"')
-          quoted = !quoted;
-        else if (rule[j] == ')' && !quoted)
-          break;
-      }
-      if (j >= rule.size()) break;
-      i = j + 1;
+      i = annotation_end(rule, i);
       continue;
     }
     bare.push_back(rule[i]);
-    end_in_rule.push_back(++i);
   }
   for (std::size_t n = bare.size(); n > 0; --n) {
     if (n < bare.size() && bare[n] != '.' && bare[n] != '[') continue;
-    const auto it = places_.find(bare.substr(0, n));
+    const auto it = places_.find(std::string_view(bare).substr(0, n));
     if (it == places_.end()) continue;
+    // The rest of the rule id after the first n characters of the path.
+    std::size_t at = 0;
+    for (std::size_t seen = 0; seen < n; ++at) {
+      if (rule[at] == ' ' && at + 1 < rule.size() && rule[at + 1] == '(')
+        at = annotation_end(rule, at);
+      else
+        ++seen;
+    }
     const Place& p = it->second;
-    std::string out = p.path + rule.substr(end_in_rule[n - 1]);
+    std::string out = p.path + rule.substr(at);
     if (!p.via.empty()) out += " (via " + p.via + ")";
     return {p.file, std::move(out)};
   }
   return {file, rule};
+}
+
+std::size_t RuleOrigins::annotation_end(const std::string& rule, std::size_t i) {
+  std::size_t j = i + 2;
+  for (bool quoted = false; j < rule.size(); ++j) {
+    if (rule[j] == '"')
+      quoted = !quoted;
+    else if (rule[j] == ')' && !quoted)
+      break;
+  }
+  return j;
 }
 
 // -- helpers --
@@ -105,14 +118,62 @@ std::string a_kind(Pieces::Kind k) {
   return (k == Pieces::Kind::items ? "an " : "a ") + std::string(kind_name(k));
 }
 
-// Where a place of the expanded document is written (see RuleOrigins).
+// A place in the expanded document: a chain of steps up to the document's root. Its paths
+// (in the expanded document, and in the file whose text it is) are spelled out only when the
+// place is recorded in RuleOrigins or reported, not for every value copied.
 struct Here {
-  std::string x;            // path in the expanded document
-  const std::string* file;  // the file whose text it is
-  std::string o;            // path in that file
-  std::string via;          // the uses it came through, outermost first ("" in the mapping)
-  Here at(const std::string& step_x, const std::string& step_o) const {
-    return Here{x + step_x, file, o + step_o, via};
+  enum class Step { root, member, element, piece };
+  const Here* up = nullptr;
+  Step step = Step::root;
+  std::string_view key_x, key_o;        // member: the key in the expanded document and in the text
+  std::size_t xi = 0, oi = 0;           // element: the index in the expanded list and in the text
+  bool indexed = false;                 // piece: the piece's block takes the place of element [xi]
+  const std::string* o_base = nullptr;  // piece: the path of the piece's text in its file
+  const std::string* file = nullptr;    // the file whose text it is
+  const std::string* via = nullptr;     // the uses it came through, outermost first
+
+  Here member(std::string_view k) const { return member(k, k); }
+  Here member(std::string_view kx, std::string_view ko) const {
+    return Here{this, Step::member, kx, ko, 0, 0, false, nullptr, file, via};
+  }
+  Here element(std::size_t x, std::size_t o) const {
+    return Here{this, Step::element, {}, {}, x, o, false, nullptr, file, via};
+  }
+  /// The text of a piece, at this place (`indexed`: as element [xi] of this list).
+  Here piece(const std::string& text_file, const std::string& path, const std::string& through,
+             bool as_element, std::size_t x) const {
+    return Here{this, Step::piece, {}, {}, x, 0, as_element, &path, &text_file, &through};
+  }
+
+  std::string x() const {
+    switch (step) {
+      case Step::root:
+        return {};
+      case Step::member: {
+        std::string s = up->x();
+        return (s.empty() ? s : s + ".") + std::string(key_x);
+      }
+      case Step::element:
+        return up->x() + index(xi);
+      case Step::piece:
+        return indexed ? up->x() + index(xi) : up->x();
+    }
+    return {};
+  }
+  std::string o() const {
+    switch (step) {
+      case Step::root:
+        return {};
+      case Step::member: {
+        std::string s = up->o();
+        return (s.empty() ? s : s + ".") + std::string(key_o);
+      }
+      case Step::element:
+        return up->o() + index(oi);
+      case Step::piece:
+        return *o_base;
+    }
+    return {};
   }
 };
 
@@ -313,7 +374,7 @@ class Expansion {
       out.SetObject();
       for (auto it = in.MemberBegin(); it != in.MemberEnd(); ++it) {
         const std::string k = it->name.GetString();
-        const Here hk = h.at((h.x.empty() ? "" : ".") + k, (h.o.empty() ? "" : ".") + k);
+        const Here hk = h.member(it->name.GetString());
         Value v;
         const auto kind = list_kind(k, top);
         if (kind && it->value.IsArray()) {
@@ -328,7 +389,7 @@ class Expansion {
       out.SetArray();
       for (rapidjson::SizeType i = 0; i < in.Size(); ++i) {
         Value v;
-        copy(in[i], v, h.at(index(i), index(i)), args, false);
+        copy(in[i], v, h.element(i, i), args, false);
         out.PushBack(v, a_);
       }
     } else if (in.IsString() && args) {
@@ -347,10 +408,11 @@ class Expansion {
   RuleOrigins& origins_;
   std::vector<LoadError>& errors_;
   std::vector<const Pieces::Piece*> stack_;  // pieces being expanded (cycle check)
+  std::deque<std::string> vias_;             // the "via" texts places point to
 
   void error(const Here& h, std::string message) {
     errors_.push_back(
-        {*h.file, h.via.empty() ? h.o : h.o + " (via " + h.via + ")", std::move(message)});
+        {*h.file, h.via->empty() ? h.o() : h.o() + " (via " + *h.via + ")", std::move(message)});
   }
 
   // Which lists hold uses: resources (v2 -> FHIR) and segments at the top of a mapping,
@@ -391,13 +453,13 @@ class Expansion {
             const Args* args) {
     for (rapidjson::SizeType k = 0; k < in.Size(); ++k) {
       const std::size_t xi = out.Size();
-      const Here eh = arr.at(index(xi), index(k));
+      const Here eh = arr.element(xi, k);
       const Value& el = in[k];
       if (el.IsObject() && el.HasMember("use")) {
         use(el, kind, out, arr, eh, args);
         continue;
       }
-      if (foreign || xi != k) origins_.add(eh.x, *eh.file, eh.o, eh.via);
+      if (foreign || xi != k) origins_.add(eh.x(), *eh.file, eh.o(), *eh.via);
       Value v;
       copy(el, v, eh, args, false);
       out.PushBack(v, a_);
@@ -457,18 +519,19 @@ class Expansion {
     if (u.HasMember("with")) {
       const Value& w = u["with"];
       if (!w.IsObject()) {
-        error(at.at(".with", ".with"), "expected an object of parameter -> text");
+        error(at.member("with"), "expected an object of parameter -> text");
         return;
       }
+      const Here at_with = at.member("with");
       for (auto it = w.MemberBegin(); it != w.MemberEnd(); ++it) {
         const std::string pn = it->name.GetString();
         if (std::find(p->params.begin(), p->params.end(), pn) == p->params.end()) {
-          error(at.at(".with." + pn, ".with." + pn),
+          error(at_with.member(pn),
                 "piece '" + name + "' has no parameter '" + pn + "'" + did_you_mean(pn, p->params));
           continue;
         }
         if (!it->value.IsString()) {
-          error(at.at(".with." + pn, ".with." + pn), "a parameter's value is text");
+          error(at_with.member(pn), "a parameter's value is text");
           continue;
         }
         const std::string_view v(it->value.GetString(), it->value.GetStringLength());
@@ -482,22 +545,24 @@ class Expansion {
     }
     if (args.values.size() != p->params.size()) return;
     p->used = true;
-    const std::string via = (at.via.empty() ? "" : at.via + " > ") + *at.file + ": " + at.o;
+    const std::string& via =
+        vias_.emplace_back((at.via->empty() ? "" : *at.via + " > ") + *at.file + ": " + at.o());
     stack_.push_back(p);
     if (want == Pieces::Kind::items) {
-      list(*p->body, want, out, Here{arr.x, &p->file, p->path, via}, true, &args);
+      list(*p->body, want, out, arr.piece(p->file, p->path, via, false, 0), true, &args);
       stack_.pop_back();
       return;
     }
     Value block;
-    copy(*p->body, block, Here{at.x, &p->file, p->path, via}, &args, false);
+    const Here text = arr.piece(p->file, p->path, via, true, at.xi);
+    copy(*p->body, block, text, &args, false);
     stack_.pop_back();
-    origins_.add(at.x, p->file, p->path, via);
+    origins_.add(text.x(), p->file, p->path, via);
     // Overrides: the use's own keys replace the piece's; "add" appends rules to its "set".
     for (auto it = u.MemberBegin(); it != u.MemberEnd(); ++it) {
       const std::string k = it->name.GetString();
       if (k == "use" || k == "with" || k == "comment" || k == "set") continue;
-      const Here hk = at.at("." + k, "." + k);
+      const Here hk = at.member(it->name.GetString());
       if (k == "add") {
         if (!it->value.IsArray()) {
           error(hk, "expected an array of rules to add to the piece's \"set\"");
@@ -505,11 +570,10 @@ class Expansion {
         }
         if (!block.HasMember("set")) block.AddMember("set", Value(rapidjson::kArrayType), a_);
         if (!block["set"].IsArray()) continue;  // the loader reports the piece's bad "set"
-        list(it->value, Pieces::Kind::items, block["set"],
-             Here{at.x + ".set", at.file, at.o + ".add", at.via}, true, outer);
+        list(it->value, Pieces::Kind::items, block["set"], at.member("set", "add"), true, outer);
         continue;
       }
-      origins_.add(hk.x, *hk.file, hk.o, hk.via);
+      origins_.add(hk.x(), *hk.file, hk.o(), *hk.via);
       Value v;
       copy(it->value, v, hk, outer, false);
       if (block.HasMember(k.c_str()))
@@ -529,7 +593,11 @@ void Pieces::expand(const SourceFile& f, rapidjson::Document& doc, RuleOrigins& 
   if (dir != "v2-to-fhir" && dir != "fhir-to-v2") return;  // the loader reports it
   rapidjson::Document out;
   Expansion ex(*this, dir, out.GetAllocator(), origins, errors);
-  ex.copy(doc, out, Here{"", &f.name, "", ""}, nullptr, true);
+  const std::string no_use;
+  Here root;
+  root.file = &f.name;
+  root.via = &no_use;
+  ex.copy(doc, out, root, nullptr, true);
   // The shared conditions of the direction join the file's own.
   for (auto& c : conditions_) {
     if (c.direction != dir) continue;

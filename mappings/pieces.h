@@ -8,8 +8,11 @@
 
 #include <rapidjson/document.h>
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -33,7 +36,16 @@ class RuleOrigins {
   struct Place {
     std::string file, path, via;
   };
-  std::unordered_map<std::string, Place> places_;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  /// The position of the ')' closing the annotation that starts at rule[i] (" (").
+  static std::size_t annotation_end(const std::string& rule, std::size_t i);
+  std::unordered_map<std::string, Place, Hash, std::equal_to<>> places_;
+  std::unordered_set<std::string, Hash, std::equal_to<>> tops_;  ///< first steps of places_
 };
 
 /// A shared file: a JSON object with "pieces" (and no "mapping").
