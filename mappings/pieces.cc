@@ -363,8 +363,7 @@ class Expansion {
             std::vector<LoadError>& errors)
       : pieces_(pieces), dir_(direction), a_(alloc), origins_(origins), errors_(errors) {}
 
-  struct Args {
-    const Pieces::Piece* piece;
+  struct Args {  // a use's parameters: name -> text
     std::vector<std::pair<std::string, std::string>> values;
   };
 
@@ -373,8 +372,8 @@ class Expansion {
     if (in.IsObject()) {
       out.SetObject();
       for (auto it = in.MemberBegin(); it != in.MemberEnd(); ++it) {
-        const std::string k = it->name.GetString();
-        const Here hk = h.member(it->name.GetString());
+        const std::string_view k(it->name.GetString(), it->name.GetStringLength());
+        const Here hk = h.member(k);
         Value v;
         const auto kind = list_kind(k, top);
         if (kind && it->value.IsArray()) {
@@ -383,7 +382,7 @@ class Expansion {
         } else {
           copy(it->value, v, hk, args, false);
         }
-        out.AddMember(Value(k.c_str(), static_cast<rapidjson::SizeType>(k.size()), a_), v, a_);
+        out.AddMember(Value(it->name, a_), v, a_);
       }
     } else if (in.IsArray()) {
       out.SetArray();
@@ -515,7 +514,7 @@ class Expansion {
       return;
     }
     // Parameters.
-    Args args{p, {}};
+    Args args;
     if (u.HasMember("with")) {
       const Value& w = u["with"];
       if (!w.IsObject()) {

@@ -77,7 +77,6 @@ class Pieces {
   struct Condition {
     std::string name, file, direction;
     const rapidjson::Value* body;
-    bool used = false;
   };
   std::vector<Piece> pieces_;
   std::vector<Condition> conditions_;
