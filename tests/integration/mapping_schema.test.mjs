@@ -85,6 +85,14 @@ test('every property of the schema has a description, for editor hovers', () => 
     for (const [k, v] of Object.entries(node)) if (k !== 'if') walk(v, `${at}/${k}`);
   })(schema, '');
   assert.deepEqual(missing, []);
+  // Only annotations stand next to "$ref": draft-07 validators ignore anything else there.
+  const beside = [];
+  (function walk(node, at) {
+    if (!node || typeof node !== 'object') return;
+    if (node.$ref && Object.keys(node).some((k) => k !== '$ref' && k !== 'description')) beside.push(at);
+    for (const [k, v] of Object.entries(node)) walk(v, `${at}/${k}`);
+  })(schema, '');
+  assert.deepEqual(beside, []);
 });
 
 test('every shipped mapping file, shared file and code table is valid, and mapping and shared files name the schema', () => {
