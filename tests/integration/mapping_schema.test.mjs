@@ -1,6 +1,7 @@
-// mappings/schema.json, the JSON Schema that editors use for mapping files and code tables,
-// judged by a third-party validator (ajv) and against the real loader (the fcpgw binary):
-// - every shipped mapping file and table is valid, and each mapping file names the schema;
+// mappings/schema.json, the JSON Schema that editors use for mapping files, shared files and
+// code tables, judged by a third-party validator (ajv) and against the real loader (the fcpgw
+// binary):
+// - every shipped file is valid, and each mapping and shared file names the schema;
 // - deliberately broken files are refused by the schema at the broken place AND by the loader;
 // - every key the schema offers where the loader checks keys is one the loader knows, and a key
 //   the schema does not offer is refused by both, at every such place of the schema.
@@ -76,12 +77,11 @@ test('the schema is a valid draft-07 schema', () => {
 });
 
 test('every property of the schema has a description, for editor hovers', () => {
-  const target = (ref) => ref.slice(2).split('/').reduce((v, k) => v[k], schema);
-  const missing = [];
+    const missing = [];
   (function walk(node, at) {
     if (!node || typeof node !== 'object') return;
     for (const [k, v] of Object.entries(node.properties ?? {}))
-      if (!v.description && !(v.$ref && target(v.$ref).description)) missing.push(`${at}/properties/${k}`);
+      if (!v.description && !(v.$ref && get(schema, v.$ref.slice(1)).description)) missing.push(`${at}/properties/${k}`);
     for (const [k, v] of Object.entries(node)) if (k !== 'if') walk(v, `${at}/${k}`);
   })(schema, '');
   assert.deepEqual(missing, []);
