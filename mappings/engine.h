@@ -153,7 +153,8 @@ struct Options {
   Bundle bundle = Bundle::transaction;
   /// FHIR -> v2: the message time (a FHIR instant or dateTime with offset, e.g.
   /// "2025-03-14T09:30:00+00:00") that mapping files read as `%message-time`. MSH-7 uses it
-  /// only when the resource has neither meta.lastUpdated nor created. The gateway passes the
+  /// only when neither the Bundle (timestamp) nor the resource (meta.lastUpdated, created ...)
+  /// has a time of its own. The gateway passes the
   /// current time; tests pass a fixed one. It does not enter MSH-10, so a retry repeats it.
   std::string message_time;
   /// Where to report which rule produced each output element (see TraceEvent); null (the
