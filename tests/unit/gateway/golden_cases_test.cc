@@ -156,7 +156,10 @@ TEST_F(GoldenCasesTest, AnInsertedArrayItemIsOneAddedLine) {
   ASSERT_EQ(results[0].failures.size(), 1u) << ::testing::PrintToString(results[0].failures);
   EXPECT_THAT(results[0].failures[0],
               ::testing::StartsWith("+ entry[1].resource.identifier[0]: {"));
-  EXPECT_THAT(results[0].failures[0], HasSubstr("(v2-to-fhir/siu.json: resources[1].set[0]"));
+  // The Patient is built by a shared piece: the rule names it and the resource that used it.
+  EXPECT_THAT(results[0].failures[0],
+              HasSubstr("(v2-to-fhir/shared/patient.json: pieces.patient.resource.set[0] (path "
+                        "\"identifier[+]\") (via v2-to-fhir/siu.json: resources[1]))"));
 }
 
 TEST_F(GoldenCasesTest, V2DifferencesNameSegmentAndField) {
@@ -181,7 +184,9 @@ TEST_F(GoldenCasesTest, V2DifferencesNameTheRule) {
   ASSERT_EQ(results.size(), 1u);
   EXPECT_THAT(results[0].failures,
               ElementsAre(HasSubstr("MSH-9[1].2: expected \"S14\", got \"S15\"  "
-                                    "(fhir-to-v2/appointment.json: segments[0].set[")));
+                                    "(fhir-to-v2/shared/header.json: pieces.msh.segment.set[2] "
+                                    "(field \"MSH-9.2\") (via fhir-to-v2/appointment.json: "
+                                    "segments[0]))")));
 }
 
 TEST_F(GoldenCasesTest, ExpectedIssuesMustBeFound) {
