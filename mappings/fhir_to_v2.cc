@@ -98,9 +98,19 @@ void FhirRun::eval_steps(const std::vector<FhirStep>& steps, std::size_t i, cons
     auto keep = [&](const Value& item) {
       std::vector<const Value*> sub;
       eval_steps(st.filter_path, 0, &item, sub);
-      for (const auto* s : sub)
-        if (member_string_equals(*s, st.filter_value)) return true;
-      return false;
+      bool equal = false;
+      for (const auto* s : sub) {
+        if (st.filter == FhirStep::Filter::ends_with) {
+          if (s->IsString() && std::string_view(s->GetString(), s->GetStringLength())
+                                   .ends_with(st.filter_value))
+            return true;
+        } else if (member_string_equals(*s, st.filter_value)) {
+          equal = true;
+          break;
+        }
+      }
+      return st.filter == FhirStep::Filter::not_equals ? !equal
+                                                       : equal && st.filter == FhirStep::Filter::equals;
     };
     if (next->IsArray()) {
       for (const auto& x : next->GetArray())

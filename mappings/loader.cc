@@ -470,8 +470,16 @@ class Loader {
           }
           st.index = v;
         } else {
+          // [sub.path=value], [sub.path!=value] (no value equal, or none), [sub.path$=suffix]
+          std::size_t end = eq;
+          if (eq > 0 && (inner[eq - 1] == '!' || inner[eq - 1] == '$')) {
+            st.filter = inner[eq - 1] == '!' ? FhirStep::Filter::not_equals
+                                             : FhirStep::Filter::ends_with;
+            end = eq - 1;
+          }
+          if (st.has_filter) return fail("one [sub.path=value] filter per step");
           FhirPath sub;
-          if (!compile_fhir(rule, inner.substr(0, eq), sub)) return false;
+          if (!compile_fhir(rule, inner.substr(0, end), sub)) return false;
           st.filter_path = std::move(sub.steps);
           st.filter_value = std::string(inner.substr(eq + 1));
           st.has_filter = true;

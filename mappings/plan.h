@@ -67,9 +67,10 @@ struct FhirStep {
   int index = -1;                     ///< [n]
   bool resolve = false;               ///< resolve(): follow the Reference held in the current value
   std::string resolve_type;           ///< resolve(Type): keep only targets of this type
-  std::vector<FhirStep> filter_path;  ///< [sub.path=value]
+  std::vector<FhirStep> filter_path;  ///< [sub.path=value], [sub.path!=value], [sub.path$=suffix]
   std::string filter_value;
   bool has_filter = false;
+  enum class Filter : std::uint8_t { equals, not_equals, ends_with } filter = Filter::equals;
 };
 struct FhirPath {
   std::vector<FhirStep> steps;
