@@ -322,6 +322,34 @@ bool FhirRun::scalar(Tf tf, std::string_view v, std::string& dst, const Value* w
       if (slash == 0 || slash == std::string_view::npos) return false;
       return append_uri_decoded(dst, rest.substr(0, slash));
     }
+    case Tf::search_identifier_system:
+    case Tf::search_identifier_value: {
+      // A conditional reference `ServiceRequest?identifier=system|value` (as rri-to-fhir writes
+      // Task.focus): the token's system or value. `|` may be sent as %7C.
+      const std::string_view ref = trim(v);
+      const std::size_t q = ref.find('?');
+      if (q == std::string_view::npos) return false;
+      std::string_view query = ref.substr(q + 1);
+      std::string_view token;
+      while (!query.empty()) {
+        const std::size_t amp = query.find('&');
+        const std::string_view param = query.substr(0, amp);
+        if (param.starts_with("identifier=")) token = param.substr(11);
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+      }
+      std::string decoded;
+      if (token.empty() || !append_uri_decoded(decoded, token)) return false;
+      const std::size_t bar = decoded.find('|');
+      const std::string_view part =
+          tf == Tf::search_identifier_system
+              ? (bar == std::string::npos ? std::string_view() : std::string_view(decoded).substr(0, bar))
+              : (bar == std::string::npos ? std::string_view(decoded)
+                                          : std::string_view(decoded).substr(bar + 1));
+      if (part.empty()) return false;
+      dst.append(part);
+      return true;
+    }
     default:
       return false;
   }

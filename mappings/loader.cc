@@ -62,6 +62,8 @@ const std::vector<TransformInfo>& transform_catalogue() {
       {"mime-ed-type", Tf::mime_ed_type, false, false, false, true, {}, {}},
       {"mime-ed-subtype", Tf::mime_ed_subtype, false, false, false, true, {}, {}},
       {"id-base-facility", Tf::id_base_facility, false, false, false, true, {}, {}},
+      {"search-identifier-system", Tf::search_identifier_system, false, false, false, true, {}, {}},
+      {"search-identifier-value", Tf::search_identifier_value, false, false, false, true, {}, {}},
       {"fhir-dtm", Tf::fhir_dtm, false, false, false, true, {}, {}},
       {"minutes-between", Tf::minutes_between, false, false, false, true, {"end"}, {}},
   };

@@ -164,6 +164,8 @@ enum class Tf : std::uint8_t {
   mime_ed_type,      ///< MIME type -> ED.2 type of data (application -> AP, image -> IM, ...)
   mime_ed_subtype,   ///< MIME type -> ED.3 subtype (upper case: application/pdf -> PDF)
   id_base_facility,  ///< `{id-base}/{facility}/...` system -> the facility (URI-decoded)
+  search_identifier_system,  ///< `Type?identifier=system|value` -> system (URI-decoded)
+  search_identifier_value,   ///< `Type?identifier=system|value` -> value (URI-decoded)
 };
 
 /// The transforms that only rewrite text and work the same in both directions (trim, upper,
