@@ -170,6 +170,7 @@ bool FhirRun::cond(const Condition& c, const Value* root) {
       if (c.values[0] == "gmc") return fhir::gmc_number_valid(tmp);
       if (c.values[0] == "gmp") return fhir::gmp_number_valid(tmp);
       if (c.values[0] == "dtm") return parse_fhir_date(tmp).has_value();
+      if (c.values[0] == "multi-line") return tmp.find('\n') != std::string::npos;
       return false;
     case CondKind::all:
       for (const auto& k : c.children)
@@ -435,7 +436,13 @@ void FhirRun::fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rul
         }
         if (wrote) next = k;
       };
-      if (r.each.kind == EachKind::fhir_items) {
+      if (r.each.kind == EachKind::fhir_items && r.each.lines) {
+        // One repetition per line of the text values, the line in `{$line}` (TX lines).
+        for (const Value* item : items(r.each, root))
+          if (item->IsString())
+            for_each_line(std::string_view(item->GetString(), item->GetStringLength()),
+                          [&] { one(item); });
+      } else if (r.each.kind == EachKind::fhir_items) {
         for (const Value* item : items(r.each, root)) one(item);
       } else {
         one(root);
@@ -460,6 +467,20 @@ void FhirRun::fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rul
       ++writes;
     }
   }
+}
+
+void FhirRun::for_each_line(std::string_view text, const std::function<void()>& f) {
+  // Lines end in LF or CRLF; a final line break does not start another line.
+  std::size_t i = 0;
+  while (i <= text.size()) {
+    std::size_t e = text.find('\n', i);
+    if (e == std::string_view::npos) e = text.size();
+    line = text.substr(i, e - i);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!(e == text.size() && line.empty() && i > 0)) f();
+    i = e + 1;
+  }
+  line.clear();
 }
 
 std::vector<const Value*> FhirRun::items(const Each& e, const Value* root) {
@@ -607,16 +628,7 @@ void FhirRun::segments(hl7v2::MessageBuilder& b, const std::vector<SegmentRule>&
           }
           text = std::move(*d);
         }
-        std::size_t i = 0;
-        while (i <= text.size()) {
-          std::size_t e = text.find('\n', i);
-          if (e == std::string::npos) e = text.size();
-          line = text.substr(i, e - i);
-          if (!line.empty() && line.back() == '\r') line.pop_back();
-          if (!(e == text.size() && line.empty() && i > 0)) one(item);
-          i = e + 1;
-        }
-        line.clear();
+        for_each_line(text, [&] { one(item); });
       }
     } else if (s.each.kind == EachKind::fhir_items) {
       for (const Value* item : items(s.each, root)) one(item);

@@ -669,12 +669,16 @@ class Loader {
         if (k == "valid") {
           static constexpr std::string_view kChecks[] = {
               "nhs-number",           "ods-code",  "hcpc",     "gmc",          "gmp", "oid", "dtm",
-              "hcpc-physiotherapist", "full-date", "dtm-time", "cx-nhs-number"};
+              "hcpc-physiotherapist", "full-date", "dtm-time", "cx-nhs-number", "multi-line"};
           if (std::find(std::begin(kChecks), std::end(kChecks), out.values[0]) ==
               std::end(kChecks)) {
             error(rule, "condition 'valid': unknown check '" + out.values[0] +
                             "' (nhs-number, ods-code, hcpc, hcpc-physiotherapist, gmc, gmp, oid, "
-                            "dtm, full-date, dtm-time, cx-nhs-number)");
+                            "dtm, full-date, dtm-time, cx-nhs-number, multi-line)");
+            return false;
+          }
+          if (!reverse_ && out.values[0] == "multi-line") {
+            error(rule, "condition 'valid': check 'multi-line' is only available in FHIR -> v2 mappings");
             return false;
           }
           // DTM precision and CX checks read v2 values only.
