@@ -387,7 +387,16 @@ TEST(FhirToV2, IssuesNameTheBadElementOnce) {
   // The Appointment on its own: paths start at its type.
   fhir::Document alone;
   alone.root().CopyFrom(bundle->root()["entry"][0]["resource"], alone.allocator());
-  alone.root()["participant"].Erase(alone.root()["participant"].Begin());  // the Patient
+  // The Patient, now out of reach, is given by its NHS number instead (a logical reference).
+  {
+    auto& actor = alone.root()["participant"][0]["actor"];
+    auto& a = alone.allocator();
+    actor.RemoveMember("reference");
+    rapidjson::Value id(rapidjson::kObjectType);
+    id.AddMember("system", "https://fhir.nhs.uk/Id/nhs-number", a);
+    id.AddMember("value", "9434765919", a);
+    actor.AddMember("identifier", id, a);
+  }
   auto t2 = e.fhir_to_v2(alone.root(), nullptr);
   ASSERT_FALSE(t2);
   std::vector<std::string> errors;  // the clinician, now out of reach, is only a warning
