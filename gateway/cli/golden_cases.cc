@@ -420,6 +420,12 @@ void run_fhir(const mappings::Engine& engine, const GoldenCase& c, const GoldenR
     failures.push_back("the output does not parse as HL7 v2: " + got.error().message);
     return;
   }
+  // fcpgw must read back every message it writes: an output its own v2 side refuses is a
+  // failure, whatever the expected file says.
+  if (auto back = engine.v2_to_fhir(*got); !back) {
+    failures.push_back("fcpgw refuses its own output when reading it back:");
+    for (const auto& i : back.error()) failures.push_back("  " + issue_text(i));
+  }
   std::string text, why;
   if (!read_text(*c.expected, text, why)) {
     failures.push_back(why);

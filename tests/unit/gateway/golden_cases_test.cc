@@ -249,5 +249,26 @@ TEST_F(GoldenCasesTest, BundledCasesAllPass) {
   EXPECT_THAT(r.err, IsEmpty());
 }
 
+TEST_F(GoldenCasesTest, OutputFcpgwWouldRefuseFails) {
+  // A mapping that leaves PID out writes a SIU that fcpgw's own v2 side refuses (101 at PID-3):
+  // the case fails even though the expected file says the same.
+  std::vector<mappings::SourceFile> files;
+  ASSERT_FALSE(service::read_mapping_sources(std::string(FCPGW_SOURCE_DIR) + "/mappings", files));
+  for (auto& f : files)
+    if (f.name.ends_with("fhir-to-v2/appointment.json"))
+      f.text = replace_once(f.text, R"x("patient": "participant.actor.resolve(Patient)")x",
+                            R"x("patient": "participant.actor.resolve(Organization)")x");
+  auto broken = mappings::Engine::load(files);
+  ASSERT_TRUE(broken);
+  copy_case("fhir_booked_bundle", "b", {".json", ".expected.hl7"});
+  auto cases = discover_golden_cases(dir_);
+  ASSERT_TRUE(cases);
+  ASSERT_EQ(cases->size(), 1u);
+  const auto result = run_golden_case(*broken, cases->front());
+  EXPECT_FALSE(result.passed);
+  EXPECT_THAT(result.failures, Contains(HasSubstr("refuses its own output")));
+  EXPECT_THAT(result.failures, Contains(HasSubstr("PID-3")));
+}
+
 }  // namespace
 }  // namespace fcpgw::gateway
