@@ -101,16 +101,15 @@ void FhirRun::eval_steps(const std::vector<FhirStep>& steps, std::size_t i, cons
       bool equal = false;
       for (const auto* s : sub) {
         if (st.filter == FhirStep::Filter::ends_with) {
-          if (s->IsString() && std::string_view(s->GetString(), s->GetStringLength())
-                                   .ends_with(st.filter_value))
+          if (s->IsString() &&
+              std::string_view(s->GetString(), s->GetStringLength()).ends_with(st.filter_value))
             return true;
         } else if (member_string_equals(*s, st.filter_value)) {
           equal = true;
           break;
         }
       }
-      return st.filter == FhirStep::Filter::not_equals ? !equal
-                                                       : equal && st.filter == FhirStep::Filter::equals;
+      return st.filter == FhirStep::Filter::not_equals ? !equal : equal;
     };
     if (next->IsArray()) {
       for (const auto& x : next->GetArray())
@@ -344,7 +343,8 @@ bool FhirRun::scalar(Tf tf, std::string_view v, std::string& dst, const Value* w
       const std::size_t bar = decoded.find('|');
       const std::string_view part =
           tf == Tf::search_identifier_system
-              ? (bar == std::string::npos ? std::string_view() : std::string_view(decoded).substr(0, bar))
+              ? (bar == std::string::npos ? std::string_view()
+                                          : std::string_view(decoded).substr(0, bar))
               : (bar == std::string::npos ? std::string_view(decoded)
                                           : std::string_view(decoded).substr(bar + 1));
       if (part.empty()) return false;

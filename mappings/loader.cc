@@ -484,8 +484,8 @@ class Loader {
           // [sub.path=value], [sub.path!=value] (no value equal, or none), [sub.path$=suffix]
           std::size_t end = eq;
           if (eq > 0 && (inner[eq - 1] == '!' || inner[eq - 1] == '$')) {
-            st.filter = inner[eq - 1] == '!' ? FhirStep::Filter::not_equals
-                                             : FhirStep::Filter::ends_with;
+            st.filter =
+                inner[eq - 1] == '!' ? FhirStep::Filter::not_equals : FhirStep::Filter::ends_with;
             end = eq - 1;
           }
           if (st.has_filter) return fail("one [sub.path=value] filter per step");
@@ -677,8 +677,9 @@ class Loader {
         out.values.emplace_back(a[1].GetString());
         if (k == "valid") {
           static constexpr std::string_view kChecks[] = {
-              "nhs-number",           "ods-code",  "hcpc",     "gmc",          "gmp", "oid", "dtm",
-              "hcpc-physiotherapist", "full-date", "dtm-time", "cx-nhs-number", "multi-line"};
+              "nhs-number", "ods-code", "hcpc",          "gmc",
+              "gmp",        "oid",      "dtm",           "hcpc-physiotherapist",
+              "full-date",  "dtm-time", "cx-nhs-number", "multi-line"};
           if (std::find(std::begin(kChecks), std::end(kChecks), out.values[0]) ==
               std::end(kChecks)) {
             error(rule, "condition 'valid': unknown check '" + out.values[0] +
@@ -687,7 +688,8 @@ class Loader {
             return false;
           }
           if (!reverse_ && out.values[0] == "multi-line") {
-            error(rule, "condition 'valid': check 'multi-line' is only available in FHIR -> v2 mappings");
+            error(rule,
+                  "condition 'valid': check 'multi-line' is only available in FHIR -> v2 mappings");
             return false;
           }
           // DTM precision and CX checks read v2 values only.
