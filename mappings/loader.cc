@@ -63,6 +63,8 @@ const std::vector<TransformInfo>& transform_catalogue() {
       {"mime-ed-type", Tf::mime_ed_type, false, false, false, true, {}, {}},
       {"mime-ed-subtype", Tf::mime_ed_subtype, false, false, false, true, {}, {}},
       {"id-base-facility", Tf::id_base_facility, false, false, false, true, {}, {}},
+      {"search-identifier-system", Tf::search_identifier_system, false, false, false, true, {}, {}},
+      {"search-identifier-value", Tf::search_identifier_value, false, false, false, true, {}, {}},
       {"fhir-dtm", Tf::fhir_dtm, false, false, false, true, {}, {}},
       {"minutes-between", Tf::minutes_between, false, false, false, true, {"end"}, {}},
   };
@@ -83,12 +85,18 @@ const TransformInfo& transform_info(Tf id) {
 
 const std::vector<ValidCheckInfo>& valid_check_catalogue() {
   static const std::vector<ValidCheckInfo> k = {
-      {"nhs-number", false},   {"ods-code", false},
-      {"hcpc", false},         {"hcpc-physiotherapist", false},
-      {"gmc", false},          {"gmp", false},
-      {"oid", false},          {"dtm", false},
-      {"full-date", true},     {"dtm-time", true},
-      {"cx-nhs-number", true},
+      {"nhs-number", true, true},
+      {"ods-code", true, true},
+      {"hcpc", true, true},
+      {"hcpc-physiotherapist", true, true},
+      {"gmc", true, true},
+      {"gmp", true, true},
+      {"oid", true, true},
+      {"dtm", true, true},
+      {"full-date", true, false},
+      {"dtm-time", true, false},
+      {"cx-nhs-number", true, false},
+      {"multi-line", false, true},
   };
   return k;
 }
@@ -491,8 +499,16 @@ class Loader {
           }
           st.index = v;
         } else {
+          // [sub.path=value], [sub.path!=value] (no value equal, or none), [sub.path$=suffix]
+          std::size_t end = eq;
+          if (eq > 0 && (inner[eq - 1] == '!' || inner[eq - 1] == '$')) {
+            st.filter =
+                inner[eq - 1] == '!' ? FhirStep::Filter::not_equals : FhirStep::Filter::ends_with;
+            end = eq - 1;
+          }
+          if (st.has_filter) return fail("one [sub.path=value] filter per step");
           FhirPath sub;
-          if (!compile_fhir(rule, inner.substr(0, eq), sub)) return false;
+          if (!compile_fhir(rule, inner.substr(0, end), sub)) return false;
           st.filter_path = std::move(sub.steps);
           st.filter_value = std::string(inner.substr(eq + 1));
           st.has_filter = true;
@@ -687,8 +703,13 @@ class Loader {
             error(rule, "condition 'valid': unknown check '" + out.values[0] + "' (" + names + ")");
             return false;
           }
+          if (!reverse_ && !check->v2_to_fhir) {
+            error(rule, "condition 'valid': check '" + out.values[0] +
+                            "' is only available in FHIR -> v2 mappings");
+            return false;
+          }
           // DTM precision and CX checks read v2 values only.
-          if (reverse_ && check->v2_only) {
+          if (reverse_ && !check->fhir_to_v2) {
             error(rule, "condition 'valid': check '" + out.values[0] +
                             "' is only available in v2 -> FHIR mappings");
             return false;
