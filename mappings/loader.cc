@@ -612,7 +612,7 @@ class Loader {
     if (!v.IsObject() || v.MemberCount() != 1) {
       error(rule,
             "condition must be an object with exactly one of present, absent, equals, in, "
-            "valid, exists, later, all, any, not, previous, changed");
+            "valid, exists, later, same, all, any, not, previous, changed");
       return false;
     }
     const auto it = v.MemberBegin();
@@ -659,17 +659,19 @@ class Loader {
         if (k == "valid") {
           static constexpr std::string_view kChecks[] = {
               "nhs-number",           "ods-code",  "hcpc",     "gmc",          "gmp", "oid", "dtm",
-              "hcpc-physiotherapist", "full-date", "dtm-time", "cx-nhs-number"};
+              "hcpc-physiotherapist", "full-date", "dtm-time", "cx-nhs-number",
+              "cx-nhs-number-conflict"};
           if (std::find(std::begin(kChecks), std::end(kChecks), out.values[0]) ==
               std::end(kChecks)) {
             error(rule, "condition 'valid': unknown check '" + out.values[0] +
                             "' (nhs-number, ods-code, hcpc, hcpc-physiotherapist, gmc, gmp, oid, "
-                            "dtm, full-date, dtm-time, cx-nhs-number)");
+                            "dtm, full-date, dtm-time, cx-nhs-number, cx-nhs-number-conflict)");
             return false;
           }
           // DTM precision and CX checks read v2 values only.
           if (reverse_ && (out.values[0] == "full-date" || out.values[0] == "dtm-time" ||
-                           out.values[0] == "cx-nhs-number")) {
+                           out.values[0] == "cx-nhs-number" ||
+                           out.values[0] == "cx-nhs-number-conflict")) {
             error(rule, "condition 'valid': check '" + out.values[0] +
                             "' is only available in v2 -> FHIR mappings");
             return false;
@@ -717,6 +719,16 @@ class Loader {
         }
       }
       return true;
+    }
+    if (k == "same" && !reverse_) {
+      // {"same": [a, b]}: two v2 values that must agree (e.g. PID-2 and a PID-3 NHS number).
+      out.kind = CondKind::same;
+      if (!a.IsArray() || a.Size() != 2 || !a[0].IsString() || !a[1].IsString()) {
+        error(rule, "condition 'same': expected [path, path]");
+        return false;
+      }
+      return compile_source(rule, a[0].GetString(), out.source) &&
+             compile_source(rule, a[1].GetString(), out.other);
     }
     if (k == "all" || k == "any") {
       out.kind = k == "all" ? CondKind::all : CondKind::any;

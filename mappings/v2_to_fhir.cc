@@ -271,6 +271,19 @@ static bool run_check(std::string_view check, std::string_view v) {
   return false;
 }
 
+// Equal ignoring ASCII case and blanks (`943 476 5919` is `9434765919`); both must be present.
+static bool same_text(std::string_view a, std::string_view b) {
+  if (a.empty() || b.empty()) return false;
+  std::size_t i = 0, j = 0;
+  for (;;) {
+    while (i < a.size() && a[i] == ' ') ++i;
+    while (j < b.size() && b[j] == ' ') ++j;
+    if (i == a.size() || j == b.size()) return i == a.size() && j == b.size();
+    if (!iequals(a.substr(i, 1), b.substr(j, 1))) return false;
+    ++i, ++j;
+  }
+}
+
 bool V2Run::eval(const Condition& c) {
   switch (c.kind) {
     case CondKind::always:
@@ -289,6 +302,7 @@ bool V2Run::eval(const Condition& c) {
     case CondKind::valid: {
       const Resolved r = resolve(c.source.v2);
       if (c.values[0] == "cx-nhs-number") return !r.raw.empty() && cx_nhs_number(r);
+      if (c.values[0] == "cx-nhs-number-conflict") return !r.raw.empty() && cx_nhs_conflict(r);
       return !r.raw.empty() && run_check(c.values[0], r.raw);
     }
     case CondKind::all:
@@ -312,6 +326,8 @@ bool V2Run::eval(const Condition& c) {
       if (!a || !b) return false;
       return dtm_later(*a, *b, c.months, c.days, zone);
     }
+    case CondKind::same:
+      return same_text(resolve(c.source.v2).raw, resolve(c.other.v2).raw);
     case CondKind::previous:
     case CondKind::changed:
       return false;
@@ -785,6 +801,24 @@ bool V2Run::cx_nhs_number(const Resolved& r) {
   std::string v;  // short: no allocation
   text_into(v, part(r, 1));
   return fhir::nhs_number_valid(v);
+}
+
+// True when the CX repetition is an NHS number (as above) that differs from the NHS number of
+// an earlier repetition of the same field: one person has one NHS number (DOMAIN 2.4).
+bool V2Run::cx_nhs_conflict(const Resolved& r) {
+  if (r.comp != 0 || !cx_nhs_number(r)) return false;
+  std::string mine;
+  text_into(mine, part(r, 1));
+  const auto n = fhir::normalize_nhs_number(mine);
+  for (std::uint32_t k = 1; k < r.rep; ++k) {
+    Resolved e = r;
+    e.rep = k;
+    if (!cx_nhs_number(e)) continue;
+    std::string other;
+    text_into(other, part(e, 1));
+    if (fhir::normalize_nhs_number(other) != n) return true;
+  }
+  return false;
 }
 
 // System and value of a CX identifier (DOMAIN 1.5 / 3.4): a national number (the NHS number
