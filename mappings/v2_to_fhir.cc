@@ -175,8 +175,13 @@ std::string V2Run::location(const Resolved& r, int comp_override) const {
   std::string loc;
   if (r.seg_pos == 0) return loc;
   const std::uint32_t key = keys[r.seg_pos - 1];
-  std::size_t occ = 0;
-  for (std::size_t i = 0; i < r.seg_pos; ++i) occ += keys[i] == key;
+  // The occurrence is named whenever the segment repeats (OBX[1] as well as OBX[2]), so that
+  // every location of a repeated segment says which one it is.
+  std::size_t occ = 0, total = 0;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    total += keys[i] == key;
+    if (i < r.seg_pos) occ += keys[i] == key;
+  }
   loc.push_back(static_cast<char>(key >> 16));
   loc.push_back(static_cast<char>((key >> 8) & 0xFF));
   loc.push_back(static_cast<char>(key & 0xFF));
@@ -187,7 +192,7 @@ std::string V2Run::location(const Resolved& r, int comp_override) const {
     const auto w = std::to_chars(buf, buf + sizeof buf, n);
     loc.append(buf, w.ptr);
   };
-  if (occ > 1) {
+  if (total > 1) {
     loc.push_back('[');
     number(occ);
     loc.push_back(']');
@@ -212,6 +217,12 @@ std::string V2Run::location(const Resolved& r, int comp_override) const {
 void V2Run::issue(Severity sev, std::string loc, std::string_view code, std::string_view message,
                   std::string_view rule) {
   if (sev == Severity::error) failed = true;
+  // Several rules may read the same bad value (TQ1-7 is the start and, through every duration
+  // fallback, the end): one problem is reported once, as in FHIR -> v2.
+  for (const auto& x : issues)
+    if (x.severity == sev && x.location == loc && x.code == code &&
+        (x.message == message || sev == Severity::error))  // the first reason refuses it
+      return;
   issues.push_back(
       Issue{sev, std::move(loc), std::string(code), std::string(message), std::string(rule)});
 }
