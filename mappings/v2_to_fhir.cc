@@ -290,7 +290,8 @@ static bool same_text(std::string_view a, std::string_view b) {
     while (i < a.size() && a[i] == ' ') ++i;
     while (j < b.size() && b[j] == ' ') ++j;
     if (i == a.size() || j == b.size()) return i == a.size() && j == b.size();
-    if (!iequals(a.substr(i, 1), b.substr(j, 1))) return false;
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[j])) return false;
     ++i, ++j;
   }
 }
