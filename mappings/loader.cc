@@ -10,6 +10,7 @@
 
 #include "fhir/definitions.h"
 #include "hl7v2/path.h"
+#include "mappings/pieces.h"
 #include "mappings/plan.h"
 #include "mappings/v2_segments.h"
 
@@ -169,9 +170,16 @@ class Loader {
 
   // -- errors --
   void error(const std::string& rule, std::string message) {
-    errors_.push_back(LoadError{file_, rule, std::move(message)});
+    auto [file, where] = origins_ ? origins_->locate(file_, rule) : std::pair{file_, rule};
+    errors_.push_back(LoadError{std::move(file), std::move(where), std::move(message)});
   }
-  std::string rule_id(const std::string& rule) const { return file_ + ": " + rule; }
+  std::string rule_id(const std::string& rule) const {
+    if (!origins_) return file_ + ": " + rule;
+    const auto [file, where] = origins_->locate(file_, rule);
+    return file + ": " + where;
+  }
+  /// Where the rules of the next mapping really are, when it uses shared pieces (pieces.h).
+  void set_origins(const RuleOrigins* origins) { origins_ = origins; }
 
   // -- pass 1: code tables --
   void load_table(const SourceFile& f, const Value& doc) {
@@ -336,6 +344,7 @@ class Loader {
   Plan& plan_;
   std::vector<LoadError>& errors_;
   std::string file_;
+  const RuleOrigins* origins_ = nullptr;
   const Value* named_conditions_ = nullptr;  ///< "conditions" of the file being loaded
   std::vector<std::string> expanding_;       ///< names being compiled (cycle check)
   std::size_t rules_ = 0;
@@ -1862,15 +1871,26 @@ boost::system::result<std::shared_ptr<const Plan>, std::vector<LoadError>> build
       kind[i] = 1;
     } else if (d->HasMember("mapping")) {
       kind[i] = 2;
+    } else if (is_pieces_file(*d)) {
+      kind[i] = 3;
     } else {
-      errors.push_back(
-          {files[i].name, "", "neither a mapping file (no \"mapping\") nor a ConceptMap"});
+      errors.push_back({files[i].name, "",
+                        "neither a mapping file (no \"mapping\"), a shared file (no "
+                        "\"pieces\") nor a ConceptMap"});
       continue;
     }
     docs[i] = std::move(d);
   }
   for (std::size_t i = 0; i < files.size(); ++i)
     if (kind[i] == 1) loader.load_table(files[i], *docs[i]);
+  // Shared pieces are expanded into the mappings before anything else reads them.
+  Pieces pieces;
+  std::vector<RuleOrigins> origins(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i)
+    if (kind[i] == 3) pieces.add_file(files[i], *docs[i], errors);
+  for (std::size_t i = 0; i < files.size(); ++i)
+    if (kind[i] == 2) pieces.expand(files[i], *docs[i], origins[i], errors);
+  if (std::find(kind.begin(), kind.end(), 0) == kind.end()) pieces.check_used(errors);
   for (std::size_t i = 0; i < files.size(); ++i)
     if (kind[i] == 2) loader.collect_constants(files[i], *docs[i]);
   // Built-in defaults for the engine's own constants.
@@ -1915,7 +1935,10 @@ boost::system::result<std::shared_ptr<const Plan>, std::vector<LoadError>> build
   plan->id_base = std::string(plan->constant("id-base"));
   plan->codesystem_base = std::string(plan->constant("codesystem-base"));
   for (std::size_t i = 0; i < files.size(); ++i)
-    if (kind[i] == 2) loader.load_mapping(files[i], *docs[i]);
+    if (kind[i] == 2) {
+      loader.set_origins(&origins[i]);
+      loader.load_mapping(files[i], *docs[i]);
+    }
   // Two mappings claiming the same message type.
   for (std::size_t i = 0; i < plan->mappings.size(); ++i)
     for (std::size_t j = 0; j < i; ++j) {
@@ -1929,6 +1952,7 @@ boost::system::result<std::shared_ptr<const Plan>, std::vector<LoadError>> build
             errors.push_back(
                 {a.info.file, "accepts", "'" + x + "' is already handled by " + b.info.file});
     }
+  drop_repeated_errors(errors);
   if (!errors.empty()) return errors;
   for (const auto& m : plan->mappings) plan->infos.push_back(m->info);
   return std::shared_ptr<const Plan>(std::move(plan));

@@ -19,12 +19,15 @@ inline std::string read_file(const std::filesystem::path& p) {
   return ss.str();
 }
 
-/// The shipped mapping files and code tables (mappings/v2-to-fhir, fhir-to-v2, tables), named
-/// relative to mappings/ in the order the gateway loads them.
+/// The shipped mapping files, their shared pieces and the code tables (mappings/fhir-to-v2,
+/// fhir-to-v2/shared, tables, v2-to-fhir, v2-to-fhir/shared), named relative to mappings/ in
+/// the order the gateway loads them.
 inline std::vector<SourceFile> shipped_mapping_files() {
   const std::filesystem::path root = std::filesystem::path(FCPGW_SOURCE_DIR) / "mappings";
   std::vector<SourceFile> files;
-  for (const auto& dir : {root / "fhir-to-v2", root / "tables", root / "v2-to-fhir"}) {
+  for (const auto& dir : {root / "fhir-to-v2", root / "fhir-to-v2" / "shared", root / "tables",
+                          root / "v2-to-fhir", root / "v2-to-fhir" / "shared"}) {
+    if (!std::filesystem::is_directory(dir)) continue;
     std::vector<std::filesystem::path> paths;
     for (const auto& e : std::filesystem::directory_iterator(dir))
       if (e.is_regular_file() && e.path().extension() == ".json") paths.push_back(e.path());

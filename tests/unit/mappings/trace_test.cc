@@ -136,14 +136,21 @@ TEST(MappingsTrace, FhirToV2NamesSegmentFieldAndElementPath) {
   ASSERT_TRUE(plain);
   EXPECT_EQ(traced->output, plain->output);
   const auto& l = trace.lines;
-  EXPECT_THAT(l, Contains(StartsWith("MSH-9[1].1  <- constant  (fhir-to-v2/appointment.json: ")));
+  // MSH-9.1 and PID come from shared pieces: the rule is named where its text is, with its use.
+  EXPECT_THAT(l, Contains("MSH-9[1].1  <- constant  (fhir-to-v2/shared/header.json: "
+                          "pieces.msh.segment.set[1] (field \"MSH-9.1\") (via "
+                          "fhir-to-v2/appointment.json: segments[0]))"));
   EXPECT_THAT(l, Contains(StartsWith("SCH-25[1].1  <- Bundle.entry[0].resource.status via table "
                                      "appointment-status-to-v2-0278  (fhir-to-v2/appointment.json: "
                                      "segments[")));
   EXPECT_THAT(l, Contains(StartsWith("TQ1-7[1]  <- Bundle.entry[0].resource.start via transform "
                                      "fhir-dtm  (fhir-to-v2/appointment.json: ")));
-  EXPECT_THAT(l, Contains(StartsWith("PID-3[1].1  <- Bundle.entry[1].resource.identifier[0].value "
-                                     " (fhir-to-v2/appointment.json: ")));
+  EXPECT_THAT(l, Contains("PID-3[1].1  <- Bundle.entry[1].resource.identifier[0].value  "
+                          "(fhir-to-v2/shared/patient.json: pieces.pid.segment.set[1].set[0] "
+                          "(field \"PID-3.1\") (via fhir-to-v2/appointment.json: segments[4]))"));
+  // A rule of the mapping's own after the piece's ("add") is named where it is written.
+  EXPECT_THAT(l, Contains(HasSubstr("(fhir-to-v2/appointment.json: segments[0].add[0] (field "
+                                    "\"MSH-4.1\"))")));
   EXPECT_THAT(l, Contains(HasSubstr("via table fhir-system-to-v2-assigning-authority")));
   // Each located element is written in the output.
   auto out = hl7v2::Message::parse(traced->output);
