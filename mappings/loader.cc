@@ -666,21 +666,32 @@ class Loader {
         }
         out.values.emplace_back(a[1].GetString());
         if (k == "valid") {
-          static constexpr std::string_view kChecks[] = {
-              "nhs-number", "ods-code", "hcpc",          "gmc",
-              "gmp",        "oid",      "dtm",           "hcpc-physiotherapist",
-              "full-date",  "dtm-time", "cx-nhs-number", "cx-nhs-number-conflict"};
+          static constexpr std::string_view kChecks[] = {"nhs-number",
+                                                         "ods-code",
+                                                         "hcpc",
+                                                         "gmc",
+                                                         "gmp",
+                                                         "oid",
+                                                         "dtm",
+                                                         "hcpc-physiotherapist",
+                                                         "full-date",
+                                                         "dtm-time",
+                                                         "cx-nhs-number",
+                                                         "cx-nhs-number-conflict",
+                                                         "cx-nhs-number-repeat"};
           if (std::find(std::begin(kChecks), std::end(kChecks), out.values[0]) ==
               std::end(kChecks)) {
             error(rule, "condition 'valid': unknown check '" + out.values[0] +
                             "' (nhs-number, ods-code, hcpc, hcpc-physiotherapist, gmc, gmp, oid, "
-                            "dtm, full-date, dtm-time, cx-nhs-number, cx-nhs-number-conflict)");
+                            "dtm, full-date, dtm-time, cx-nhs-number, cx-nhs-number-conflict, "
+                            "cx-nhs-number-repeat)");
             return false;
           }
           // DTM precision and CX checks read v2 values only.
           if (reverse_ &&
               (out.values[0] == "full-date" || out.values[0] == "dtm-time" ||
-               out.values[0] == "cx-nhs-number" || out.values[0] == "cx-nhs-number-conflict")) {
+               out.values[0] == "cx-nhs-number" || out.values[0] == "cx-nhs-number-conflict" ||
+               out.values[0] == "cx-nhs-number-repeat")) {
             error(rule, "condition 'valid': check '" + out.values[0] +
                             "' is only available in v2 -> FHIR mappings");
             return false;

@@ -314,7 +314,8 @@ bool V2Run::eval(const Condition& c) {
     case CondKind::valid: {
       const Resolved r = resolve(c.source.v2);
       if (c.values[0] == "cx-nhs-number") return !r.raw.empty() && cx_nhs_number(r);
-      if (c.values[0] == "cx-nhs-number-conflict") return !r.raw.empty() && cx_nhs_conflict(r);
+      if (c.values[0] == "cx-nhs-number-conflict") return !r.raw.empty() && cx_nhs_earlier(r, true);
+      if (c.values[0] == "cx-nhs-number-repeat") return !r.raw.empty() && cx_nhs_earlier(r, false);
       return !r.raw.empty() && run_check(c.values[0], r.raw);
     }
     case CondKind::all:
@@ -815,9 +816,10 @@ bool V2Run::cx_nhs_number(const Resolved& r) {
   return fhir::nhs_number_valid(v);
 }
 
-// True when the CX repetition is an NHS number (as above) that differs from the NHS number of
-// an earlier repetition of the same field: one person has one NHS number (DOMAIN 2.4).
-bool V2Run::cx_nhs_conflict(const Resolved& r) {
+// For a CX repetition that is an NHS number (as above), compared with the NHS numbers of the
+// earlier repetitions of the same field: `differ` true when one differs (one person has one NHS
+// number, DOMAIN 2.4), else true when one is the same (the number sent again).
+bool V2Run::cx_nhs_earlier(const Resolved& r, bool differ) {
   if (r.comp != 0 || !cx_nhs_number(r)) return false;
   std::string mine;
   text_into(mine, part(r, 1));
@@ -828,7 +830,7 @@ bool V2Run::cx_nhs_conflict(const Resolved& r) {
     if (!cx_nhs_number(e)) continue;
     std::string other;
     text_into(other, part(e, 1));
-    if (fhir::normalize_nhs_number(other) != n) return true;
+    if ((fhir::normalize_nhs_number(other) != n) == differ) return true;
   }
   return false;
 }

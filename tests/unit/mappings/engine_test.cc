@@ -485,6 +485,20 @@ TEST(Conditions, SameAndNhsNumberConflict) {
   EXPECT_EQ(errors("|L1^^^RA9^MR~9434765919^^^NHS~9378657974^^^NHS"), V{"PID-3[3].1"});
   // Only recognised NHS numbers count: a local number that differs is no conflict.
   EXPECT_EQ(errors("|9434765919^^^NHS~9378657974^^^RA9^MR"), V{});
+  // cx-nhs-number-repeat: the same NHS number sent again is left out of the identifiers.
+  const std::string r = R"({"mapping":"m","direction":"v2-to-fhir","accepts":["SIU^S12"],
+    "constants":{"sys.nhs-number":"https://fhir.nhs.uk/Id/nhs-number"},
+    "resources":[{"key":"patient","resourceType":"Patient",
+      "set":[{"path":"identifier[+]","each":"PID-3","when":{"not":{"valid":["PID-3","cx-nhs-number-repeat"]}},
+              "set":[{"path":"value","from":"PID-3.1"}]}]}]})";
+  std::vector<SourceFile> rf{{"tables/aa.json", aa}, {"m.json", r}};
+  auto re = Engine::load(rf).value();
+  auto t = re.v2_to_fhir(*hl7v2::Message::parse(
+      "MSH|^~\\&|APP|A81001|R|R|20240101||SIU^S12^SIU_S12|1|P|2.4\r"
+      "PID|1||9434765919^^^NHS~L1^^^RA9^MR~943 476 5919^^^NHS~9378657974^^^NHS\r"));
+  ASSERT_TRUE(t);
+  auto d = *fhir::parse(t->output);
+  EXPECT_EQ(d.root()["entry"][0]["resource"]["identifier"].Size(), 3u);
   // Both conditions read v2 values only.
   const auto rev = first_error(R"({"mapping":"r","direction":"fhir-to-v2","accepts":["Patient"],
     "message":{"code":"ADT","structure":"ADT_A01"},
