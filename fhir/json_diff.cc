@@ -1,6 +1,9 @@
 #include "fhir/json_diff.h"
 
+#include <algorithm>
+#include <optional>
 #include <string_view>
+#include <utility>
 
 #include "fhir/json.h"
 
@@ -32,6 +35,61 @@ std::string render(const rapidjson::Value& v, std::size_t max) {
   return s;
 }
 
+// How well two array items pair up: 3 equal, 2 objects that agree on at least half of their
+// members, 1 same JSON type, 0 never (a string is not paired with an object).
+int pair_score(const rapidjson::Value& a, const rapidjson::Value& b) {
+  if (json_equal(a, b)) return 3;
+  if (a.GetType() != b.GetType() && !(a.IsNumber() && b.IsNumber())) return 0;
+  if (!a.IsObject()) return 1;
+  rapidjson::SizeType same = 0;
+  for (auto m = a.MemberBegin(); m != a.MemberEnd(); ++m) {
+    const auto found = b.FindMember(m->name);
+    if (found != b.MemberEnd() && json_equal(m->value, found->value)) ++same;
+  }
+  const rapidjson::SizeType most = std::max(a.MemberCount(), b.MemberCount());
+  return same > 0 && 2 * same >= most ? 2 : 1;
+}
+
+// Items of two arrays in order, paired so that the total pair_score is highest (a weighted
+// longest common subsequence): {i, j} pairs expected[i] with got[j], {i, -} is only in
+// expected, {-, j} only in got. One item inserted into a list reads as one added item, not as
+// a change of every item after it. Very long arrays are paired by position.
+using Pairing = std::vector<std::pair<std::optional<std::size_t>, std::optional<std::size_t>>>;
+Pairing align(const rapidjson::Value& e, const rapidjson::Value& g) {
+  const std::size_t n = e.Size(), m = g.Size();
+  Pairing out;
+  constexpr std::size_t kMaxCells = 1u << 18;
+  if (n * m > kMaxCells) {
+    for (std::size_t k = 0; k < std::max(n, m); ++k)
+      out.emplace_back(k < n ? std::optional(k) : std::nullopt,
+                       k < m ? std::optional(k) : std::nullopt);
+    return out;
+  }
+  // best[i][j]: the highest total for e[i..] and g[j..].
+  std::vector<int> score(n * m), best((n + 1) * (m + 1), 0);
+  const auto at = [m](std::size_t i, std::size_t j) { return i * (m + 1) + j; };
+  for (std::size_t i = n; i-- > 0;)
+    for (std::size_t j = m; j-- > 0;) {
+      score[i * m + j] = pair_score(e[static_cast<rapidjson::SizeType>(i)],
+                                    g[static_cast<rapidjson::SizeType>(j)]);
+      int b = std::max(best[at(i + 1, j)], best[at(i, j + 1)]);
+      if (score[i * m + j] > 0) b = std::max(b, score[i * m + j] + best[at(i + 1, j + 1)]);
+      best[at(i, j)] = b;
+    }
+  std::size_t i = 0, j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && score[i * m + j] > 0 &&
+        best[at(i, j)] == score[i * m + j] + best[at(i + 1, j + 1)]) {
+      out.emplace_back(i++, j++);
+    } else if (i < n && (j == m || best[at(i, j)] == best[at(i + 1, j)])) {
+      out.emplace_back(i++, std::nullopt);
+    } else {
+      out.emplace_back(std::nullopt, j++);
+    }
+  }
+  return out;
+}
+
 class Differ {
  public:
   Differ(const JsonDiffOptions& o, std::vector<JsonDifference>& out) : opt_(o), out_(out) {}
@@ -60,18 +118,18 @@ class Differ {
       return;
     }
     if (e.IsArray() && g.IsArray()) {
-      const rapidjson::SizeType n = e.Size() > g.Size() ? e.Size() : g.Size();
-      for (rapidjson::SizeType i = 0; i < n && !full(); ++i) {
+      for (const auto& [i, j] : align(e, g)) {
+        if (full()) return;
         const std::size_t mark = path.size();
         path += '[';
-        path += std::to_string(i);
+        path += std::to_string(j ? *j : *i);
         path += ']';
-        if (i >= g.Size()) {
-          add(JsonDifference::Kind::missing, path, &e[i], nullptr);
-        } else if (i >= e.Size()) {
-          add(JsonDifference::Kind::added, path, nullptr, &g[i]);
+        if (!j) {
+          add(JsonDifference::Kind::missing, path, &e[*i], nullptr);
+        } else if (!i) {
+          add(JsonDifference::Kind::added, path, nullptr, &g[*j]);
         } else {
-          compare(e[i], g[i], path);
+          compare(e[*i], g[*j], path);
         }
         path.resize(mark);
       }

@@ -3,8 +3,10 @@
 // translation does not give the expected resource.
 //
 // Values are compared as JSON values, with the semantics of fhir::json_equal: objects as
-// unordered member sets, arrays by position, numbers (ordinary or raw) by exact decimal value,
-// strings byte-wise. Pure: no I/O.
+// unordered member sets, arrays in order, numbers (ordinary or raw) by exact decimal value,
+// strings byte-wise. The items of two arrays are aligned before they are compared (equal items
+// pair up, then items that agree on most members), so an inserted item reads as one added
+// item rather than a change of every item after it. Pure: no I/O.
 
 #include <rapidjson/document.h>
 
@@ -15,8 +17,9 @@
 namespace fcpgw::fhir {
 
 /// One difference, located by an element path such as `entry[0].resource.status`
-/// (the root itself is the empty path). Member names that are not plain identifiers are
-/// written as `["name"]`.
+/// (the root itself is the empty path). Array indexes are those of `got` (of `expected` for
+/// an item only there), so a path names the element in the output. Member names that are not plain
+/// identifiers are written as `["name"]`.
 struct JsonDifference {
   enum class Kind {
     changed,  ///< present on both sides with different values (or different JSON types)

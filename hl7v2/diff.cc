@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <optional>
 #include <string_view>
+#include <utility>
 
 namespace fcpgw::hl7v2 {
 
@@ -33,6 +35,57 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 
 std::string_view at(const std::vector<std::string_view>& v, std::size_t i) {
   return i < v.size() ? v[i] : std::string_view{};
+}
+
+// Items of two lists in order, paired so that the total score(i, j) is highest (a weighted
+// longest common subsequence; a score of 0 never pairs): {i, j} pairs, {i, -} only in the
+// expected list, {-, j} only in the other. Very long lists are paired by position.
+using Pairing = std::vector<std::pair<std::optional<std::size_t>, std::optional<std::size_t>>>;
+template <class Score>
+Pairing align(std::size_t n, std::size_t m, Score&& score_of) {
+  Pairing out;
+  constexpr std::size_t kMaxCells = 1u << 18;
+  if (n * m > kMaxCells) {
+    for (std::size_t k = 0; k < std::max(n, m); ++k)
+      out.emplace_back(k < n ? std::optional(k) : std::nullopt,
+                       k < m ? std::optional(k) : std::nullopt);
+    return out;
+  }
+  std::vector<int> score(n * m), best((n + 1) * (m + 1), 0);
+  const auto at = [m](std::size_t i, std::size_t j) { return i * (m + 1) + j; };
+  for (std::size_t i = n; i-- > 0;)
+    for (std::size_t j = m; j-- > 0;) {
+      score[i * m + j] = score_of(i, j);
+      int b = std::max(best[at(i + 1, j)], best[at(i, j + 1)]);
+      if (score[i * m + j] > 0) b = std::max(b, score[i * m + j] + best[at(i + 1, j + 1)]);
+      best[at(i, j)] = b;
+    }
+  std::size_t i = 0, j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && score[i * m + j] > 0 &&
+        best[at(i, j)] == score[i * m + j] + best[at(i + 1, j + 1)]) {
+      out.emplace_back(i++, j++);
+    } else if (i < n && (j == m || best[at(i, j)] == best[at(i + 1, j)])) {
+      out.emplace_back(i++, std::nullopt);
+    } else {
+      out.emplace_back(std::nullopt, j++);
+    }
+  }
+  return out;
+}
+
+// 3 the same text, 2 at least half of the parts (split by `sep`, the first `skip` parts left
+// out) the same and not empty, 1 otherwise.
+int text_score(std::string_view a, std::string_view b, char sep_a, char sep_b,
+               std::size_t skip = 0) {
+  if (a == b) return 3;
+  const auto pa = split(a, sep_a);
+  const auto pb = split(b, sep_b);
+  std::size_t same = 0;
+  for (std::size_t k = skip; k < std::min(pa.size(), pb.size()); ++k)
+    same += !pa[k].empty() && pa[k] == pb[k];
+  const std::size_t most = std::max(pa.size(), pb.size());
+  return same > 0 && 2 * same >= (most > skip ? most - skip : 0) ? 2 : 1;
 }
 
 std::string shorten(std::string s, std::size_t max) {
@@ -87,17 +140,37 @@ class Differ {
   void run() {
     auto es = index(e_);
     auto gs = index(g_);
-    for (auto& er : es) {
+    // Segments pair up in order, of the same id only, the most alike first; a segment moved
+    // past others is paired afterwards with the first unpaired one of its id (and the order
+    // is reported).
+    const Pairing pairs = align(es.size(), gs.size(), [&](std::size_t i, std::size_t j) {
+      if (es[i].seg.id() != gs[j].seg.id()) return 0;
+      // The id and the set id (renumbered when a segment is inserted) say nothing.
+      return text_score(es[i].seg.raw(), gs[j].seg.raw(), de_.field, dg_.field, 2);
+    });
+    std::vector<std::optional<std::size_t>> partner(es.size());
+    for (const auto& [i, j] : pairs)
+      if (i && j) {
+        partner[*i] = *j;
+        gs[*j].matched = true;
+      }
+    for (std::size_t i = 0; i < es.size(); ++i) {
+      if (partner[i]) continue;
+      for (std::size_t j = 0; j < gs.size(); ++j)
+        if (!gs[j].matched && gs[j].seg.id() == es[i].seg.id()) {
+          partner[i] = j;
+          gs[j].matched = true;
+          break;
+        }
+    }
+    for (std::size_t i = 0; i < es.size(); ++i) {
       if (full()) return;
-      auto it = std::find_if(gs.begin(), gs.end(), [&](const SegRef& gr) {
-        return !gr.matched && gr.seg.id() == er.seg.id() && gr.occurrence == er.occurrence;
-      });
-      if (it == gs.end()) {
-        add(Difference::Kind::missing, label(er), quoted(er.seg.raw()), {});
+      if (!partner[i]) {
+        add(Difference::Kind::missing, label(es[i]), quoted(es[i].seg.raw()), {});
         continue;
       }
-      it->matched = er.matched = true;
-      segment(er, it->seg);
+      es[i].matched = true;
+      segment(es[i].seg, gs[*partner[i]]);
     }
     for (const auto& gr : gs) {
       if (full()) return;
@@ -132,9 +205,10 @@ class Differ {
     add(Difference::Kind::changed, std::move(loc), quoted(e), quoted(g));
   }
 
-  void segment(const SegRef& er, const Segment& g) {
-    const Segment& e = er.seg;
-    const std::string seg = label(er);
+  // Field by field; locations name the segment as it occurs in `got`.
+  void segment(const Segment& e, const SegRef& gr) {
+    const Segment& g = gr.seg;
+    const std::string seg = label(gr);
     const bool msh = e.id() == "MSH";
     const std::size_t n = std::max(e.field_count(), g.field_count());
     for (std::size_t f = 1; f <= n && !full(); ++f) {
@@ -148,18 +222,19 @@ class Differ {
       }
       const auto re = split(fe, de_.repetition);
       const auto rg = split(fg, dg_.repetition);
-      for (std::size_t r = 0; r < std::max(re.size(), rg.size()) && !full(); ++r) {
-        const std::string rloc = floc + "[" + std::to_string(r + 1) + "]";
-        if (r >= rg.size()) {
-          add(Difference::Kind::missing, rloc, quoted(unescape(re[r], de_)), {});
-          continue;
+      const Pairing reps = align(re.size(), rg.size(), [&](std::size_t i, std::size_t j) {
+        return text_score(re[i], rg[j], de_.component, dg_.component);
+      });
+      for (const auto& [i, j] : reps) {
+        if (full()) return;
+        const std::string rloc = floc + "[" + std::to_string((j ? *j : *i) + 1) + "]";
+        if (!j) {
+          add(Difference::Kind::missing, rloc, quoted(unescape(re[*i], de_)), {});
+        } else if (!i) {
+          add(Difference::Kind::added, rloc, {}, quoted(unescape(rg[*j], dg_)));
+        } else if (re[*i] != rg[*j]) {
+          components(rloc, re[*i], rg[*j]);
         }
-        if (r >= re.size()) {
-          add(Difference::Kind::added, rloc, {}, quoted(unescape(rg[r], dg_)));
-          continue;
-        }
-        if (re[r] == rg[r]) continue;
-        components(rloc, re[r], rg[r]);
       }
     }
   }

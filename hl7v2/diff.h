@@ -2,9 +2,11 @@
 // Differences between two HL7 v2 messages, located by segment and field: what a golden test
 // prints when a translation does not give the expected ER7.
 //
-// Segments are matched by id and occurrence (the 2nd NTE with the 2nd NTE), so an extra or a
-// missing segment is one difference, not a cascade. Matched segments are compared field by
-// field, down to the repetition, component and subcomponent that differ. Pure: no I/O.
+// Segments of the same id are aligned in order, equal ones and the most alike paired first
+// (a weighted longest common subsequence), so an extra or a missing segment is one
+// difference, not a cascade, wherever it is. Paired segments are compared field by field;
+// the repetitions of a field are aligned the same way, then compared down to the component
+// and subcomponent that differ. Pure: no I/O.
 
 #include <cstddef>
 #include <string>
@@ -24,6 +26,8 @@ struct Difference {
   Kind kind = Kind::changed;
   /// `PID-5[1].2`, `NTE[2]-3[1]`, `OBX[3]` (a whole segment), `MSH-2`. The occurrence of a
   /// segment is written when it is the 2nd or later: `NTE[2]`; repetitions always: `[1]`.
+  /// Occurrences and repetitions are those of `got` (of `expected` for one only there), so a
+  /// location names the place in the output.
   std::string location;
   std::string expected;  ///< the expected value as text (escapes decoded), or segment ids
   std::string got;

@@ -114,12 +114,31 @@ struct TraceEvent {
 /// (v2-to-fhir/siu.json: resources[0].set[5])`.
 std::string to_string(const TraceEvent& e);
 
+/// Something a mapping rule did not write because its condition (`when`) did not hold
+/// (`fcpgw translate --explain`): a whole resource or segment, or one element. Locations, rule
+/// ids and the condition as written in the mapping, never values (no patient data).
+struct SkipEvent {
+  /// What was not written: `resource location (Location)`, `segment NTE`, or an element path
+  /// of the output (`entry[0].resource.comment`, `SCH-7`).
+  std::string_view what;
+  /// The input item it was for, when the rule repeats over segments or items (`AIL[2]`).
+  std::string_view item;
+  /// The condition that failed, e.g. `present AIL-3.1`, `all(present AIL-3.1, not(...))`.
+  std::string_view condition;
+  /// The mapping rule: `v2-to-fhir/siu.json: resources[6]`.
+  std::string_view rule;
+};
+/// "what (for item) not written: when present AIL-3.1 did not hold  (rule)".
+std::string to_string(const SkipEvent& e);
+
 /// Receives the trace of a translation. Called synchronously, in output order, from the thread
 /// that translates; events of a translation that fails are delivered too (up to the failure).
 class TraceSink {
  public:
   virtual ~TraceSink() = default;
   virtual void on(const TraceEvent& event) = 0;
+  /// A rule skipped because its condition did not hold; ignored unless overridden.
+  virtual void on_skipped(const SkipEvent& /*event*/) {}
 };
 
 /// Per-call choices that are not part of a mapping (they depend on the destination or on the
@@ -134,7 +153,8 @@ struct Options {
   Bundle bundle = Bundle::transaction;
   /// FHIR -> v2: the message time (a FHIR instant or dateTime with offset, e.g.
   /// "2025-03-14T09:30:00+00:00") that mapping files read as `%message-time`. MSH-7 uses it
-  /// only when the resource has neither meta.lastUpdated nor created. The gateway passes the
+  /// only when neither the Bundle (timestamp) nor the resource (meta.lastUpdated, created ...)
+  /// has a time of its own. The gateway passes the
   /// current time; tests pass a fixed one. It does not enter MSH-10, so a retry repeats it.
   std::string message_time;
   /// Where to report which rule produced each output element (see TraceEvent); null (the

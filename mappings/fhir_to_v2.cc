@@ -380,7 +380,10 @@ void FhirRun::fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rul
     if (r.new_repetition) {
       std::uint32_t& next = next_rep[r.target.field];
       auto one = [&](const Value* item) {
-        if (r.when && !cond(*r.when, item)) return;
+        if (r.when && !cond(*r.when, item)) {
+          if (trace) trace_skipped(r.target.text, *r.when, r.rule);
+          return;
+        }
         const std::uint32_t k = next + 1;
         bool wrote = false;
         if (!r.children.empty()) {
@@ -406,7 +409,10 @@ void FhirRun::fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rul
       }
       continue;
     }
-    if (r.when && !cond(*r.when, root)) continue;
+    if (r.when && !cond(*r.when, root)) {
+      if (trace) trace_skipped(r.target.text, *r.when, r.rule);
+      continue;
+    }
     std::uint32_t k = r.target.repetition;
     if (rep_field == r.target.field && !r.target.repetition_given) k = rep;
     if (!r.children.empty()) {
@@ -541,7 +547,10 @@ void FhirRun::segments(hl7v2::MessageBuilder& b, const std::vector<SegmentRule>&
       root = c.front();
     }
     auto one = [&](const Value* item) {
-      if (s.when && !cond(*s.when, item)) return;
+      if (s.when && !cond(*s.when, item)) {
+        if (trace) trace_skipped("segment " + s.id, *s.when, s.rule);
+        return;
+      }
       b.segment(s.id);
       trace_segment = s.id;
       set_id = ++set_ids[s.id];

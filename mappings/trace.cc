@@ -26,7 +26,76 @@ std::string to_string(const TraceEvent& e) {
   return s;
 }
 
+std::string to_string(const SkipEvent& e) {
+  std::string s(e.what);
+  if (!e.item.empty()) {
+    s += " for ";
+    s += e.item;
+  }
+  s += " not written: when ";
+  s += e.condition;
+  s += " did not hold";
+  if (!e.rule.empty()) {
+    s += "  (";
+    s += e.rule;
+    s += ')';
+  }
+  return s;
+}
+
 namespace {
+
+// A condition as the mapping file writes it (`present AIL-3.1`, `all(..., not(...))`):
+// paths and the mapping's own values, never values of the message.
+std::string describe(const Condition& c) {
+  auto quoted = [](const std::string& v) { return "\"" + v + "\""; };
+  auto list = [&](std::string_view name) {
+    std::string s(name);
+    s += '(';
+    for (std::size_t i = 0; i < c.children.size(); ++i) {
+      if (i) s += ", ";
+      s += describe(c.children[i]);
+    }
+    return s + ')';
+  };
+  const std::string src(c.source.text());
+  switch (c.kind) {
+    case CondKind::present:
+      return "present " + src;
+    case CondKind::absent:
+      return "absent " + src;
+    case CondKind::equals:
+      return "equals [" + src + ", " + quoted(c.values.empty() ? "" : c.values[0]) + "]";
+    case CondKind::valid:
+      return "valid [" + src + ", " + quoted(c.values.empty() ? "" : c.values[0]) + "]";
+    case CondKind::in: {
+      std::string s = "in [" + src + ", [";
+      for (std::size_t i = 0; i < c.values.size(); ++i) s += (i ? ", " : "") + quoted(c.values[i]);
+      return s + "]]";
+    }
+    case CondKind::all:
+      return list("all");
+    case CondKind::any:
+      return list("any");
+    case CondKind::not_:
+      return list("not");
+    case CondKind::exists:
+      return list("exists");
+    case CondKind::later:
+      return "later [" + src + ", " + std::string(c.other.text()) + "]";
+    case CondKind::previous:
+      return "previous " + (c.values.empty() ? std::string() : c.values[0]);
+    case CondKind::changed: {
+      std::string s = "changed [";
+      for (std::size_t i = 0; i < c.changed.size(); ++i)
+        s += (i ? ", " : "") + std::string(c.changed[i].text);
+      return s + "]";
+    }
+    case CondKind::always:
+      break;
+  }
+  return "always";
+}
 
 void append_number(std::string& s, std::uint32_t n) {
   char buf[12];
@@ -108,6 +177,26 @@ void V2Run::trace_resource(const ResourcePlan& rp, int entry) {
   const std::string via = "resource " + rp.key + " (" + rp.type + ")";
   trace->on(TraceEvent{trace_path, source, via, rp.rule});
   trace_path.append(".resource");
+}
+
+void V2Run::trace_skipped_resource(const ResourcePlan& rp) {
+  std::string item;
+  if (rp.each.kind == EachKind::segments)
+    for (int i = nframes - 1; i >= 0 && item.empty(); --i)
+      if (frames[i].seg_key == rp.each.seg_key) item = segment_label(keys, frames[i].seg_pos);
+  const std::string what = "resource " + rp.key + " (" + rp.type + ")";
+  const std::string why = describe(*rp.when);
+  trace->on_skipped(SkipEvent{what, item, why, rp.rule});
+}
+
+void V2Run::trace_skipped(const Node& n) {
+  std::string what = trace_path;
+  if (!n.member.empty()) {
+    if (!what.empty()) what.push_back('.');
+    what += n.member;
+  }
+  const std::string why = describe(*n.when);
+  trace->on_skipped(SkipEvent{what, {}, why, n.rule});
 }
 
 void V2Run::trace_value(const Node& n) {
@@ -279,6 +368,11 @@ void FhirRun::trace_field(const FieldRule& r, const rapidjson::Value* root, std:
     }
   }
   trace->on(TraceEvent{element, source, via, r.rule});
+}
+
+void FhirRun::trace_skipped(std::string_view what, const Condition& c, const std::string& rule) {
+  const std::string why = describe(c);
+  trace->on_skipped(SkipEvent{what, {}, why, rule});
 }
 
 }  // namespace fcpgw::mappings

@@ -241,6 +241,8 @@ struct V2Run {
   std::size_t trace_enter(int index);                ///< appends `[index]`, returns the mark
   void trace_value(const Node& n);                   ///< reports a leaf just written
   void trace_resource(const ResourcePlan& rp, int entry);
+  void trace_skipped_resource(const ResourcePlan& rp);  ///< its `when` did not hold
+  void trace_skipped(const Node& n);                    ///< a member whose `when` did not hold
 };
 
 }  // namespace fcpgw::mappings

@@ -1154,7 +1154,10 @@ void V2Run::members(const Node& obj, int& count) {
       });
       continue;
     }
-    if (c.when && !eval(*c.when)) continue;
+    if (c.when && !eval(*c.when)) {
+      if (trace) trace_skipped(c);
+      continue;
+    }
     const std::size_t mark = out.size();
     out.append(std::string_view(c.key_frag).substr(count ? 0 : 1));
     const std::size_t tm = trace ? trace_enter(c.member) : 0;
@@ -1285,7 +1288,10 @@ bool V2Run::rejects(const std::vector<Reject>& list) {
 }
 
 void V2Run::resource(const ResourcePlan& rp, int& entries) {
-  if (rp.when && !eval(*rp.when)) return;
+  if (rp.when && !eval(*rp.when)) {
+    if (trace) trace_skipped_resource(rp);
+    return;
+  }
   if (!rejects(rp.rejects)) return;
   const std::size_t k = identity(rp);
   const Uuid u = ids[k].id;

@@ -74,6 +74,15 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     translate->add_flag("--lf", opt.lf,
                         "End v2 segments with LF instead of CR (for reading in a terminal)");
     translate->add_flag("-q,--quiet", opt.quiet, "Do not print warnings");
+    translate->add_option("--message-time", opt.message_time,
+                          "FHIR -> v2: the message time (a FHIR instant such as "
+                          "2025-06-02T09:00:00+01:00) for MSH-7 when the input carries no time "
+                          "of its own (default: now); the golden cases run with "
+                          "2025-06-02T09:00:00+01:00");
+    translate->add_flag("--explain", opt.explain,
+                        "Print to stderr what was not written and why: each resource, segment "
+                        "or element whose mapping condition did not hold, with the condition "
+                        "and the rule (no values)");
     translate->add_flag("--trace", opt.trace,
                         "Print to stderr, for each output element, the mapping rule and the "
                         "input location that produced it (no values)");
@@ -103,6 +112,13 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     mappings_test->add_option("--filter", opt.filter,
                               "Run only the cases whose name (path under DIR) contains this");
     mappings_test->add_flag("-v,--verbose", opt.verbose, "List the cases that pass too");
+    mappings_test->add_flag("--update", opt.update,
+                            "Write the expected files of every failing case, and of every new "
+                            "one (an input without expected file), from what it translates to; "
+                            "prints the differences and the files written");
+    mappings_test->add_option("--accept", opt.accept,
+                              "The same as --update for the one case NAME (its path under DIR "
+                              "without extension, e.g. appointments/s15_cancelled)");
     add_config(mappings_test);
     mappings_test->add_option("DIR", opt.golden_dir,
                               "Folder of golden cases (searched recursively)");

@@ -33,6 +33,7 @@ struct Options {
   bool lf = false;
   bool quiet = false;
   bool trace = false;
+  bool explain = false;
   std::optional<std::string> config_file;  // --config
   // The configuration in force: the file given with --config, else the built-in defaults
   // (the same as config/default.json). Explicit flags win over it.
@@ -42,6 +43,10 @@ struct Options {
   std::optional<std::string> golden_dir;
   std::string filter;
   bool verbose = false;
+  bool update = false;                // --update: write the expected files of failing cases
+  std::optional<std::string> accept;  // --accept NAME: the same for one case
+  // translate
+  std::optional<std::string> message_time;  // --message-time
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -68,8 +73,7 @@ std::string v2_location(const hl7v2::ParseError& e, const RawMessage& m);
 
 /// Writes the mapping's issues (errors only unless `warnings`).
 void report_engine_issues(Reporter& rep, const std::string& where,
-                          const std::vector<mappings::Issue>& issues, bool warnings,
-                          bool v2_input);
+                          const std::vector<mappings::Issue>& issues, bool warnings, bool v2_input);
 
 // ---------------------------------------------------------------------------------------------
 // Inputs

@@ -7,8 +7,10 @@
 
 #include "fhir/json.h"
 #include "fhir/json_diff.h"
+#include "fhir/primitives.h"
 #include "fhir/validation.h"
 #include "gateway/cli/input.h"
+#include "gateway/cli/rule_index.h"
 #include "hl7v2/diff.h"
 #include "hl7v2/message.h"
 
@@ -95,11 +97,31 @@ GoldenCase make_case(const std::string& name, Files& f) {
     c.problem = "both " + leaf(c.expected) + " and " + leaf(c.expected_error) +
                 " exist: a case either translates or is rejected";
   else if (!c.expected && !c.expected_error)
-    c.problem =
-        "no expected result: add " + base +
-        (c.direction == GoldenCase::Direction::v2_to_fhir ? ".expected.json" : ".expected.hl7") +
-        " or " + base + ".expected-error.json";
+    c.is_new = true;
   return c;
+}
+
+std::string expected_output_suffix(GoldenCase::Direction d) {
+  return d == GoldenCase::Direction::v2_to_fhir ? ".expected.json" : ".expected.hl7";
+}
+
+// A folder's constants.json: an object of constant names and string values.
+std::optional<std::string> read_constants_file(const fs::path& p, const std::string& shown,
+                                               std::vector<GoldenCase::Constant>& out) {
+  std::string text;
+  if (auto why = read_bounded_file(p, kMaxCaseFileBytes, text)) return shown + ": " + *why;
+  if (std::string_view(text).starts_with("\xEF\xBB\xBF")) text.erase(0, 3);
+  auto d = fhir::parse(text);
+  if (!d) return shown + ": " + d.error().message;
+  for (auto m = d->root().MemberBegin(); m != d->root().MemberEnd(); ++m) {
+    const std::string key(m->name.GetString(), m->name.GetStringLength());
+    if (!m->value.IsString())
+      return shown + ": \"" + key +
+             "\": must be a string (a mapping constant's value, e.g. \"id-base\": "
+             "\"https://fhir.example.nhs.uk/Id\")";
+    out.push_back({key, std::string(m->value.GetString(), m->value.GetStringLength()), shown});
+  }
+  return std::nullopt;
 }
 
 // ---- reading case files -----------------------------------------------------------------
@@ -250,7 +272,7 @@ bool read_options(const GoldenCase& c, const GoldenRunOptions& run, mappings::Op
     if (key == "bundle" && (val == "message" || val == "transaction")) {
       o.bundle = val == "message" ? mappings::Options::Bundle::message
                                   : mappings::Options::Bundle::transaction;
-    } else if ((key == "message-time" || key == "message_time") && !val.empty()) {
+    } else if ((key == "message-time" || key == "message_time") && fhir::valid_instant(val)) {
       o.message_time.assign(val);
     } else if (key == "bundle" || key == "message-time" || key == "message_time") {
       failures.push_back(file + ": '" + std::string(key) + "' must be " +
@@ -285,10 +307,34 @@ bool read_expectations(const GoldenCase& c, const GoldenRunOptions& run, Expecta
   return true;
 }
 
-template <class Diff>
+// The location of a difference in the output, when there is one (an element only in the
+// expected file has none).
+std::optional<std::string_view> output_location(const fhir::JsonDifference& d) {
+  if (d.kind == fhir::JsonDifference::Kind::missing) return std::nullopt;
+  return d.path;
+}
+std::optional<std::string_view> output_location(const hl7v2::Difference& d) {
+  if (d.kind == hl7v2::Difference::Kind::missing || d.kind == hl7v2::Difference::Kind::order)
+    return std::nullopt;
+  return d.location;
+}
+
+// One line per difference (at most `max`), each ending with the rule that wrote the element;
+// `trace` runs the translation again with a trace sink (only when there is a difference).
+template <class Diff, class Trace>
 void list_differences(const std::vector<Diff>& diffs, std::size_t max,
-                      std::vector<std::string>& failures) {
-  for (std::size_t i = 0; i < diffs.size() && i < max; ++i) failures.push_back(to_string(diffs[i]));
+                      std::vector<std::string>& failures, Trace&& trace) {
+  if (diffs.empty()) return;
+  RuleIndex rules;
+  trace(rules);
+  for (std::size_t i = 0; i < diffs.size() && i < max; ++i) {
+    std::string line = to_string(diffs[i]);
+    if (auto at = output_location(diffs[i])) {
+      const std::string rule = rules.rule_for(*at);
+      if (!rule.empty()) line += "  (" + rule + ")";
+    }
+    failures.push_back(std::move(line));
+  }
   if (diffs.size() > max)
     failures.push_back("... and " + std::to_string(diffs.size() - max) + " more difference" +
                        (diffs.size() - max == 1 ? "" : "s"));
@@ -326,114 +372,157 @@ void check_no_patient_data(const hl7v2::Message& msg, const std::vector<mappings
         failures.push_back("an issue message carries patient data from PID: " + issue_text(i));
 }
 
-void run_v2(const mappings::Engine& engine, const GoldenCase& c, const GoldenRunOptions& run,
-            GoldenResult& r) {
+// What the case expects besides its inputs (see GoldenCase): compares the translation's
+// result with them and says which expected files disagree.
+void compare_outcome(const GoldenCase& c, GoldenResult& r, std::string_view what,
+                     const Expectations& expect) {
+  const GoldenActual& got = *r.actual;
   auto& failures = r.failures;
-  std::string text, why;
-  if (!read_text(c.input, text, why)) {
-    failures.push_back(why);
+  if (c.is_new) {
+    failures.push_back("no expected result: add " + c.base().filename().string() +
+                       expected_output_suffix(c.direction) + " or " + c.base().filename().string() +
+                       ".expected-error.json (mappings test --update writes it)");
+    r.output_differs = r.warnings_differ = r.errors_differ = true;
     return;
   }
+  if (c.expected_error) {
+    if (!got.rejected) {
+      failures.push_back("expected a rejection, but the " + std::string(what) + " translated");
+      r.outcome_differs = true;
+      return;
+    }
+    const std::size_t before = failures.size();
+    check_issues(expect.errors, got.issues, "issue", failures);
+    r.errors_differ = failures.size() != before;
+    return;
+  }
+  if (got.rejected) {
+    failures.push_back("the " + std::string(what) + " was rejected:");
+    for (const auto& i : got.issues)
+      if (i.severity == mappings::Severity::error) failures.push_back("  " + issue_text(i));
+    r.outcome_differs = true;
+    return;
+  }
+  const std::size_t before = failures.size();
+  check_warnings(expect.warnings, got.issues, failures);
+  r.warnings_differ = failures.size() != before;
+}
+
+// A failure no expected file explains.
+void broken(GoldenResult& r, std::string line) {
+  r.failures.push_back(std::move(line));
+  r.broken = true;
+}
+
+void run_v2(const mappings::Engine& engine, const GoldenCase& c, const GoldenRunOptions& run,
+            GoldenResult& r) {
+  std::string text, why;
+  if (!read_text(c.input, text, why)) return broken(r, why);
   hl7v2::Limits limits;
   limits.max_message_bytes = kMaxCaseFileBytes;
   auto msg = hl7v2::Message::parse(std::move(text), limits);
-  if (!msg) {
-    failures.push_back(c.input.filename().string() +
-                       ": not an HL7 v2 message: " + msg.error().message);
+  if (!msg)
+    return broken(r,
+                  c.input.filename().string() + ": not an HL7 v2 message: " + msg.error().message);
+  Expectations expect;
+  std::vector<std::string> problems;
+  if (!read_expectations(c, run, expect, problems)) {
+    for (auto& p : problems) broken(r, std::move(p));
     return;
   }
-  Expectations expect;
-  if (!read_expectations(c, run, expect, failures)) return;
 
   mappings::Translation t;
   const bool ok = engine.v2_to_fhir(*msg, t, expect.options);
   r.mapping = t.mapping;
-  if (c.expected_error) {
-    if (ok) {
-      failures.push_back("expected a rejection, but the message translated");
-      return;
-    }
-    check_issues(expect.errors, t.issues, "issue", failures);
-    check_no_patient_data(*msg, t.issues, failures);
-    return;
-  }
-  if (!ok) {
-    failures.push_back("the message was rejected:");
-    for (const auto& i : t.issues)
-      if (i.severity == mappings::Severity::error) failures.push_back("  " + issue_text(i));
-    return;
-  }
-  check_warnings(expect.warnings, t.issues, failures);
-  check_no_patient_data(*msg, t.issues, failures);
-  auto got = fhir::parse(t.output);
-  if (!got) {
-    failures.push_back("the output is not valid JSON: " + got.error().message);
-    return;
-  }
-  if (auto want = read_json(*c.expected, failures)) {
-    fhir::JsonDiffOptions o;
-    o.max_differences = run.max_differences + 1;
-    list_differences(fhir::json_diff(want->root(), got->root(), o), run.max_differences, failures);
-  }
-  if (run.validate) {
-    for (const auto& i : fhir::validate(got->root()))
-      if (i.severity == fhir::Severity::error || i.severity == fhir::Severity::fatal)
-        failures.push_back("the output fails validation: " +
+  r.actual = GoldenActual{!ok, ok ? t.output : std::string(), t.issues};
+  compare_outcome(c, r, "message", expect);
+  std::vector<std::string> hard;
+  check_no_patient_data(*msg, t.issues, hard);
+  if (ok) {
+    auto got = fhir::parse(t.output);
+    if (!got) {
+      hard.push_back("the output is not valid JSON: " + got.error().message);
+    } else {
+      if (c.expected && !r.outcome_differs) {
+        std::vector<std::string> lines;
+        if (auto want = read_json(*c.expected, lines)) {
+          fhir::JsonDiffOptions o;
+          o.max_differences = run.max_differences + 1;
+          list_differences(fhir::json_diff(want->root(), got->root(), o), run.max_differences,
+                           lines, [&](mappings::TraceSink& sink) {
+                             mappings::Options traced = expect.options;
+                             traced.trace = &sink;
+                             mappings::Translation again;
+                             engine.v2_to_fhir(*msg, again, traced);
+                           });
+          r.output_differs = !lines.empty();
+          r.failures.insert(r.failures.end(), lines.begin(), lines.end());
+        } else {
+          for (auto& l : lines) hard.push_back(std::move(l));
+        }
+      }
+      if (run.validate) {
+        for (const auto& i : fhir::validate(got->root()))
+          if (i.severity == fhir::Severity::error || i.severity == fhir::Severity::fatal)
+            hard.push_back("the output fails validation: " +
                            (i.path.empty() ? std::string("(Bundle)") : i.path) + ": " + i.message);
+      }
+    }
   }
   mappings::Translation again;
-  if (!engine.v2_to_fhir(*msg, again, expect.options) || again.output != t.output)
-    failures.push_back("translating the same message twice gave different output");
+  if (engine.v2_to_fhir(*msg, again, expect.options) != ok || again.output != t.output)
+    hard.push_back("translating the same message twice gave different output");
+  for (auto& h : hard) broken(r, std::move(h));
 }
 
 void run_fhir(const mappings::Engine& engine, const GoldenCase& c, const GoldenRunOptions& run,
               GoldenResult& r) {
-  auto& failures = r.failures;
-  auto in = read_json(c.input, failures);
-  if (!in) return;
+  std::vector<std::string> problems;
+  auto in = read_json(c.input, problems);
   std::optional<fhir::Document> prev;
-  if (c.previous) {
-    prev = read_json(*c.previous, failures);
-    if (!prev) return;
-  }
+  if (in && c.previous) prev = read_json(*c.previous, problems);
   Expectations expect;
-  if (!read_expectations(c, run, expect, failures)) return;
+  if (!in || (c.previous && !prev) || !read_expectations(c, run, expect, problems)) {
+    for (auto& p : problems) broken(r, std::move(p));
+    return;
+  }
   const rapidjson::Value* previous = prev ? &prev->root() : nullptr;
   auto out = engine.fhir_to_v2(in->root(), previous, expect.options);
   if (out) r.mapping = out->mapping;
-  if (c.expected_error) {
-    if (out) {
-      failures.push_back("expected a rejection, but the resource translated");
-      return;
-    }
-    check_issues(expect.errors, out.error(), "issue", failures);
-    return;
-  }
-  if (!out) {
-    failures.push_back("the resource was rejected:");
-    for (const auto& i : out.error()) failures.push_back("  " + issue_text(i));
-    return;
-  }
-  check_warnings(expect.warnings, out->issues, failures);
-  auto got = hl7v2::Message::parse(out->output);
-  if (!got) {
-    failures.push_back("the output does not parse as HL7 v2: " + got.error().message);
-    return;
-  }
-  std::string text, why;
-  if (!read_text(*c.expected, text, why)) {
-    failures.push_back(why);
-  } else if (auto want = hl7v2::Message::parse(std::move(text)); !want) {
-    failures.push_back(c.expected->filename().string() +
+  r.actual = out ? GoldenActual{false, out->output, out->issues}
+                 : GoldenActual{true, std::string(), out.error()};
+  compare_outcome(c, r, "resource", expect);
+  std::vector<std::string> hard;
+  if (out) {
+    auto got = hl7v2::Message::parse(out->output);
+    if (!got) {
+      hard.push_back("the output does not parse as HL7 v2: " + got.error().message);
+    } else if (c.expected && !r.outcome_differs) {
+      std::string text, why;
+      if (!read_text(*c.expected, text, why)) {
+        hard.push_back(why);
+      } else if (auto want = hl7v2::Message::parse(std::move(text)); !want) {
+        hard.push_back(c.expected->filename().string() +
                        ": not an HL7 v2 message: " + want.error().message);
-  } else {
-    hl7v2::DiffOptions o;
-    o.max_differences = run.max_differences + 1;
-    list_differences(hl7v2::diff(*want, *got, o), run.max_differences, failures);
+      } else {
+        hl7v2::DiffOptions o;
+        o.max_differences = run.max_differences + 1;
+        std::vector<std::string> lines;
+        list_differences(hl7v2::diff(*want, *got, o), run.max_differences, lines,
+                         [&](mappings::TraceSink& sink) {
+                           mappings::Options traced = expect.options;
+                           traced.trace = &sink;
+                           (void)engine.fhir_to_v2(in->root(), previous, traced);
+                         });
+        r.output_differs = !lines.empty();
+        r.failures.insert(r.failures.end(), lines.begin(), lines.end());
+      }
+    }
   }
   auto again = engine.fhir_to_v2(in->root(), previous, expect.options);
-  if (!again || again->output != out->output)
-    failures.push_back("translating the same resource twice gave different output");
+  if (bool(again) != bool(out) || (again && again->output != out->output))
+    hard.push_back("translating the same resource twice gave different output");
+  for (auto& h : hard) broken(r, std::move(h));
 }
 
 }  // namespace
@@ -445,6 +534,7 @@ boost::system::result<std::vector<GoldenCase>, std::string> discover_golden_case
     return "golden case directory '" + dir.string() + "' " +
            (fs::exists(dir, ec) ? "is not a directory" : "does not exist");
   std::map<std::string, Files> by_name;
+  std::map<std::string, fs::path> constants_files;  // by folder relative to `dir` ("." = root)
   fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
   if (ec) return "cannot list '" + dir.string() + "': " + ec.message();
   for (const fs::recursive_directory_iterator end; it != end; it.increment(ec)) {
@@ -456,6 +546,10 @@ boost::system::result<std::vector<GoldenCase>, std::string> discover_golden_case
       continue;
     }
     if (!it->is_regular_file(ec)) continue;
+    if (file == kGoldenConstantsFile) {
+      constants_files[p.parent_path().lexically_relative(dir).generic_string()] = p;
+      continue;
+    }
     for (const auto& s : kSuffixes) {
       if (!file.ends_with(s.text) || file.size() == s.text.size()) continue;
       const std::string base = file.substr(0, file.size() - s.text.size());
@@ -466,8 +560,52 @@ boost::system::result<std::vector<GoldenCase>, std::string> discover_golden_case
   }
   std::vector<GoldenCase> out;
   out.reserve(by_name.size());
-  for (auto& [name, files] : by_name) out.push_back(make_case(name, files));
+  // Each folder's constants, read once; a bad file fails the cases it applies to.
+  struct FolderConstants {
+    std::vector<GoldenCase::Constant> values;
+    std::string problem;
+  };
+  std::map<std::string, FolderConstants> folder_constants;
+  for (const auto& [folder, path] : constants_files) {
+    FolderConstants& fc = folder_constants[folder];
+    const std::string shown =
+        (fs::path(folder) / kGoldenConstantsFile).lexically_normal().generic_string();
+    if (auto problem = read_constants_file(path, shown, fc.values)) fc.problem = *problem;
+  }
+  for (auto& [name, files] : by_name) {
+    GoldenCase c = make_case(name, files);
+    // From the root down to the case's own folder: the nearer folder wins.
+    std::vector<std::string> folders{"."};
+    fs::path walked;
+    for (const auto& part : fs::path(name).parent_path()) {
+      walked /= part;
+      folders.push_back(walked.generic_string());
+    }
+    for (const std::string& folder : folders) {
+      const auto found = folder_constants.find(folder);
+      if (found == folder_constants.end()) continue;
+      if (!found->second.problem.empty() && c.problem.empty()) c.problem = found->second.problem;
+      for (const auto& kv : found->second.values) {
+        auto same = std::find_if(c.constants.begin(), c.constants.end(),
+                                 [&](const auto& x) { return x.name == kv.name; });
+        if (same != c.constants.end())
+          *same = kv;
+        else
+          c.constants.push_back(kv);
+      }
+    }
+    out.push_back(std::move(c));
+  }
   return out;
+}
+
+fs::path GoldenCase::base() const {
+  fs::path p = input;
+  const std::string leaf = p.filename().string();
+  for (const auto& s : kSuffixes)
+    if (leaf.ends_with(s.text) && leaf.size() > s.text.size())
+      return p.parent_path() / leaf.substr(0, leaf.size() - s.text.size());
+  return p;
 }
 
 GoldenResult run_golden_case(const mappings::Engine& engine, const GoldenCase& c,
@@ -477,6 +615,7 @@ GoldenResult run_golden_case(const mappings::Engine& engine, const GoldenCase& c
   r.direction = c.direction == GoldenCase::Direction::v2_to_fhir ? "v2 -> FHIR" : "FHIR -> v2";
   if (!c.problem.empty()) {
     r.failures.push_back(c.problem);
+    r.broken = true;
     return r;
   }
   if (c.direction == GoldenCase::Direction::v2_to_fhir)

@@ -6,8 +6,10 @@
 #include <vector>
 
 #include "fhir/json.h"
+#include "fhir/primitives.h"
 #include "fhir/validation.h"
 #include "gateway/cli/command.h"
+#include "gateway/common/text.h"
 #include "gateway/service/issues.h"
 #include "gateway/service/limits.h"
 
@@ -31,20 +33,40 @@ std::string utc_now() {
   return buf;
 }
 
-// Collects the trace of one translation, printed once the translation is known to succeed.
+// Collects the trace of one translation (`--trace`: what each rule wrote) and what was not
+// written (`--explain`: rules whose condition did not hold), printed once the translation is
+// known to succeed.
 class TraceCollector final : public mappings::TraceSink {
  public:
-  void on(const mappings::TraceEvent& e) override { lines_.push_back(mappings::to_string(e)); }
-  // Writes the lines under a header naming the input and the mapping, then forgets them.
-  void flush(std::ostream& err, const std::string& where, const std::string& mapping) {
-    err << "fcpgw: trace: " << where << " (mapping " << mapping << ")\n";
-    for (const std::string& l : lines_) err << "  " << l << '\n';
-    lines_.clear();
+  TraceCollector(bool trace, bool explain) : trace_(trace), explain_(explain) {}
+  void on(const mappings::TraceEvent& e) override {
+    if (trace_) lines_.push_back(mappings::to_string(e));
   }
-  void clear() { lines_.clear(); }
+  void on_skipped(const mappings::SkipEvent& e) override {
+    if (explain_) skipped_.push_back(mappings::to_string(e));
+  }
+  // Writes the lines under headers naming the input and the mapping, then forgets them.
+  void flush(std::ostream& err, const std::string& where, const std::string& mapping) {
+    if (trace_) {
+      err << "fcpgw: trace: " << where << " (mapping " << mapping << ")\n";
+      for (const std::string& l : lines_) err << "  " << l << '\n';
+    }
+    if (explain_) {
+      err << "fcpgw: explain: " << where << " (mapping " << mapping << ")\n";
+      if (skipped_.empty()) err << "  every rule's condition held\n";
+      for (const std::string& l : skipped_) err << "  " << l << '\n';
+    }
+    clear();
+  }
+  void clear() {
+    lines_.clear();
+    skipped_.clear();
+  }
 
  private:
+  bool trace_, explain_;
   std::vector<std::string> lines_;
+  std::vector<std::string> skipped_;
 };
 
 mappings::Options engine_options(const Options& opt, mappings::TraceSink* trace) {
@@ -52,7 +74,7 @@ mappings::Options engine_options(const Options& opt, mappings::TraceSink* trace)
   o.trace = trace;
   if (opt.bundle == "transaction") o.bundle = mappings::Options::Bundle::transaction;
   if (opt.bundle == "message") o.bundle = mappings::Options::Bundle::message;
-  o.message_time = utc_now();
+  o.message_time = opt.message_time ? *opt.message_time : utc_now();
   return o;
 }
 
@@ -63,7 +85,8 @@ class Translator {
         engine_(engine),
         out_(out),
         rep_(rep),
-        options_(engine_options(opt, opt.trace ? &trace_ : nullptr)) {}
+        trace_(opt.trace, opt.explain),
+        options_(engine_options(opt, opt.trace || opt.explain ? &trace_ : nullptr)) {}
 
   bool failed() const { return failed_; }
 
@@ -103,7 +126,7 @@ class Translator {
         return;
       }
       if (!opt_.quiet) report_engine_issues(rep_, where, t.issues, true, true);
-      if (opt_.trace) trace_.flush(rep_.stream(), where, t.mapping);
+      if (opt_.trace || opt_.explain) trace_.flush(rep_.stream(), where, t.mapping);
       emit_fhir(t.output, where);
     });
     if (!ok) failed_ = true;
@@ -170,7 +193,7 @@ class Translator {
       return;
     }
     if (!opt_.quiet) report_engine_issues(rep_, name, t->issues, true, false);
-    if (opt_.trace) trace_.flush(rep_.stream(), name, t->mapping);
+    if (opt_.trace || opt_.explain) trace_.flush(rep_.stream(), name, t->mapping);
     std::string text = std::move(t->output);
     if (opt_.lf) std::replace(text.begin(), text.end(), '\r', '\n');
     out_ << text;
@@ -238,6 +261,17 @@ int cmd_translate(const Options& opt, std::ostream& out, Reporter& rep) {
     rep.line("--previous applies to FHIR -> v2 translation only");
     return code(Exit::bad_input);
   }
+  if (opt.message_time && opt.to == "fhir") {
+    rep.line("--message-time applies to FHIR -> v2 translation only");
+    return code(Exit::bad_input);
+  }
+  if (opt.message_time && !fhir::valid_instant(*opt.message_time)) {
+    rep.line(
+        "--message-time: expected a FHIR instant with its offset, such as "
+        "2025-06-02T09:00:00+01:00, got \"" +
+        printable(*opt.message_time, 80) + "\"");
+    return code(Exit::bad_input);
+  }
   if (std::count(opt.files.begin(), opt.files.end(), "-") > 1) {
     rep.line("standard input ('-') can be given only once");
     return code(Exit::bad_input);
@@ -269,8 +303,9 @@ int cmd_translate(const Options& opt, std::ostream& out, Reporter& rep) {
       any_failed = true;
       continue;
     }
-    if (found == "fhir" && opt.previous) {
-      rep.error(in->file.name(), "--previous applies to FHIR -> v2 translation only");
+    if (found == "fhir" && (opt.previous || opt.message_time)) {
+      rep.error(in->file.name(), std::string(opt.previous ? "--previous" : "--message-time") +
+                                     " applies to FHIR -> v2 translation only");
       any_failed = true;
       continue;
     }

@@ -24,6 +24,43 @@ std::optional<std::string> read_bounded_file(const std::filesystem::path& path,
   return std::nullopt;
 }
 
+std::optional<std::string> write_file_atomically(const std::filesystem::path& target,
+                                                 std::string_view data,
+                                                 const std::filesystem::path& temp, unsigned mode) {
+  const auto fail = [&](const char* step) -> std::optional<std::string> {
+    const int err = errno;
+    ::unlink(temp.c_str());
+    return std::string(step) + ": " + std::strerror(err);
+  };
+  const int fd =
+      ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
+  if (fd < 0) return fail("create");
+  bool written = true;
+  for (std::string_view rest = data; written && !rest.empty();) {
+    const ssize_t n = ::write(fd, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0)
+      written = false;
+    else
+      rest.remove_prefix(static_cast<std::size_t>(n));
+  }
+  written = written && ::fsync(fd) == 0;
+  const int saved = errno;
+  if (::close(fd) != 0 && written) return fail("close");
+  errno = saved;
+  if (!written) return fail("write");
+  if (::rename(temp.c_str(), target.c_str()) != 0) return fail("rename");
+  std::filesystem::path folder = target.parent_path();
+  if (folder.empty()) folder = ".";
+  const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return std::string("open folder: ") + std::strerror(errno);
+  const bool synced = ::fsync(dir) == 0;
+  const int sync_err = errno;
+  ::close(dir);
+  if (!synced) return std::string("sync folder: ") + std::strerror(sync_err);
+  return std::nullopt;
+}
+
 // ---------------------------------------------------------------------------------------------
 // InputFile
 

@@ -1,11 +1,12 @@
 #pragma once
-// Bounded reads of files and standard input.
+// Bounded reads of files and standard input; atomic replacement of a file.
 
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace fcpgw::gateway {
 
@@ -48,5 +49,15 @@ class InputFile {
 /// mapping files, golden cases); inputs are read in chunks through InputFile.
 std::optional<std::string> read_bounded_file(const std::filesystem::path& path,
                                              std::uintmax_t max_bytes, std::string& out);
+
+/// Replaces the file at `target` with `data` so that a reader sees either the old or the new
+/// content, never a part: writes `temp` (same folder), syncs it, renames it over `target` and
+/// syncs the folder; a new file gets permission bits `mode`. On failure `temp` is removed and the
+/// result says which step failed and why ("write: No space left on device"); the caller names the
+/// file.
+std::optional<std::string> write_file_atomically(const std::filesystem::path& target,
+                                                 std::string_view data,
+                                                 const std::filesystem::path& temp,
+                                                 unsigned mode = 0644);
 
 }  // namespace fcpgw::gateway

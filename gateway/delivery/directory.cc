@@ -1,13 +1,10 @@
 #include "gateway/delivery/directory.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <system_error>
+
+#include "gateway/common/files.h"
 
 namespace fcpgw::gateway::delivery {
 namespace {
@@ -25,19 +22,6 @@ std::string safe(std::string_view s, std::size_t max) {
   return out;
 }
 
-// Writes all of `data` to `fd`; false with errno set on failure.
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
 class DirectoryDestination final : public Destination {
  public:
   DirectoryDestination(std::string name, fs::path folder)
@@ -51,28 +35,13 @@ class DirectoryDestination final : public Destination {
     // One temporary name per worker: two workers never write the same delivery at once, and
     // a leftover from a crash is overwritten by the next attempt.
     const fs::path temp = folder_ / (".tmp-" + std::to_string(worker) + "-" + file);
-    const auto fail = [&](const char* step) {
-      const int err = errno;
+    if (auto problem = write_file_atomically(target, p.body, temp, 0640)) {
       Result r;
       r.kind = Result::Kind::transient;
       r.code = "io";
-      r.reason = folder_.string() + ": " + step + ": " + std::strerror(err);
-      ::unlink(temp.c_str());
+      r.reason = folder_.string() + ": " + *problem;
       return r;
-    };
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0) return fail("create");
-    const bool written = write_all(fd, p.body) && ::fsync(fd) == 0;
-    const int saved = errno;
-    if (::close(fd) != 0 && written) return fail("close");
-    errno = saved;
-    if (!written) return fail("write");
-    if (::rename(temp.c_str(), target.c_str()) != 0) return fail("rename");
-    const int dir = ::open(folder_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0) return fail("open folder");
-    const bool synced = ::fsync(dir) == 0;
-    ::close(dir);
-    if (!synced) return fail("sync folder");
+    }
     Result r;
     r.kind = Result::Kind::delivered;
     r.code = "written";

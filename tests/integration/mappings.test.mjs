@@ -63,7 +63,8 @@ test('mappings test then names the failing cases and the element that changed', 
   const r = fcpgw(['mappings', 'test', '--mappings', MAPPINGS]);
   assert.equal(r.status, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /^FAIL appointments\/s12_fcp_booking_bst \(v2 -> FHIR, siu-to-fhir\)$/m);
-  assert.match(r.stdout, /^ +entry\[0\]\.resource\.status: expected "booked", got "pending"$/m);
+  // Each difference names the rule that wrote the element.
+  assert.match(r.stdout, /^ +entry\[0\]\.resource\.status: expected "booked", got "pending"  \(v2-to-fhir\/siu\.json: resources\[0\]\.set\[\d+\] \(path "status"\)\)$/m);
   const summary = r.stdout.trimEnd().split('\n').pop();
   const m = summary.match(/^(\d+) passed, (\d+) failed$/);
   assert.ok(m, `summary line, got: ${summary}`);
@@ -117,4 +118,88 @@ test('translate --trace: same output on stdout, one line per element on stderr, 
   const edited = fcpgw(['translate', '--trace', '--mappings', MAPPINGS, SAMPLE_S12]);
   assert.equal(edited.status, 0, edited.stderr);
   assert.match(edited.stderr, /entry\[0\]\.resource\.status  <- SCH-25\[1\]\.1 via/);
+});
+
+// The interface engineer's loop on a fresh copy: edit a table, see the cases that change,
+// accept one, then update the rest; the written files make every case pass again.
+test('mappings test --accept and --update write the expected files and say what changed', () => {
+  const dir = path.join(tmp.dir, 'loop');
+  fs.cpSync(path.join(SOURCE_DIR, 'mappings'), dir, { recursive: true });
+  editStatusTable(dir);
+  const golden = path.join(dir, 'golden');
+  const snapshot = () => Object.fromEntries(fs.readdirSync(golden, { recursive: true }).sort().map((f) => {
+    const p = path.join(golden, f);
+    return [f, fs.statSync(p).isFile() ? fs.readFileSync(p, 'utf8') : null];
+  }));
+  const before = snapshot();
+  const failing = fcpgw(['mappings', 'test', '--mappings', dir]);
+  assert.equal(failing.status, 1, failing.stdout + failing.stderr);
+  assert.deepEqual(snapshot(), before, 'without --update or --accept nothing is written');
+  const names = [...failing.stdout.matchAll(/^FAIL (\S+) /gm)].map((m) => m[1]);
+  assert.ok(names.includes('appointments/s12_fcp_booking_bst'), failing.stdout);
+
+  const one = fcpgw(['mappings', 'test', '--mappings', dir, '--accept', 'appointments/s12_fcp_booking_bst']);
+  assert.equal(one.status, 0, one.stdout + one.stderr);
+  assert.match(one.stdout, /^UPDATE appointments\/s12_fcp_booking_bst \(v2 -> FHIR, siu-to-fhir\)$/m);
+  assert.match(one.stdout, /^ +entry\[0\]\.resource\.status: expected "booked", got "pending"  \(v2-to-fhir\/siu\.json: /m);
+  const file = path.join(golden, 'appointments', 's12_fcp_booking_bst.expected.json');
+  assert.match(one.stdout, new RegExp(`^ +wrote ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+  assert.match(one.stdout, /^0 passed, 0 failed, 1 updated$/m);
+  const written = JSON.parse(fs.readFileSync(file, 'utf8'));
+  assert.equal(written.entry[0].resource.status, 'pending');
+  assert.ok(!fs.readdirSync(path.dirname(file)).some((f) => f.includes('.tmp')), 'no temporary file left');
+
+  const rest = fcpgw(['mappings', 'test', '--mappings', dir, '--update']);
+  assert.equal(rest.status, 0, rest.stdout + rest.stderr);
+  const updated = [...rest.stdout.matchAll(/^UPDATE (\S+) /gm)].map((m) => m[1]);
+  assert.deepEqual(updated.sort(), names.filter((n) => n !== 'appointments/s12_fcp_booking_bst').sort());
+  const again = fcpgw(['mappings', 'test', '--mappings', dir]);
+  assert.equal(again.status, 0, again.stdout);
+  assert.match(again.stdout, /^\d+ passed, 0 failed\n$/);
+
+  // A new case: an input without expected file fails until it is accepted.
+  fs.copyFileSync(SAMPLE_S12, path.join(golden, 'appointments', 'new_sample.hl7'));
+  const fresh = fcpgw(['mappings', 'test', '--mappings', dir, '--filter', 'new_sample']);
+  assert.equal(fresh.status, 1);
+  assert.match(fresh.stdout, /no expected result: add new_sample\.expected\.json/);
+  const accepted = fcpgw(['mappings', 'test', '--mappings', dir, '--accept', 'appointments/new_sample']);
+  assert.equal(accepted.status, 0, accepted.stdout + accepted.stderr);
+  assert.ok(fs.existsSync(path.join(golden, 'appointments', 'new_sample.expected.json')));
+});
+
+test('the bundled cases keep passing when a site sets its own constants', () => {
+  const site = path.join(tmp.dir, 'site.json');
+  fs.writeFileSync(site, JSON.stringify({ mappings: { constants: { 'id-base': 'https://fhir.site.nhs.uk/Id', 'v2.sending-facility': 'SITE' } } }));
+  const r = fcpgw(['mappings', 'test', '--config', site]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  // The site's translations do use its constants.
+  const t = fcpgw(['translate', '--config', site, SAMPLE_S12]);
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stdout, /https:\/\/fhir\.site\.nhs\.uk\/Id\//);
+});
+
+test('translate --message-time gives what the golden runner expects', () => {
+  const input = path.join(SOURCE_DIR, 'mappings', 'golden', 'appointments', 'fhir_booked_no_last_updated.json');
+  const expected = fs.readFileSync(input.replace(/\.json$/, '.expected.hl7'), 'utf8');
+  const r = fcpgw(['translate', '--lf', '--message-time', '2025-06-02T09:00:00+01:00', input]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = (s) => s.split(/\r\n|\r|\n/).filter((l) => l);
+  assert.deepEqual(lines(r.stdout), lines(expected));
+  const bad = fcpgw(['translate', '--message-time', 'noon', input]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--message-time: expected a FHIR instant/);
+});
+
+test('translate --explain names what was not written and why, without values', () => {
+  const src = fs.readFileSync(path.join(SOURCE_DIR, 'mappings', 'golden', 'appointments', 'room_pl9_only.hl7'), 'utf8');
+  const room = path.join(tmp.dir, 'room-without-id.hl7');
+  fs.writeFileSync(room, src.replace(/AIL\|1\|A\|[^\r\n]*/, 'AIL|1|A|^^^Y12345'));
+  const plain = fcpgw(['translate', room]);
+  const r = fcpgw(['translate', '--explain', room]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, plain.stdout);
+  assert.ok(!JSON.parse(r.stdout).entry.some((e) => e.resource.resourceType === 'Location'));
+  assert.match(r.stderr, /^fcpgw: explain: .*room-without-id\.hl7: message 1 \(byte 0\) \(mapping siu-to-fhir\)$/m);
+  assert.match(r.stderr, /^  resource location \(Location\) for AIL not written: when any\(present AIL-3\.1, present AIL-3\.2, present AIL-3\.9\) did not hold  \(v2-to-fhir\/siu\.json: resources\[\d+\]\)$/m);
+  for (const value of ['9434765919', 'Briain', '19850214']) assert.ok(!r.stderr.includes(value), `explain carries '${value}'`);
 });

@@ -49,9 +49,39 @@ TEST(FhirJsonDiff, AddedAndMissingMembersAndArrayItems) {
   EXPECT_EQ(diff_lines(R"({"a":[1,2,3]})", R"({"a":[1]})"), (Lines{"- a[1]: 2", "- a[2]: 3"}));
 }
 
-TEST(FhirJsonDiff, ArraysCompareByPosition) {
+TEST(FhirJsonDiff, ArraysAreInOrderAndAligned) {
+  // Order matters; a moved item is one missing and one added, not two changes.
   EXPECT_EQ(diff_lines(R"({"a":["x","y"]})", R"({"a":["y","x"]})"),
-            (Lines{R"(a[0]: expected "x", got "y")", R"(a[1]: expected "y", got "x")"}));
+            (Lines{R"(- a[0]: "x")", R"(+ a[1]: "x")"}));
+  // Items that differ in place pair up.
+  EXPECT_EQ(diff_lines(R"({"a":["x","y"]})", R"({"a":["x","z"]})"),
+            Lines{R"(a[1]: expected "y", got "z")"});
+}
+
+TEST(FhirJsonDiff, AnInsertedItemIsOneAddedItem) {
+  const char* want = R"({"identifier":[{"system":"nhs","value":"1"},{"system":"mr","value":"2"},)"
+                     R"({"system":"local","value":"3"}]})";
+  const char* got = R"({"identifier":[{"system":"ubrn","value":"9"},{"system":"nhs","value":"1"},)"
+                    R"({"system":"mr","value":"2"},{"system":"local","value":"4"}]})";
+  // One added, and the changed one is compared member by member at its place in the output.
+  EXPECT_EQ(diff_lines(want, got), (Lines{R"(+ identifier[0]: {"system":"ubrn","value":"9"})",
+                                          R"(identifier[3].value: expected "3", got "4")"}));
+  // A removed one likewise, at its place in the expected file.
+  EXPECT_EQ(diff_lines(got, want), (Lines{R"(- identifier[0]: {"system":"ubrn","value":"9"})",
+                                          R"(identifier[2].value: expected "4", got "3")"}));
+}
+
+TEST(FhirJsonDiff, LongArraysArePairedByPosition) {
+  std::string a = R"({"a":[)", b = R"({"a":[)";
+  for (int i = 0; i < 600; ++i) {
+    a += (i ? "," : "") + std::to_string(i);
+    b += (i ? "," : "") + std::to_string(i + 1);
+  }
+  a += "]}";
+  b += "]}";
+  JsonDiffOptions o;
+  o.max_differences = 1000;
+  EXPECT_EQ(diff_lines(a.c_str(), b.c_str(), o).size(), 600u);
 }
 
 TEST(FhirJsonDiff, TypeChangeIsOneDifferenceAtThatPath) {

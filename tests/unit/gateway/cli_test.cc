@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/cli/golden_cases.h"
 #include "test_support.h"
 
 namespace fcpgw::gateway {
@@ -292,6 +293,7 @@ TEST_F(CliTest, TranslateAndValidateAgreeOnEveryGoldenCase) {
     const bool fhir = name.ends_with(".json") && name.find(".expected") == std::string::npos &&
                       !name.ends_with(".previous.json") && !name.ends_with(".options.json");
     if (!v2 && !fhir) continue;
+    if (name == kGoldenConstantsFile) continue;  // a folder's constants, not a case
     const std::string stem = e.path().string().substr(0, e.path().string().rfind('.'));
     const bool must_fail = fs::exists(stem + ".expected-error.json");
     std::vector<std::string> args{"translate", "--mappings", maps, "--quiet"};
@@ -315,6 +317,69 @@ TEST_F(CliTest, TranslateAndValidateAgreeOnEveryGoldenCase) {
   }
   EXPECT_GT(refused, 30);
   EXPECT_GT(accepted, 90);
+}
+
+// --message-time makes `translate` give what the golden runner gives: the expected file of a
+// case whose resource carries no time of its own matches byte for byte (but line ends).
+TEST_F(CliTest, MessageTimeMatchesTheGoldenRunner) {
+  const fs::path golden = fs::path(FCPGW_SOURCE_DIR) / "mappings" / "golden" / "appointments";
+  const std::string input = (golden / "fhir_booked_no_last_updated.json").string();
+  auto normal = [](std::string s) {
+    std::string out;
+    for (char c : s) {
+      if (c == '\r') c = '\n';
+      if (c == '\n' && out.ends_with('\n')) continue;
+      out += c;
+    }
+    return out;
+  };
+  const auto t = run({"translate", "--lf", "--message-time", "2025-06-02T09:00:00+01:00", input});
+  EXPECT_EQ(t.code, 0) << t.err;
+  EXPECT_EQ(normal(t.out),
+            normal(testing::read_file(golden / "fhir_booked_no_last_updated.expected.hl7")));
+  const auto other = run({"translate", "--lf", "--message-time", "2030-01-31T23:59:59Z", input});
+  EXPECT_THAT(other.out, HasSubstr("|20300131235959+0000|"));
+
+  // A resource with a time of its own keeps it.
+  const std::string own = (golden / "fhir_booked_bundle.json").string();
+  const auto kept = run({"translate", "--lf", "--message-time", "2030-01-31T23:59:59Z", own});
+  EXPECT_EQ(kept.code, 0) << kept.err;
+  EXPECT_THAT(kept.out, Not(HasSubstr("2030")));
+
+  const auto bad = run({"translate", "--message-time", "2025-06-02", input});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--message-time: expected a FHIR instant with its offset"));
+  const auto v2 = run({"translate", "--message-time", "2025-06-02T09:00:00Z",
+                       (golden / "s15_cancelled.hl7").string()});
+  EXPECT_EQ(v2.code, 2);
+  EXPECT_THAT(v2.err, HasSubstr("--message-time applies to FHIR -> v2 translation only"));
+}
+
+// --explain: what was not written and why, on stderr; the output is unchanged.
+TEST_F(CliTest, ExplainNamesWhatWasNotWritten) {
+  const fs::path golden = fs::path(FCPGW_SOURCE_DIR) / "mappings" / "golden" / "appointments";
+  std::string text = testing::read_file(golden / "room_pl9_only.hl7");
+  const auto at = text.find("AIL|1|A|");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, text.find_first_of("\r\n", at) - at, "AIL|1|A|^^^Y12345");
+  const std::string room = file("room.hl7", text);
+  const auto plain = run({"translate", room});
+  const auto explained = run({"translate", "--explain", room});
+  EXPECT_EQ(explained.code, 0) << explained.err;
+  EXPECT_EQ(explained.out, plain.out);
+  EXPECT_THAT(explained.err, HasSubstr("fcpgw: explain: " + room +
+                                       ": message 1 (byte 0) "
+                                       "(mapping siu-to-fhir)\n"));
+  EXPECT_THAT(explained.err,
+              HasSubstr("\n  resource location (Location) for AIL not written: when any(present "
+                        "AIL-3.1, present AIL-3.2, present AIL-3.9) did not hold  "
+                        "(v2-to-fhir/siu.json: resources[7])\n"));
+  EXPECT_THAT(explained.err, Not(HasSubstr("fcpgw: trace:")));
+  for (const char* value : {"9434765919", "Briain", "19850214"})
+    EXPECT_THAT(explained.err, Not(HasSubstr(value)));
+  // Together with --trace, both.
+  const auto both = run({"translate", "--explain", "--trace", room});
+  EXPECT_THAT(both.err, AllOf(HasSubstr("fcpgw: trace:"), HasSubstr("fcpgw: explain:")));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "fhir/json.h"
 #include "gateway/cli/cli.h"
 #include "gateway/service/mapping_files.h"
 #include "test_support.h"
@@ -87,7 +88,7 @@ TEST_F(GoldenCasesTest, DiscoversCasesRecursivelyByBaseName) {
 
 TEST_F(GoldenCasesTest, LayoutProblemsFailTheCase) {
   file("orphan.expected.json", "{}");
-  file("no_expected.hl7", "x");
+  file("no_expected.hl7", read_file(kGolden / "s15_cancelled.hl7"));
   file("both.hl7", "x");
   file("both.json", "{}");
   file("wrong_way.hl7", "x");
@@ -100,6 +101,8 @@ TEST_F(GoldenCasesTest, LayoutProblemsFailTheCase) {
   for (const auto& r : results) EXPECT_FALSE(r.passed) << r.name;
   EXPECT_THAT(results[0].failures, ElementsAre(HasSubstr("give the two cases different names")));
   EXPECT_THAT(results[1].failures, ElementsAre(HasSubstr("no_expected.expected.json")));
+  EXPECT_FALSE(results[1].broken);  // --update can write it
+  EXPECT_TRUE(results[0].broken);
   EXPECT_THAT(results[2].failures, ElementsAre(HasSubstr("orphan.expected.json has no input")));
   EXPECT_THAT(results[3].failures,
               ElementsAre(HasSubstr("a case either translates or is rejected")));
@@ -130,8 +133,33 @@ TEST_F(GoldenCasesTest, JsonDifferencesNamePathsAndValues) {
   auto results = run_all();
   ASSERT_EQ(results.size(), 1u);
   EXPECT_FALSE(results[0].passed);
+  // The line ends with the rule that wrote the element.
   EXPECT_THAT(results[0].failures,
-              Contains(R"(entry[0].resource.status: expected "booked", got "cancelled")"));
+              ElementsAre(R"(entry[0].resource.status: expected "booked", got "cancelled"  )"
+                          R"((v2-to-fhir/siu.json: resources[0].set[3] (path "status")))"));
+  EXPECT_TRUE(results[0].output_differs);
+  EXPECT_FALSE(results[0].broken);
+}
+
+TEST_F(GoldenCasesTest, AnInsertedArrayItemIsOneAddedLine) {
+  // The expected file lacks the Patient's first identifier: one line, naming its rule, and
+  // not a change of every identifier after it.
+  file("s15.hl7", read_file(kGolden / "s15_cancelled.hl7"));
+  rapidjson::Document want;
+  want.Parse(read_file(kGolden / "s15_cancelled.expected.json").c_str());
+  auto& ids = want["entry"][1]["resource"]["identifier"];
+  ASSERT_GE(ids.Size(), 2u);
+  ids.Erase(ids.Begin());
+  file("s15.expected.json", fhir::to_json(want).value());
+  auto results = run_all();
+  ASSERT_EQ(results.size(), 1u);
+  ASSERT_EQ(results[0].failures.size(), 1u) << ::testing::PrintToString(results[0].failures);
+  EXPECT_THAT(results[0].failures[0],
+              ::testing::StartsWith("+ entry[1].resource.identifier[0]: {"));
+  // The Patient is built by a shared piece: the rule names it and the resource that used it.
+  EXPECT_THAT(results[0].failures[0],
+              HasSubstr("(v2-to-fhir/shared/patient.json: pieces.patient.resource.set[0] (path "
+                        "\"identifier[+]\") (via v2-to-fhir/siu.json: resources[1]))"));
 }
 
 TEST_F(GoldenCasesTest, V2DifferencesNameSegmentAndField) {
@@ -145,6 +173,20 @@ TEST_F(GoldenCasesTest, V2DifferencesNameSegmentAndField) {
   ASSERT_FALSE(results[0].failures.empty());
   EXPECT_THAT(results[0].failures[0], HasSubstr("- NTE"));
   EXPECT_THAT(results[0].failures[0], HasSubstr("\"NTE|9||extra\""));
+}
+
+TEST_F(GoldenCasesTest, V2DifferencesNameTheRule) {
+  copy_case("fhir_cancelled", "c", {".json", ".expected-warnings.json"});
+  std::string want = read_file(kGolden / "fhir_cancelled.expected.hl7");
+  want = replace_once(want, "SIU^S15", "SIU^S14");
+  file("c.expected.hl7", want);
+  auto results = run_all();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_THAT(results[0].failures,
+              ElementsAre(HasSubstr("MSH-9[1].2: expected \"S14\", got \"S15\"  "
+                                    "(fhir-to-v2/shared/header.json: pieces.msh.segment.set[2] "
+                                    "(field \"MSH-9.2\") (via fhir-to-v2/appointment.json: "
+                                    "segments[0]))")));
 }
 
 TEST_F(GoldenCasesTest, ExpectedIssuesMustBeFound) {
@@ -225,7 +267,7 @@ TEST_F(GoldenCasesTest, CommandExitCodesAndSummary) {
   EXPECT_EQ(bad.code, 1);
   EXPECT_THAT(bad.out, HasSubstr("FAIL s15 (v2 -> FHIR, siu-to-fhir)\n     "
                                  "entry[0].resource.status: expected \"noshow\", got "
-                                 "\"cancelled\"\n"));
+                                 "\"cancelled\"  (v2-to-fhir/siu.json: "));
   EXPECT_THAT(bad.out, HasSubstr("1 passed, 1 failed\n"));
   auto filtered = run({"mappings", "test", "--filter", "s26", dir_.string()});
   EXPECT_EQ(filtered.code, 0);

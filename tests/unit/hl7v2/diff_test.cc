@@ -68,6 +68,22 @@ TEST(Hl7v2Diff, MshHeaderFields) {
   EXPECT_EQ(diff_lines(kMsh, other), Lines{"MSH-9[1].2: expected \"S12\", got \"S13\""});
 }
 
+TEST(Hl7v2Diff, AnInsertedSegmentOrRepetitionIsOneLine) {
+  const std::string sch = "SCH|1|2\r";
+  // A new NTE between two others: one added line (at its place in the output).
+  EXPECT_EQ(diff_lines(kMsh + sch + "NTE|1||a\rNTE|2||b\r",
+                       kMsh + sch + "NTE|1||a\rNTE|2||new\rNTE|3||b\r"),
+            (Lines{"NTE[3]-1[1]: expected \"2\", got \"3\"", "+ NTE[2]: \"NTE|2||new\""}));
+  EXPECT_EQ(
+      diff_lines(kMsh + "PID|1||1^^^A~2^^^B~3^^^C\r", kMsh + "PID|1||0^^^Z~1^^^A~2^^^B~3^^^C\r"),
+      Lines{"+ PID-3[1]: \"0^^^Z\""});
+  EXPECT_EQ(diff_lines(kMsh + "PID|1||1^^^A~2^^^B~3^^^C\r", kMsh + "PID|1||1^^^A~3^^^C\r"),
+            Lines{"- PID-3[2]: \"2^^^B\""});
+  // A repetition changed in place is compared component by component.
+  EXPECT_EQ(diff_lines(kMsh + "PID|1||1^^^A~2^^^B\r", kMsh + "PID|1||1^^^A~2^^^X\r"),
+            Lines{"PID-3[2].4: expected \"B\", got \"X\""});
+}
+
 TEST(Hl7v2Diff, SegmentOrder) {
   EXPECT_EQ(diff_lines(kMsh + "SCH|1\rPID|1\r", kMsh + "PID|1\rSCH|1\r"),
             Lines{"segment order: expected MSH SCH PID, got MSH PID SCH"});

@@ -172,5 +172,63 @@ TEST(MappingsTrace, NoSinkNoEvents) {
   EXPECT_EQ(to_string(TraceEvent{"a", "", "constant", "r"}), "a  <- constant  (r)");
 }
 
+// What was not written, and why (`translate --explain`).
+struct CollectSkips final : TraceSink {
+  std::vector<std::string> lines;
+  void on(const TraceEvent&) override {}
+  void on_skipped(const SkipEvent& e) override { lines.push_back(to_string(e)); }
+};
+
+TEST(MappingsExplain, ARoomWithoutItsIdentifiersIsNamedWithTheConditionThatFailed) {
+  // AIL-3 with only the facility (PL.4): no room number, bed or name, so no Location.
+  std::string text = testing::read_file(kCases / "room_pl9_only.hl7");
+  const auto at = text.find("AIL|1|A|");
+  ASSERT_NE(at, std::string::npos);
+  const auto end = text.find_first_of("\r\n", at);
+  text.replace(at, end - at, "AIL|1|A|^^^Y12345");
+  auto msg = hl7v2::Message::parse(text);
+  ASSERT_TRUE(msg);
+  CollectSkips skips;
+  Options o;
+  o.trace = &skips;
+  auto explained = engine().v2_to_fhir(*msg, o);
+  ASSERT_TRUE(explained);
+  auto plain = engine().v2_to_fhir(*msg);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(explained->output, plain->output);
+  EXPECT_THAT(plain->output, ::testing::Not(HasSubstr("\"Location\"")));
+  EXPECT_THAT(skips.lines,
+              Contains("resource location (Location) for AIL not written: when any(present "
+                       "AIL-3.1, present AIL-3.2, present AIL-3.9) did not hold  "
+                       "(v2-to-fhir/siu.json: resources[7])"));
+  // An element skipped by its condition is named by its path in the output.
+  EXPECT_THAT(skips.lines, Contains(AllOf(StartsWith("entry["), HasSubstr(" not written: when "),
+                                          HasSubstr("(v2-to-fhir/siu.json: resources["))));
+}
+
+TEST(MappingsExplain, FhirToV2NamesSkippedSegmentsAndFields) {
+  auto in = fhir::parse(testing::read_file(kCases / "fhir_booked_bundle.json"));
+  ASSERT_TRUE(in);
+  CollectSkips skips;
+  Options o;
+  o.trace = &skips;
+  o.message_time = "2025-06-02T09:00:00+01:00";
+  auto explained = engine().fhir_to_v2(in->root(), nullptr, o);
+  ASSERT_TRUE(explained);
+  o.trace = nullptr;
+  EXPECT_EQ(explained->output, engine().fhir_to_v2(in->root(), nullptr, o)->output);
+  EXPECT_THAT(skips.lines, Contains(AllOf(HasSubstr(" not written: when "),
+                                          HasSubstr("(fhir-to-v2/appointment.json: segments["))));
+}
+
+TEST(MappingsExplain, SkipEventText) {
+  EXPECT_EQ(to_string(SkipEvent{"resource location (Location)", "AIL[2]", "present AIL-3.1",
+                                "f.json: resources[6]"}),
+            "resource location (Location) for AIL[2] not written: when present AIL-3.1 did not "
+            "hold  (f.json: resources[6])");
+  EXPECT_EQ(to_string(SkipEvent{"SCH-7", "", "absent x", ""}),
+            "SCH-7 not written: when absent x did not hold");
+}
+
 }  // namespace
 }  // namespace fcpgw::mappings
