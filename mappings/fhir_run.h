@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -56,6 +57,8 @@ struct FhirRun {
   void add_issue(Issue i);
   /// The items of an `each` (FHIR items), filtered by its `where`, only the first with `first`.
   std::vector<const rapidjson::Value*> items(const Each& e, const rapidjson::Value* root);
+  /// Calls `f` once per line of `text` (LF or CRLF), with the line in `line` (`{$line}`).
+  void for_each_line(std::string_view text, const std::function<void()>& f);
   /// Element path of a value inside the input, from its root
   /// (`Bundle.entry[2].resource.component[1]`; with `of_type`, in the validator's style
   /// `Bundle.entry[2].resource.ofType(Observation).component[1]`, which issues use). Empty when `v`

@@ -98,9 +98,18 @@ void FhirRun::eval_steps(const std::vector<FhirStep>& steps, std::size_t i, cons
     auto keep = [&](const Value& item) {
       std::vector<const Value*> sub;
       eval_steps(st.filter_path, 0, &item, sub);
-      for (const auto* s : sub)
-        if (member_string_equals(*s, st.filter_value)) return true;
-      return false;
+      bool equal = false;
+      for (const auto* s : sub) {
+        if (st.filter == FhirStep::Filter::ends_with) {
+          if (s->IsString() &&
+              std::string_view(s->GetString(), s->GetStringLength()).ends_with(st.filter_value))
+            return true;
+        } else if (member_string_equals(*s, st.filter_value)) {
+          equal = true;
+          break;
+        }
+      }
+      return st.filter == FhirStep::Filter::not_equals ? !equal : equal;
     };
     if (next->IsArray()) {
       for (const auto& x : next->GetArray())
@@ -160,6 +169,7 @@ bool FhirRun::cond(const Condition& c, const Value* root) {
       if (c.values[0] == "gmc") return fhir::gmc_number_valid(tmp);
       if (c.values[0] == "gmp") return fhir::gmp_number_valid(tmp);
       if (c.values[0] == "dtm") return parse_fhir_date(tmp).has_value();
+      if (c.values[0] == "multi-line") return tmp.find('\n') != std::string::npos;
       return false;
     case CondKind::all:
       for (const auto& k : c.children)
@@ -314,6 +324,35 @@ bool FhirRun::scalar(Tf tf, std::string_view v, std::string& dst, const Value* w
       if (slash == 0 || slash == std::string_view::npos) return false;
       return append_uri_decoded(dst, rest.substr(0, slash));
     }
+    case Tf::search_identifier_system:
+    case Tf::search_identifier_value: {
+      // A conditional reference `ServiceRequest?identifier=system|value` (as rri-to-fhir writes
+      // Task.focus): the token's system or value. `|` may be sent as %7C.
+      const std::string_view ref = trim(v);
+      const std::size_t q = ref.find('?');
+      if (q == std::string_view::npos) return false;
+      std::string_view query = ref.substr(q + 1);
+      std::string_view token;
+      while (!query.empty()) {
+        const std::size_t amp = query.find('&');
+        const std::string_view param = query.substr(0, amp);
+        if (param.starts_with("identifier=")) token = param.substr(11);
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+      }
+      std::string decoded;
+      if (token.empty() || !append_uri_decoded(decoded, token)) return false;
+      const std::size_t bar = decoded.find('|');
+      const std::string_view part =
+          tf == Tf::search_identifier_system
+              ? (bar == std::string::npos ? std::string_view()
+                                          : std::string_view(decoded).substr(0, bar))
+              : (bar == std::string::npos ? std::string_view(decoded)
+                                          : std::string_view(decoded).substr(bar + 1));
+      if (part.empty()) return false;
+      dst.append(part);
+      return true;
+    }
     default:
       return false;
   }
@@ -402,7 +441,13 @@ void FhirRun::fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rul
         }
         if (wrote) next = k;
       };
-      if (r.each.kind == EachKind::fhir_items) {
+      if (r.each.kind == EachKind::fhir_items && r.each.lines) {
+        // One repetition per line of the text values, the line in `{$line}` (TX lines).
+        for (const Value* item : items(r.each, root))
+          if (item->IsString())
+            for_each_line(std::string_view(item->GetString(), item->GetStringLength()),
+                          [&] { one(item); });
+      } else if (r.each.kind == EachKind::fhir_items) {
         for (const Value* item : items(r.each, root)) one(item);
       } else {
         one(root);
@@ -430,6 +475,20 @@ void FhirRun::fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rul
       ++writes;
     }
   }
+}
+
+void FhirRun::for_each_line(std::string_view text, const std::function<void()>& f) {
+  // Lines end in LF or CRLF; a final line break does not start another line.
+  std::size_t i = 0;
+  while (i <= text.size()) {
+    std::size_t e = text.find('\n', i);
+    if (e == std::string_view::npos) e = text.size();
+    line = text.substr(i, e - i);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!(e == text.size() && line.empty() && i > 0)) f();
+    i = e + 1;
+  }
+  line.clear();
 }
 
 std::vector<const Value*> FhirRun::items(const Each& e, const Value* root) {
@@ -580,16 +639,7 @@ void FhirRun::segments(hl7v2::MessageBuilder& b, const std::vector<SegmentRule>&
           }
           text = std::move(*d);
         }
-        std::size_t i = 0;
-        while (i <= text.size()) {
-          std::size_t e = text.find('\n', i);
-          if (e == std::string::npos) e = text.size();
-          line = text.substr(i, e - i);
-          if (!line.empty() && line.back() == '\r') line.pop_back();
-          if (!(e == text.size() && line.empty() && i > 0)) one(item);
-          i = e + 1;
-        }
-        line.clear();
+        for_each_line(text, [&] { one(item); });
       }
     } else if (s.each.kind == EachKind::fhir_items) {
       for (const Value* item : items(s.each, root)) one(item);

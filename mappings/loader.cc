@@ -63,6 +63,8 @@ const std::vector<TransformInfo>& transform_catalogue() {
       {"mime-ed-type", Tf::mime_ed_type, false, false, false, true, {}, {}},
       {"mime-ed-subtype", Tf::mime_ed_subtype, false, false, false, true, {}, {}},
       {"id-base-facility", Tf::id_base_facility, false, false, false, true, {}, {}},
+      {"search-identifier-system", Tf::search_identifier_system, false, false, false, true, {}, {}},
+      {"search-identifier-value", Tf::search_identifier_value, false, false, false, true, {}, {}},
       {"fhir-dtm", Tf::fhir_dtm, false, false, false, true, {}, {}},
       {"minutes-between", Tf::minutes_between, false, false, false, true, {"end"}, {}},
   };
@@ -479,8 +481,16 @@ class Loader {
           }
           st.index = v;
         } else {
+          // [sub.path=value], [sub.path!=value] (no value equal, or none), [sub.path$=suffix]
+          std::size_t end = eq;
+          if (eq > 0 && (inner[eq - 1] == '!' || inner[eq - 1] == '$')) {
+            st.filter =
+                inner[eq - 1] == '!' ? FhirStep::Filter::not_equals : FhirStep::Filter::ends_with;
+            end = eq - 1;
+          }
+          if (st.has_filter) return fail("one [sub.path=value] filter per step");
           FhirPath sub;
-          if (!compile_fhir(rule, inner.substr(0, eq), sub)) return false;
+          if (!compile_fhir(rule, inner.substr(0, end), sub)) return false;
           st.filter_path = std::move(sub.steps);
           st.filter_value = std::string(inner.substr(eq + 1));
           st.has_filter = true;
@@ -678,13 +688,19 @@ class Loader {
                                                          "dtm-time",
                                                          "cx-nhs-number",
                                                          "cx-nhs-number-conflict",
-                                                         "cx-nhs-number-repeat"};
+                                                         "cx-nhs-number-repeat",
+                                                         "multi-line"};
           if (std::find(std::begin(kChecks), std::end(kChecks), out.values[0]) ==
               std::end(kChecks)) {
             error(rule, "condition 'valid': unknown check '" + out.values[0] +
                             "' (nhs-number, ods-code, hcpc, hcpc-physiotherapist, gmc, gmp, oid, "
                             "dtm, full-date, dtm-time, cx-nhs-number, cx-nhs-number-conflict, "
-                            "cx-nhs-number-repeat)");
+                            "cx-nhs-number-repeat, multi-line)");
+            return false;
+          }
+          if (!reverse_ && out.values[0] == "multi-line") {
+            error(rule,
+                  "condition 'valid': check 'multi-line' is only available in FHIR -> v2 mappings");
             return false;
           }
           // DTM precision and CX checks read v2 values only.

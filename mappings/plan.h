@@ -67,9 +67,10 @@ struct FhirStep {
   int index = -1;                     ///< [n]
   bool resolve = false;               ///< resolve(): follow the Reference held in the current value
   std::string resolve_type;           ///< resolve(Type): keep only targets of this type
-  std::vector<FhirStep> filter_path;  ///< [sub.path=value]
+  std::vector<FhirStep> filter_path;  ///< [sub.path=value], [sub.path!=value], [sub.path$=suffix]
   std::string filter_value;
   bool has_filter = false;
+  enum class Filter : std::uint8_t { equals, not_equals, ends_with } filter = Filter::equals;
 };
 struct FhirPath {
   std::vector<FhirStep> steps;
@@ -164,6 +165,8 @@ enum class Tf : std::uint8_t {
   mime_ed_type,      ///< MIME type -> ED.2 type of data (application -> AP, image -> IM, ...)
   mime_ed_subtype,   ///< MIME type -> ED.3 subtype (upper case: application/pdf -> PDF)
   id_base_facility,  ///< `{id-base}/{facility}/...` system -> the facility (URI-decoded)
+  search_identifier_system,  ///< `Type?identifier=system|value` -> system (URI-decoded)
+  search_identifier_value,   ///< `Type?identifier=system|value` -> value (URI-decoded)
 };
 
 /// The transforms that only rewrite text and work the same in both directions (trim, upper,

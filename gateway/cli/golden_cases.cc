@@ -497,7 +497,13 @@ void run_fhir(const mappings::Engine& engine, const GoldenCase& c, const GoldenR
     auto got = hl7v2::Message::parse(out->output);
     if (!got) {
       hard.push_back("the output does not parse as HL7 v2: " + got.error().message);
-    } else if (c.expected && !r.outcome_differs) {
+    } else if (auto back = engine.v2_to_fhir(*got); !back) {
+      // fcpgw must read back every message it writes: an output its own v2 side refuses is
+      // broken, whatever the expected file says.
+      hard.push_back("fcpgw refuses its own output when reading it back:");
+      for (const auto& i : back.error()) hard.push_back("  " + issue_text(i));
+    }
+    if (got && c.expected && !r.outcome_differs) {
       std::string text, why;
       if (!read_text(*c.expected, text, why)) {
         hard.push_back(why);

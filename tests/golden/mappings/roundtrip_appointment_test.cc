@@ -24,7 +24,7 @@
 // - the event without `previous`: S13/S14 become S12; with S12-S14 the status decides first
 //   (Cancelled -> S15, Noshow -> S26, Deleted -> S17).
 // - SCH-25 Arrived (-> Started), Discontinued/Blocked/Overbook (no mapping: the event decides).
-// - SCH-1 absent: SCH-2 carries the placer id (the first identifier).
+// - SCH-2 is written only from the filler id: a placer-only booking comes back with SCH-2 empty.
 // - SCH-6/7/8.3 for local coding systems (L, 99xxx): the system is written as a URI and has
 //   no v2 name to go back to; SCH-6 for statuses other than cancelled/noshow (app-4).
 // - TQ1-6, SCH-10 units: the duration comes back in minutes (SCH-9, SCH-10 = min).
@@ -595,7 +595,8 @@ TEST(RoundTripAppointment, RandomSiuKeepsEveryMappedField) {
 
     // Ids.
     EXPECT_EQ(val(sch, 1, 1, 1), c.placer) << "SCH-1";
-    EXPECT_EQ(val(sch, 2, 1, 1), c.filler.empty() ? c.placer : c.filler) << "SCH-2";
+    // SCH-2 is the filler's id only: a placer-only booking keeps SCH-2 empty.
+    EXPECT_EQ(val(sch, 2, 1, 1), c.filler) << "SCH-2";
 
     // Codes.
     EXPECT_EQ(val(sch, 6, 1, 1), c.cancel_code) << "SCH-6.1";

@@ -196,7 +196,8 @@ TEST_F(CliTest, ValidateReportsAResourceTypeGivenAsANumber) {
 TEST_F(CliTest, ValidateAcceptsAValidResource) {
   const std::string appt = R"({"resourceType":"Appointment","status":"booked",
     "start":"2024-03-01T09:00:00Z","end":"2024-03-01T09:20:00Z",
-    "participant":[{"actor":{"display":"Physiotherapist"},"status":"accepted"}]})";
+    "participant":[{"actor":{"identifier":{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9434765919"}},"status":"accepted"},
+                   {"actor":{"display":"Physiotherapist"},"status":"accepted"}]})";
   auto r = run({"validate", file("appt.json", appt)});
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("OperationOutcome"));
@@ -207,7 +208,8 @@ TEST_F(CliTest, JsonWithUtf8BomIsRead) {
       "\xEF\xBB\xBF"
       R"({"resourceType":"Appointment","status":"booked",
     "start":"2024-03-01T09:00:00Z","end":"2024-03-01T09:20:00Z",
-    "participant":[{"actor":{"display":"Physiotherapist"},"status":"accepted"}]})";
+    "participant":[{"actor":{"identifier":{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9434765919"}},"status":"accepted"},
+                   {"actor":{"display":"Physiotherapist"},"status":"accepted"}]})";
   auto r = run({"validate", file("bom.json", appt)});
   EXPECT_EQ(r.code, 0) << r.out << r.err;
 }

@@ -387,7 +387,16 @@ TEST(FhirToV2, IssuesNameTheBadElementOnce) {
   // The Appointment on its own: paths start at its type.
   fhir::Document alone;
   alone.root().CopyFrom(bundle->root()["entry"][0]["resource"], alone.allocator());
-  alone.root()["participant"].Erase(alone.root()["participant"].Begin());  // the Patient
+  // The Patient, now out of reach, is given by its NHS number instead (a logical reference).
+  {
+    auto& actor = alone.root()["participant"][0]["actor"];
+    auto& a = alone.allocator();
+    actor.RemoveMember("reference");
+    rapidjson::Value id(rapidjson::kObjectType);
+    id.AddMember("system", "https://fhir.nhs.uk/Id/nhs-number", a);
+    id.AddMember("value", "9434765919", a);
+    actor.AddMember("identifier", id, a);
+  }
   auto t2 = e.fhir_to_v2(alone.root(), nullptr);
   ASSERT_FALSE(t2);
   std::vector<std::string> errors;  // the clinician, now out of reach, is only a warning
@@ -628,4 +637,33 @@ TEST(Loader, ThenSegmentsAreChecked) {
   EXPECT_NE(first_error(base + R"([{"segment":"NTE","set":[{"field":"OBX-3","value":"x"}]}]}]})")
                 .find("field belongs to segment OBX, not NTE"),
             std::string::npos);
+}
+
+TEST(FhirToV2, PathFiltersMatchEqualNotEqualAndSuffix) {
+  auto e = load_ok(R"J({"mapping":"a","direction":"fhir-to-v2","accepts":["Appointment"],
+    "message":{"code":"SIU","structure":"SIU_S12"},"event":[{"value":"S12"}],
+    "segments":[
+      {"segment":"MSH","set":[{"field":"MSH-7","value":"20250101"},{"field":"MSH-9.1","value":"SIU"}]},
+      {"segment":"SCH","set":[
+        {"field":"SCH-1.1","from":"identifier[system$=/appointment-placer].value"},
+        {"field":"SCH-2.1","from":"identifier[system!=https://fhir.nhs.uk/Id/UBRN].value"},
+        {"field":"SCH-26.1","from":"identifier[system=https://fhir.nhs.uk/Id/UBRN].value"},
+        {"field":"SCH-27.1","from":"identifier[type.coding.code!=PLAC].value"}]}]})J");
+  auto doc = fhir::parse(R"J({"resourceType":"Appointment","status":"booked","identifier":[
+    {"system":"https://fhir.nhs.uk/Id/UBRN","value":"U1"},
+    {"system":"https://x.example/Id/A1/appointment-placer","value":"P1",
+     "type":{"coding":[{"code":"PLAC"}]}},
+    {"value":"F1"}]})J");
+  ASSERT_TRUE(doc);
+  auto t = e.fhir_to_v2(doc->root(), nullptr);
+  ASSERT_TRUE(t) << (t.error().empty() ? "" : t.error()[0].message);
+  // $= matches the suffix; != skips the UBRN; an absent sub-path counts as not equal.
+  EXPECT_NE(t->output.find("\rSCH|P1|P1|"), std::string::npos) << t->output;
+  EXPECT_NE(t->output.find("|U1|U1"), std::string::npos) << t->output;
+
+  const std::string two = R"J({"mapping":"a","direction":"fhir-to-v2","accepts":["Appointment"],
+    "message":{"code":"SIU","structure":"SIU_S12"},"event":[{"value":"S12"}],
+    "segments":[{"segment":"MSH","set":[{"field":"MSH-9.1","from":"identifier[system=a][value=b].value"}]}]})J";
+  EXPECT_NE(first_error(two).find("one [sub.path=value] filter per step"), std::string::npos)
+      << first_error(two);
 }

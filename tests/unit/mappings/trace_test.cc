@@ -147,7 +147,7 @@ TEST(MappingsTrace, FhirToV2NamesSegmentFieldAndElementPath) {
                                      "fhir-dtm  (fhir-to-v2/appointment.json: ")));
   EXPECT_THAT(l, Contains("PID-3[1].1  <- Bundle.entry[1].resource.identifier[0].value  "
                           "(fhir-to-v2/shared/patient.json: pieces.pid.segment.set[1].set[0] "
-                          "(field \"PID-3.1\") (via fhir-to-v2/appointment.json: segments[4]))"));
+                          "(field \"PID-3.1\") (via fhir-to-v2/appointment.json: segments[5]))"));
   // A rule of the mapping's own after the piece's ("add") is named where it is written.
   EXPECT_THAT(l, Contains(HasSubstr("(fhir-to-v2/appointment.json: segments[0].add[0] (field "
                                     "\"MSH-4.1\"))")));
