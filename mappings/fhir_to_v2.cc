@@ -183,6 +183,8 @@ bool FhirRun::cond(const Condition& c, const Value* root) {
       return !cond(c.children[0], root);
     case CondKind::previous:
       return (previous != nullptr) == (c.values[0] == "present");
+    case CondKind::same:  // v2 -> FHIR only (the loader refuses it here)
+      return false;
     case CondKind::exists:
       for (const Value* item : items(*c.over, root))
         if (cond(c.children[0], item)) return true;

@@ -96,6 +96,8 @@ const std::vector<ValidCheckInfo>& valid_check_catalogue() {
       {"full-date", true, false},
       {"dtm-time", true, false},
       {"cx-nhs-number", true, false},
+      {"cx-nhs-number-conflict", true, false},
+      {"cx-nhs-number-repeat", true, false},
       {"multi-line", false, true},
   };
   return k;
@@ -649,7 +651,7 @@ class Loader {
     if (!v.IsObject() || v.MemberCount() != 1) {
       error(rule,
             "condition must be an object with exactly one of present, absent, equals, in, "
-            "valid, exists, later, all, any, not, previous, changed");
+            "valid, exists, later, same, all, any, not, previous, changed");
       return false;
     }
     const auto it = v.MemberBegin();
@@ -757,6 +759,16 @@ class Loader {
         }
       }
       return true;
+    }
+    if (k == "same" && !reverse_) {
+      // {"same": [a, b]}: two v2 values that must agree (e.g. PID-2 and a PID-3 NHS number).
+      out.kind = CondKind::same;
+      if (!a.IsArray() || a.Size() != 2 || !a[0].IsString() || !a[1].IsString()) {
+        error(rule, "condition 'same': expected [path, path]");
+        return false;
+      }
+      return compile_source(rule, a[0].GetString(), out.source) &&
+             compile_source(rule, a[1].GetString(), out.other);
     }
     if (k == "all" || k == "any") {
       out.kind = k == "all" ? CondKind::all : CondKind::any;

@@ -100,13 +100,14 @@ enum class CondKind : std::uint8_t {
   changed,
   exists,  ///< some item of `over` (segments or FHIR items) satisfies children[0]
   later,   ///< source is later than `other` (+ months/days), both valid dates
+  same,    ///< source and `other` are both present and equal (ASCII case and blanks ignored)
   always
 };
 struct Each;
 struct Condition {
   CondKind kind = CondKind::always;
   Source source;
-  Source other;                     ///< later: the value compared against
+  Source other;                     ///< later, same: the value compared against
   int months = 0, days = 0;         ///< later: added to `other` before comparing
   std::shared_ptr<Each> over;       ///< exists: what to iterate
   std::vector<std::string> values;  ///< equals/in values; valid: checker name; changed: paths

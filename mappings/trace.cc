@@ -83,6 +83,8 @@ std::string describe(const Condition& c) {
       return list("exists");
     case CondKind::later:
       return "later [" + src + ", " + std::string(c.other.text()) + "]";
+    case CondKind::same:
+      return "same [" + src + ", " + std::string(c.other.text()) + "]";
     case CondKind::previous:
       return "previous " + (c.values.empty() ? std::string() : c.values[0]);
     case CondKind::changed: {

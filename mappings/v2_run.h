@@ -212,6 +212,7 @@ struct V2Run {
   bool cx_system_value(const Resolved& r, std::string& sys, std::string& val);
   std::string_view national_system(const Resolved& r) const;
   bool cx_nhs_number(const Resolved& r);
+  bool cx_nhs_earlier(const Resolved& r, bool differ);
   /// True when the innermost binding of `r`'s segment is an `each` over `r`'s field.
   bool field_bound(const V2Ref& r) const noexcept;
   void check_utf8();

@@ -175,8 +175,13 @@ std::string V2Run::location(const Resolved& r, int comp_override) const {
   std::string loc;
   if (r.seg_pos == 0) return loc;
   const std::uint32_t key = keys[r.seg_pos - 1];
-  std::size_t occ = 0;
-  for (std::size_t i = 0; i < r.seg_pos; ++i) occ += keys[i] == key;
+  // The occurrence is named whenever the segment repeats (OBX[1] as well as OBX[2]), so that
+  // every location of a repeated segment says which one it is.
+  std::size_t occ = 0, total = 0;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    total += keys[i] == key;
+    if (i < r.seg_pos) occ += keys[i] == key;
+  }
   loc.push_back(static_cast<char>(key >> 16));
   loc.push_back(static_cast<char>((key >> 8) & 0xFF));
   loc.push_back(static_cast<char>(key & 0xFF));
@@ -187,7 +192,7 @@ std::string V2Run::location(const Resolved& r, int comp_override) const {
     const auto w = std::to_chars(buf, buf + sizeof buf, n);
     loc.append(buf, w.ptr);
   };
-  if (occ > 1) {
+  if (total > 1) {
     loc.push_back('[');
     number(occ);
     loc.push_back(']');
@@ -212,6 +217,12 @@ std::string V2Run::location(const Resolved& r, int comp_override) const {
 void V2Run::issue(Severity sev, std::string loc, std::string_view code, std::string_view message,
                   std::string_view rule) {
   if (sev == Severity::error) failed = true;
+  // Several rules may read the same bad value (TQ1-7 is the start and, through every duration
+  // fallback, the end): one problem is reported once, as in FHIR -> v2.
+  for (const auto& x : issues)
+    if (x.severity == sev && x.location == loc && x.code == code &&
+        (x.message == message || sev == Severity::error))  // the first reason refuses it
+      return;
   issues.push_back(
       Issue{sev, std::move(loc), std::string(code), std::string(message), std::string(rule)});
 }
@@ -271,6 +282,20 @@ static bool run_check(std::string_view check, std::string_view v) {
   return false;
 }
 
+// Equal ignoring ASCII case and blanks (`943 476 5919` is `9434765919`); both must be present.
+static bool same_text(std::string_view a, std::string_view b) {
+  if (a.empty() || b.empty()) return false;
+  std::size_t i = 0, j = 0;
+  for (;;) {
+    while (i < a.size() && a[i] == ' ') ++i;
+    while (j < b.size() && b[j] == ' ') ++j;
+    if (i == a.size() || j == b.size()) return i == a.size() && j == b.size();
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[j])) return false;
+    ++i, ++j;
+  }
+}
+
 bool V2Run::eval(const Condition& c) {
   switch (c.kind) {
     case CondKind::always:
@@ -289,6 +314,8 @@ bool V2Run::eval(const Condition& c) {
     case CondKind::valid: {
       const Resolved r = resolve(c.source.v2);
       if (c.values[0] == "cx-nhs-number") return !r.raw.empty() && cx_nhs_number(r);
+      if (c.values[0] == "cx-nhs-number-conflict") return !r.raw.empty() && cx_nhs_earlier(r, true);
+      if (c.values[0] == "cx-nhs-number-repeat") return !r.raw.empty() && cx_nhs_earlier(r, false);
       return !r.raw.empty() && run_check(c.values[0], r.raw);
     }
     case CondKind::all:
@@ -312,6 +339,8 @@ bool V2Run::eval(const Condition& c) {
       if (!a || !b) return false;
       return dtm_later(*a, *b, c.months, c.days, zone);
     }
+    case CondKind::same:
+      return same_text(resolve(c.source.v2).raw, resolve(c.other.v2).raw);
     case CondKind::previous:
     case CondKind::changed:
       return false;
@@ -785,6 +814,25 @@ bool V2Run::cx_nhs_number(const Resolved& r) {
   std::string v;  // short: no allocation
   text_into(v, part(r, 1));
   return fhir::nhs_number_valid(v);
+}
+
+// For a CX repetition that is an NHS number (as above), compared with the NHS numbers of the
+// earlier repetitions of the same field: `differ` true when one differs (one person has one NHS
+// number, DOMAIN 2.4), else true when one is the same (the number sent again).
+bool V2Run::cx_nhs_earlier(const Resolved& r, bool differ) {
+  if (r.comp != 0 || !cx_nhs_number(r)) return false;
+  std::string mine;
+  text_into(mine, part(r, 1));
+  const auto n = fhir::normalize_nhs_number(mine);
+  for (std::uint32_t k = 1; k < r.rep; ++k) {
+    Resolved e = r;
+    e.rep = k;
+    if (!cx_nhs_number(e)) continue;
+    std::string other;
+    text_into(other, part(e, 1));
+    if ((fhir::normalize_nhs_number(other) != n) == differ) return true;
+  }
+  return false;
 }
 
 // System and value of a CX identifier (DOMAIN 1.5 / 3.4): a national number (the NHS number

@@ -193,13 +193,13 @@ test('translate --message-time gives what the golden runner expects', () => {
 test('translate --explain names what was not written and why, without values', () => {
   const src = fs.readFileSync(path.join(SOURCE_DIR, 'mappings', 'golden', 'appointments', 'room_pl9_only.hl7'), 'utf8');
   const room = path.join(tmp.dir, 'room-without-id.hl7');
-  fs.writeFileSync(room, src.replace(/AIL\|1\|A\|[^\r\n]*/, 'AIL|1|A|^^^Y12345'));
+  fs.writeFileSync(room, src.replace(/AIL\|1\|A\|[^\r\n]*/, 'AIL|1|A||CLINIC^Clinic room^L'));
   const plain = fcpgw(['translate', room]);
   const r = fcpgw(['translate', '--explain', room]);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, plain.stdout);
   assert.ok(!JSON.parse(r.stdout).entry.some((e) => e.resource.resourceType === 'Location'));
   assert.match(r.stderr, /^fcpgw: explain: .*room-without-id\.hl7: message 1 \(byte 0\) \(mapping siu-to-fhir\)$/m);
-  assert.match(r.stderr, /^  resource location \(Location\) for AIL not written: when any\(present AIL-3\.1, present AIL-3\.2, present AIL-3\.9\) did not hold  \(v2-to-fhir\/siu\.json: resources\[\d+\]\)$/m);
+  assert.match(r.stderr, /^  resource location \(Location\) for AIL not written: when any\(present AIL-3\.1, present AIL-3\.2, present AIL-3\.9, present AIL-3\.4\.1\) did not hold  \(v2-to-fhir\/siu\.json: resources\[\d+\]\)$/m);
   for (const value of ['9434765919', 'Briain', '19850214']) assert.ok(!r.stderr.includes(value), `explain carries '${value}'`);
 });

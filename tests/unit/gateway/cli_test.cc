@@ -378,7 +378,7 @@ TEST_F(CliTest, ExplainNamesWhatWasNotWritten) {
   std::string text = testing::read_file(golden / "room_pl9_only.hl7");
   const auto at = text.find("AIL|1|A|");
   ASSERT_NE(at, std::string::npos);
-  text.replace(at, text.find_first_of("\r\n", at) - at, "AIL|1|A|^^^Y12345");
+  text.replace(at, text.find_first_of("\r\n", at) - at, "AIL|1|A||CLINIC^Clinic room^L");
   const std::string room = file("room.hl7", text);
   const auto plain = run({"translate", room});
   const auto explained = run({"translate", "--explain", room});
@@ -389,8 +389,8 @@ TEST_F(CliTest, ExplainNamesWhatWasNotWritten) {
                                        "(mapping siu-to-fhir)\n"));
   EXPECT_THAT(explained.err,
               HasSubstr("\n  resource location (Location) for AIL not written: when any(present "
-                        "AIL-3.1, present AIL-3.2, present AIL-3.9) did not hold  "
-                        "(v2-to-fhir/siu.json: resources[7])\n"));
+                        "AIL-3.1, present AIL-3.2, present AIL-3.9, present AIL-3.4.1) did not "
+                        "hold  (v2-to-fhir/siu.json: resources[8])\n"));
   EXPECT_THAT(explained.err, Not(HasSubstr("fcpgw: trace:")));
   for (const char* value : {"9434765919", "Briain", "19850214"})
     EXPECT_THAT(explained.err, Not(HasSubstr(value)));

@@ -475,6 +475,61 @@ TEST(Identifiers, NationalNumbersByAuthorityOidOrTypeFromTables) {
   EXPECT_FALSE(id.HasMember("use"));
 }
 
+// One person has one NHS number: `same` compares two v2 values (case and blanks ignored), and
+// `cx-nhs-number-conflict` finds a PID-3 repetition whose NHS number differs from an earlier one.
+TEST(Conditions, SameAndNhsNumberConflict) {
+  const std::string aa = R"({"resourceType":"ConceptMap","id":"v2-assigning-authority-to-system",
+    "group":[{"element":[
+      {"code":"NHS","target":[{"code":"https://fhir.nhs.uk/Id/nhs-number","equivalence":"equivalent"}]}]}]})";
+  const std::string m = R"({"mapping":"m","direction":"v2-to-fhir","accepts":["SIU^S12"],
+    "constants":{"sys.nhs-number":"https://fhir.nhs.uk/Id/nhs-number"},
+    "checks":[{"when":{"all":[{"present":"PID-2"},
+                              {"not":{"exists":["PID-3",{"same":["PID-3.1","PID-2.1"]}]}}]},
+               "code":"207","location":"PID-2[1].1","message":"differ"},
+              {"each":"PID-3","when":{"valid":["PID-3","cx-nhs-number-conflict"]},
+               "code":"207","location":"PID-3.1","message":"two"}],
+    "resources":[{"key":"patient","resourceType":"Patient",
+      "set":[{"path":"gender","value":"unknown"}]}]})";
+  std::vector<SourceFile> files{{"tables/aa.json", aa}, {"m.json", m}};
+  auto e = Engine::load(files).value();
+  auto errors = [&](const std::string& pid) {
+    auto msg = hl7v2::Message::parse(
+        "MSH|^~\\&|APP|A81001|R|R|20240101||SIU^S12^SIU_S12|1|P|2.4\rPID|1|" + pid + "\r");
+    auto t = e.v2_to_fhir(*msg);
+    std::vector<std::string> got;
+    if (!t)
+      for (const auto& i : t.error()) got.push_back(i.location);
+    return got;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(errors("943 476 5919|L1^^^RA9^MR~9434765919^^^NHS"), V{});
+  EXPECT_EQ(errors("9378657974|9434765919^^^NHS"), V{"PID-2[1].1"});
+  EXPECT_EQ(errors("|9434765919^^^NHS~L1^^^RA9^MR~943 476 5919^^^NHS"), V{});
+  EXPECT_EQ(errors("|L1^^^RA9^MR~9434765919^^^NHS~9378657974^^^NHS"), V{"PID-3[3].1"});
+  // Only recognised NHS numbers count: a local number that differs is no conflict.
+  EXPECT_EQ(errors("|9434765919^^^NHS~9378657974^^^RA9^MR"), V{});
+  // cx-nhs-number-repeat: the same NHS number sent again is left out of the identifiers.
+  const std::string r = R"({"mapping":"m","direction":"v2-to-fhir","accepts":["SIU^S12"],
+    "constants":{"sys.nhs-number":"https://fhir.nhs.uk/Id/nhs-number"},
+    "resources":[{"key":"patient","resourceType":"Patient",
+      "set":[{"path":"identifier[+]","each":"PID-3","when":{"not":{"valid":["PID-3","cx-nhs-number-repeat"]}},
+              "set":[{"path":"value","from":"PID-3.1"}]}]}]})";
+  std::vector<SourceFile> rf{{"tables/aa.json", aa}, {"m.json", r}};
+  auto re = Engine::load(rf).value();
+  auto t = re.v2_to_fhir(*hl7v2::Message::parse(
+      "MSH|^~\\&|APP|A81001|R|R|20240101||SIU^S12^SIU_S12|1|P|2.4\r"
+      "PID|1||9434765919^^^NHS~L1^^^RA9^MR~943 476 5919^^^NHS~9378657974^^^NHS\r"));
+  ASSERT_TRUE(t);
+  auto d = *fhir::parse(t->output);
+  EXPECT_EQ(d.root()["entry"][0]["resource"]["identifier"].Size(), 3u);
+  // Both conditions read v2 values only.
+  const auto rev = first_error(R"({"mapping":"r","direction":"fhir-to-v2","accepts":["Patient"],
+    "message":{"code":"ADT","structure":"ADT_A01"},
+    "reject":[{"when":{"same":["id","id"]},"code":"required","location":"id","message":"x"}],
+    "segments":[{"segment":"PID","set":[{"field":"PID-3.1","from":"id"}]}]})");
+  EXPECT_NE(rev.find("unknown condition 'same'"), std::string::npos) << rev;
+}
+
 // xtn-phone: XTN-12, else XTN-1, else the number in parts (country, area, local, extension).
 TEST(Transforms, XtnPhoneKeepsANumberSentInParts) {
   auto e = load_ok(mapping_with(

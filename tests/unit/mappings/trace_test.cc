@@ -180,12 +180,12 @@ struct CollectSkips final : TraceSink {
 };
 
 TEST(MappingsExplain, ARoomWithoutItsIdentifiersIsNamedWithTheConditionThatFailed) {
-  // AIL-3 with only the facility (PL.4): no room number, bed or name, so no Location.
+  // AIL-3 empty (only a location type in AIL-4): no room, site or name, so no Location.
   std::string text = testing::read_file(kCases / "room_pl9_only.hl7");
   const auto at = text.find("AIL|1|A|");
   ASSERT_NE(at, std::string::npos);
   const auto end = text.find_first_of("\r\n", at);
-  text.replace(at, end - at, "AIL|1|A|^^^Y12345");
+  text.replace(at, end - at, "AIL|1|A||CLINIC^Clinic room^L");
   auto msg = hl7v2::Message::parse(text);
   ASSERT_TRUE(msg);
   CollectSkips skips;
@@ -199,8 +199,8 @@ TEST(MappingsExplain, ARoomWithoutItsIdentifiersIsNamedWithTheConditionThatFaile
   EXPECT_THAT(plain->output, ::testing::Not(HasSubstr("\"Location\"")));
   EXPECT_THAT(skips.lines,
               Contains("resource location (Location) for AIL not written: when any(present "
-                       "AIL-3.1, present AIL-3.2, present AIL-3.9) did not hold  "
-                       "(v2-to-fhir/siu.json: resources[7])"));
+                       "AIL-3.1, present AIL-3.2, present AIL-3.9, present AIL-3.4.1) did not "
+                       "hold  (v2-to-fhir/siu.json: resources[8])"));
   // An element skipped by its condition is named by its path in the output.
   EXPECT_THAT(skips.lines, Contains(AllOf(StartsWith("entry["), HasSubstr(" not written: when "),
                                           HasSubstr("(v2-to-fhir/siu.json: resources["))));
