@@ -160,9 +160,14 @@ test('batch of 20,000 messages streams in bounded memory', () => {
 });
 
 test('validate: OperationOutcome and exit codes', () => {
-  const good = fcpgw(['validate', path.join(CORPUS_DIR, 'fhir', 'r4ex_Appointment-example.json')]);
+  const good = fcpgw(['validate', path.join(SOURCE_DIR, 'mappings', 'golden', 'appointments', 'fhir_booked_bundle.json')]);
   assert.equal(good.status, 0, good.stdout + good.stderr);
   assert.equal(JSON.parse(good.stdout).resourceType, 'OperationOutcome');
+
+  // Valid R4 that the mapping refuses (no patient identifier, so no PID-3): an error, as translate says.
+  const noPatient = fcpgw(['validate', path.join(CORPUS_DIR, 'fhir', 'r4ex_Appointment-example.json')]);
+  assert.equal(noPatient.status, 1, noPatient.stdout);
+  assert.ok(JSON.parse(noPatient.stdout).issue.some((i) => i.severity === 'error' && (i.expression || []).includes('Appointment.participant')));
 
   const bad = fcpgw(['validate', write('bad-appt.json', '{"resourceType":"Appointment","status":"maybe"}')]);
   assert.equal(bad.status, 1);
