@@ -61,7 +61,7 @@ struct V2Buffers {
   std::vector<std::uint32_t> keys, first;
   std::vector<Uuid> seen;
   std::vector<V2Run::CachedId> ids;
-  std::string a, b, text, hole, hole2, render, join, sys, val, name, url, json;
+  std::string a, b, text, hole, hole2, render, join, sys, val, name, url, json, code;
   std::string out;  ///< storage of V2Run::out
 };
 
@@ -82,6 +82,7 @@ void swap_buffers(V2Run& r, V2Buffers& s) {
   r.tmp_name.swap(s.name);
   r.tmp_url.swap(s.url);
   r.tmp_json.swap(s.json);
+  r.tmp_code.swap(s.code);
   r.out.swap_storage(s.out);
 }
 

@@ -185,6 +185,8 @@ bool FhirRun::cond(const Condition& c, const Value* root) {
       return (previous != nullptr) == (c.values[0] == "present");
     case CondKind::same:  // v2 -> FHIR only (the loader refuses it here)
       return false;
+    case CondKind::mapped:  // the code has an entry for every sender (no MSH-4 to match here)
+      return text(c.source.fhir, root, tmp) && c.table->find(tmp) != nullptr;
     case CondKind::exists:
       for (const Value* item : items(*c.over, root))
         if (cond(c.children[0], item)) return true;
@@ -323,6 +325,34 @@ bool FhirRun::scalar(Tf tf, std::string_view v, std::string& dst, const Value* w
       const std::size_t slash = rest.find('/');
       if (slash == 0 || slash == std::string_view::npos) return false;
       return append_uri_decoded(dst, rest.substr(0, slash));
+    }
+    case Tf::v2_coding_system: {
+      // The inverse of the system ce-coding writes for a v2 coding system (CE-3): table
+      // v2-coding-system-to-uri reversed (SCT, LN ...), `HL7nnnn` for an HL7 v2 table, or the
+      // name of a local system `{codesystem-base}/{MSH-4.1}/{name}`, so that a local code read
+      // from v2 goes back with the coding system it came with. Absent for any other system.
+      const std::string_view sys = trim(v);
+      if (sys.empty()) return false;
+      if (const CodeTable* t = plan.table("v2-coding-system-to-uri"))
+        if (const auto* e = t->find_target(sys)) {
+          dst.append(e->code);
+          return true;
+        }
+      constexpr std::string_view kV2 = "http://terminology.hl7.org/CodeSystem/v2-";
+      if (sys.size() == kV2.size() + 4 && sys.starts_with(kV2)) {
+        dst.append("HL7").append(sys.substr(kV2.size()));
+        return true;
+      }
+      const std::string_view base = plan.codesystem_base;
+      if (base.empty() || sys.size() <= base.size() + 1 || !sys.starts_with(base) ||
+          sys[base.size()] != '/')
+        return false;
+      const std::string_view rest = sys.substr(base.size() + 1);
+      const std::size_t slash = rest.find('/');
+      if (slash == 0 || slash == std::string_view::npos || slash + 1 == rest.size() ||
+          rest.find('/', slash + 1) != std::string_view::npos)
+        return false;
+      return append_uri_decoded(dst, rest.substr(slash + 1));
     }
     case Tf::search_identifier_system:
     case Tf::search_identifier_value: {

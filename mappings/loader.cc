@@ -63,6 +63,14 @@ const std::vector<TransformInfo>& transform_catalogue() {
       {"mime-ed-type", Tf::mime_ed_type, false, false, false, true, {}, {}},
       {"mime-ed-subtype", Tf::mime_ed_subtype, false, false, false, true, {}, {}},
       {"id-base-facility", Tf::id_base_facility, false, false, false, true, {}, {}},
+      {"v2-coding-system",
+       Tf::v2_coding_system,
+       false,
+       false,
+       false,
+       true,
+       {},
+       {"v2-coding-system-to-uri"}},
       {"search-identifier-system", Tf::search_identifier_system, false, false, false, true, {}, {}},
       {"search-identifier-value", Tf::search_identifier_value, false, false, false, true, {}, {}},
       {"fhir-dtm", Tf::fhir_dtm, false, false, false, true, {}, {}},
@@ -105,11 +113,36 @@ const std::vector<ValidCheckInfo>& valid_check_catalogue() {
 
 // ---- Plan lookups -----------------------------------------------------------------------
 
-const CodeTable::Entry* CodeTable::find(std::string_view code) const noexcept {
+const CodeTable::Entry* CodeTable::find(std::string_view code,
+                                        std::string_view facility) const noexcept {
   code = trim(code);
-  for (const auto& e : entries)
-    if (iequals(e.code, code)) return &e;
-  return nullptr;
+  facility = trim(facility);
+  const Entry* any = nullptr;
+  for (const auto& e : entries) {
+    if (!iequals(e.code, code)) continue;
+    if (e.facility.empty()) {
+      if (!any) any = &e;
+    } else if (iequals(e.facility, facility)) {
+      return &e;
+    }
+  }
+  return any;
+}
+
+const CodeTable::Entry* CodeTable::find_coding(std::string_view system, std::string_view code,
+                                               std::string_view facility) const noexcept {
+  code = trim(code);
+  facility = trim(facility);
+  const Entry* best = nullptr;
+  int best_score = -1;
+  for (const auto& e : entries) {
+    if (!iequals(e.code, code)) continue;
+    if (!e.source_system.empty() && e.source_system != system) continue;
+    if (!e.facility.empty() && !iequals(e.facility, facility)) continue;
+    const int score = (e.facility.empty() ? 0 : 2) + (e.source_system.empty() ? 0 : 1);
+    if (score > best_score) best = &e, best_score = score;
+  }
+  return best;
 }
 
 const CodeTable::Entry* CodeTable::find_target(std::string_view target) const noexcept {
@@ -217,12 +250,19 @@ class Loader {
       error("", "duplicate code table id '" + t->id + "'");
       return;
     }
-    if (!doc.HasMember("group") || !doc["group"].IsArray()) {
-      error("group", "ConceptMap has no group array");
+    // A ConceptMap without groups is an empty table: a hook that maps nothing until an
+    // engineer adds entries (FHIR JSON has no empty arrays, so it has no `group` at all).
+    if (!doc.HasMember("group")) {
+      plan_.tables.push_back(std::move(t));
+      return;
+    }
+    if (!doc["group"].IsArray()) {
+      error("group", "ConceptMap group must be an array");
       return;
     }
     std::size_t gi = 0;
     for (const auto& g : doc["group"].GetArray()) {
+      const std::size_t group_first = t->entries.size();
       const std::string gpath = "group[" + std::to_string(gi++) + "]";
       std::string src_sys =
           g.HasMember("source") && g["source"].IsString() ? g["source"].GetString() : "";
@@ -256,10 +296,58 @@ class Loader {
         en.target = tg["code"].GetString();
         if (tg.HasMember("display") && tg["display"].IsString())
           en.display = tg["display"].GetString();
+        if (!table_depends_on(epath + ".target[0]", tg, en)) continue;
+        // One source code (of one sending facility) has one target in a group: a second,
+        // different one would make the lookup depend on the order of the file.
+        const CodeTable::Entry* twin = nullptr;
+        for (std::size_t k = group_first; k < t->entries.size() && !twin; ++k)
+          if (iequals(t->entries[k].code, en.code) && iequals(t->entries[k].facility, en.facility))
+            twin = &t->entries[k];
+        if (twin && twin->target != en.target) {
+          error(epath, gpath + (src_sys.empty() ? "" : " (source " + src_sys + ")") +
+                           ": source code '" + en.code + "'" +
+                           (en.facility.empty() ? "" : " for MSH-4 '" + en.facility + "'") +
+                           " is mapped twice, to '" + twin->target + "' and to '" + en.target +
+                           "': a source code has one target in a group");
+          continue;
+        }
+        if (twin) continue;
         t->entries.push_back(std::move(en));
       }
     }
     plan_.tables.push_back(std::move(t));
+  }
+
+  // target.dependsOn: the one dependency fcpgw can honour is the sending facility (property
+  // `MSH-4`, value its namespace id MSH-4.1), which scopes an entry to one sender. Any other
+  // would be silently ignored by the lookup, and so map codes its author meant to exclude.
+  bool table_depends_on(const std::string& tpath, const Value& tg, CodeTable::Entry& en) {
+    if (!tg.HasMember("dependsOn")) return true;
+    const Value& deps = tg["dependsOn"];
+    if (!deps.IsArray()) {
+      error(tpath + ".dependsOn", "dependsOn must be an array");
+      return false;
+    }
+    std::size_t di = 0;
+    for (const auto& dep : deps.GetArray()) {
+      const std::string dpath = tpath + ".dependsOn[" + std::to_string(di++) + "]";
+      const bool facility = dep.IsObject() && dep.HasMember("property") &&
+                            dep["property"].IsString() &&
+                            std::string_view(dep["property"].GetString()) == "MSH-4";
+      if (!facility || !dep.HasMember("value") || !dep["value"].IsString() ||
+          trim(dep["value"].GetString()).empty()) {
+        error(dpath,
+              "dependsOn: only {\"property\": \"MSH-4\", \"value\": \"<sending facility>\"} "
+              "is read (the entry then holds for that MSH-4.1 only)");
+        return false;
+      }
+      if (!en.facility.empty()) {
+        error(dpath, "dependsOn: MSH-4 given twice");
+        return false;
+      }
+      en.facility = std::string(trim(dep["value"].GetString()));
+    }
+    return true;
   }
 
   // -- constants --
@@ -651,7 +739,7 @@ class Loader {
     if (!v.IsObject() || v.MemberCount() != 1) {
       error(rule,
             "condition must be an object with exactly one of present, absent, equals, in, "
-            "valid, exists, later, same, all, any, not, previous, changed");
+            "valid, exists, later, same, mapped, all, any, not, previous, changed");
       return false;
     }
     const auto it = v.MemberBegin();
@@ -769,6 +857,22 @@ class Loader {
       }
       return compile_source(rule, a[0].GetString(), out.source) &&
              compile_source(rule, a[1].GetString(), out.other);
+    }
+    if (k == "mapped") {
+      // {"mapped": [path, table]}: the value has an entry in the code table (a whole CE/CWE
+      // field is matched as the coded transforms match it, by its codings).
+      out.kind = CondKind::mapped;
+      if (!a.IsArray() || a.Size() != 2 || !a[0].IsString() || !a[1].IsString()) {
+        error(rule, "condition 'mapped': expected [path, code table id]");
+        return false;
+      }
+      out.table = plan_.table(a[1].GetString());
+      if (!out.table) {
+        error(rule,
+              "condition 'mapped': unknown code table '" + std::string(a[1].GetString()) + "'");
+        return false;
+      }
+      return compile_source(rule, a[0].GetString(), out.source);
     }
     if (k == "all" || k == "any") {
       out.kind = k == "all" ? CondKind::all : CondKind::any;
@@ -1035,8 +1139,11 @@ class Loader {
         error(rule, "unknown code table '" + id + "'");
         return false;
       }
-      if (p.transform != Tf::none && transform_info(p.transform).structure) {
-        error(rule, "map cannot follow a structure transform");
+      if (p.transform != Tf::none && transform_info(p.transform).structure &&
+          p.transform != Tf::ce_codeable_concept && p.transform != Tf::ce_coding) {
+        error(rule,
+              "map cannot follow a structure transform other than ce-codeable-concept or "
+              "ce-coding");
         return false;
       }
     }

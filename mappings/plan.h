@@ -21,15 +21,25 @@ struct CodeTable {
   std::string id;   ///< ConceptMap.id (what mapping files name)
   std::string url;  ///< ConceptMap.url
   struct Entry {
-    std::string source_system;
+    std::string source_system;  ///< group.source: empty matches a code of any system
     std::string code;
-    std::string target_system;
+    std::string target_system;  ///< group.target
     std::string target;
     std::string display;
+    /// target.dependsOn `MSH-4`: the entry holds only for this sending facility (MSH-4.1,
+    /// ASCII case ignored); empty for every sender.
+    std::string facility;
   };
   std::vector<Entry> entries;
-  /// ASCII case-insensitive match on the source code (v2 senders vary the case of codes).
-  const Entry* find(std::string_view code) const noexcept;
+  /// ASCII case-insensitive match on the source code (v2 senders vary the case of codes), for
+  /// any source system. An entry for one sending facility matches only `facility`, and wins
+  /// over an entry for every sender.
+  const Entry* find(std::string_view code, std::string_view facility = {}) const noexcept;
+  /// A coding as sent: the code as find() matches it, and the system (the URI the coding is
+  /// written with; empty when it has none) equal to the group's source, or a group without a
+  /// source. The most specific entry wins: one for this facility, then one for this system.
+  const Entry* find_coding(std::string_view system, std::string_view code,
+                           std::string_view facility) const noexcept;
   /// Reverse lookup: first entry whose target equals `target` (exact).
   const Entry* find_target(std::string_view target) const noexcept;
 };
@@ -101,6 +111,7 @@ enum class CondKind : std::uint8_t {
   exists,  ///< some item of `over` (segments or FHIR items) satisfies children[0]
   later,   ///< source is later than `other` (+ months/days), both valid dates
   same,    ///< source and `other` are both present and equal (ASCII case and blanks ignored)
+  mapped,  ///< the value (a code, or a whole CE/CWE: its codings) has an entry in `table`
   always
 };
 struct Each;
@@ -113,6 +124,7 @@ struct Condition {
   std::vector<std::string> values;  ///< equals/in values; valid: checker name; changed: paths
   std::vector<FhirPath> changed;
   std::vector<Condition> children;
+  const CodeTable* table = nullptr;  ///< mapped
 };
 
 /// A text template: literal text with `{v2-path}`, `{fhir-path}` or `{$var}` holes (constants are
@@ -165,6 +177,7 @@ enum class Tf : std::uint8_t {
   mime_ed_type,      ///< MIME type -> ED.2 type of data (application -> AP, image -> IM, ...)
   mime_ed_subtype,   ///< MIME type -> ED.3 subtype (upper case: application/pdf -> PDF)
   id_base_facility,  ///< `{id-base}/{facility}/...` system -> the facility (URI-decoded)
+  v2_coding_system,  ///< a Coding.system -> the v2 coding system name (inverse of ce-coding's)
   search_identifier_system,  ///< `Type?identifier=system|value` -> system (URI-decoded)
   search_identifier_value,   ///< `Type?identifier=system|value` -> value (URI-decoded)
 };

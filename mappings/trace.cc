@@ -85,6 +85,8 @@ std::string describe(const Condition& c) {
       return "later [" + src + ", " + std::string(c.other.text()) + "]";
     case CondKind::same:
       return "same [" + src + ", " + std::string(c.other.text()) + "]";
+    case CondKind::mapped:
+      return "mapped [" + src + ", " + quoted(c.table ? c.table->id : std::string()) + "]";
     case CondKind::previous:
       return "previous " + (c.values.empty() ? std::string() : c.values[0]);
     case CondKind::changed: {
@@ -266,6 +268,10 @@ void V2Run::trace_value(const Node& n) {
           source = location(r);
           via = prefix;
           append_how(via, *p);
+          // A coded field through a table: say whether it was translated or kept as sent.
+          if (p->table &&
+              (p->transform == Tf::ce_codeable_concept || p->transform == Tf::ce_coding))
+            via += coded_entry(*p->table, r) ? " (translated)" : " (not in table: as sent)";
           break;
         }
         if (!r.raw.empty()) prefix += location(r) + " not in table " + p->table->id + ", ";

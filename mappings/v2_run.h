@@ -183,7 +183,7 @@ struct V2Run {
 
   // scratch buffers (reused)
   std::string tmp_a, tmp_b, tmp_text, tmp_hole, tmp_hole2, tmp_render, tmp_join, tmp_sys, tmp_val,
-      tmp_name, tmp_url, tmp_json;
+      tmp_name, tmp_url, tmp_json, tmp_code;
 
   void prepare();
   void run();
@@ -209,6 +209,11 @@ struct V2Run {
               std::string_view rule = {});
   void coding_system(std::string_view cs, std::string& dst);
   bool coding(const Resolved& r, std::size_t base);
+  /// The entry of `t` for the codings of a CE/CWE as sent (the first triplet, else the
+  /// alternate), each matched by its code, the system coding() writes for it, and MSH-4.
+  const CodeTable::Entry* coded_entry(const CodeTable& t, const Resolved& r);
+  /// Writes a table entry as a Coding: group.target, target code and display.
+  void table_coding(const CodeTable::Entry& e);
   bool cx_system_value(const Resolved& r, std::string& sys, std::string& val);
   std::string_view national_system(const Resolved& r) const;
   bool cx_nhs_number(const Resolved& r);
@@ -225,7 +230,7 @@ struct V2Run {
                        const std::string& message);
   bool xcn_system_value(const Resolved& r, std::string& sys, std::string& val,
                         std::string_view rule);
-  bool structure(Tf tf, const Resolved& r, std::string_view rule);
+  bool structure(Tf tf, const Resolved& r, std::string_view rule, const CodeTable* table = nullptr);
   bool else_value(const Producer& p, std::string_view rule);
   bool produce(const Producer& p, std::string_view rule);
   bool value(const Node& n);

@@ -341,6 +341,16 @@ bool V2Run::eval(const Condition& c) {
     }
     case CondKind::same:
       return same_text(resolve(c.source.v2).raw, resolve(c.other.v2).raw);
+    case CondKind::mapped: {
+      const Resolved r = resolve(c.source.v2);
+      if (r.raw.empty()) return false;
+      // A whole CE/CWE (a field or a repetition) is matched by its codings, as `map` after
+      // ce-codeable-concept matches it; a component by its code alone.
+      if (r.comp == 0) return coded_entry(*c.table, r) != nullptr;
+      tmp_code.clear();
+      text_into(tmp_code, r.raw);
+      return c.table->find(tmp_code, sending_facility()) != nullptr;
+    }
     case CondKind::previous:
     case CondKind::changed:
       return false;
@@ -692,9 +702,47 @@ bool V2Run::coding(const Resolved& r, std::size_t base) {
   return true;
 }
 
-bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule) {
+const CodeTable::Entry* V2Run::coded_entry(const CodeTable& t, const Resolved& r) {
+  if (t.entries.empty()) return nullptr;  // a hook no one has filled costs nothing
+  for (const std::size_t base : {std::size_t{1}, std::size_t{4}}) {
+    const auto code = part(r, base);
+    if (code.empty()) continue;
+    tmp_sys.clear();
+    if (const auto cs = part(r, base + 2); !cs.empty()) coding_system(cs, tmp_sys);
+    tmp_code.clear();
+    text_into(tmp_code, code);
+    if (const auto* e = t.find_coding(tmp_sys, tmp_code, sending_facility())) return e;
+  }
+  return nullptr;
+}
+
+void V2Run::table_coding(const CodeTable::Entry& e) {
+  out.push_back('{');
+  if (!e.target_system.empty()) {
+    out.append("\"system\":");
+    json_plain(e.target_system);
+    out.push_back(',');
+  }
+  out.append("\"code\":");
+  json_plain(e.target);
+  if (!e.display.empty()) {
+    out.append(",\"display\":");
+    json_plain(e.display);
+  }
+  out.push_back('}');
+}
+
+// With a code table (`map`), the coded transforms translate: ce-coding writes the table's
+// coding when the field's code is in it, else the coding as sent; ce-codeable-concept keeps
+// the codings as sent, first and in their order (so FHIR -> v2 writes the field back as it
+// came), and adds the table's coding after them.
+bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule, const CodeTable* table) {
   switch (tf) {
     case Tf::ce_coding:
+      if (const auto* e = table ? coded_entry(*table, r) : nullptr) {
+        table_coding(*e);
+        return true;
+      }
       return coding(r, 1);
     case Tf::ce_codeable_concept: {
       const std::size_t mark = out.size();
@@ -702,6 +750,10 @@ bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule) {
       const bool a = coding(r, 1);
       if (a && !part(r, 4).empty()) out.push_back(',');
       const bool b = coding(r, 4);
+      if (const auto* e = (a || b) && table ? coded_entry(*table, r) : nullptr) {
+        out.push_back(',');
+        table_coding(*e);
+      }
       if (!a && !b) {
         out.resize(mark);
         out.push_back('{');
@@ -960,7 +1012,7 @@ bool V2Run::produce(const Producer& p, std::string_view rule) {
   if (r.raw.empty()) return else_value(p, rule);
   const Tf tf = p.transform;
   if (tf != Tf::none && transform_info(tf).structure) {
-    if (structure(tf, r, rule)) return true;
+    if (structure(tf, r, rule, p.table)) return true;
     return else_value(p, rule);
   }
   std::string_view text;
@@ -977,7 +1029,7 @@ bool V2Run::produce(const Producer& p, std::string_view rule) {
     }
   }
   if (p.table) {
-    const auto* e = p.table->find(first_component(text, d));
+    const auto* e = p.table->find(first_component(text, d), sending_facility());
     if (!e) {
       if (else_value(p, rule)) return true;
       issue(Severity::information, location(r), "103",
