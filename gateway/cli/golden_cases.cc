@@ -541,6 +541,8 @@ boost::system::result<std::vector<GoldenCase>, std::string> discover_golden_case
            (fs::exists(dir, ec) ? "is not a directory" : "does not exist");
   std::map<std::string, Files> by_name;
   std::map<std::string, fs::path> constants_files;  // by folder relative to `dir` ("." = root)
+  // The code tables of each folder (its `tables/*.json`), by folder as above.
+  std::map<std::string, std::vector<fs::path>> table_files;
   fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
   if (ec) return "cannot list '" + dir.string() + "': " + ec.message();
   for (const fs::recursive_directory_iterator end; it != end; it.increment(ec)) {
@@ -549,6 +551,15 @@ boost::system::result<std::vector<GoldenCase>, std::string> discover_golden_case
     const std::string file = p.filename().string();
     if (file.starts_with(".")) {
       if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_directory(ec) && file == kGoldenTablesFolder) {
+      it.disable_recursion_pending();
+      auto& tables = table_files[p.parent_path().lexically_relative(dir).generic_string()];
+      for (const auto& t : fs::directory_iterator(p, ec))
+        if (t.path().extension() == ".json" && !t.path().filename().string().starts_with(".") &&
+            t.is_regular_file(ec))
+          tables.push_back(t.path());
       continue;
     }
     if (!it->is_regular_file(ec)) continue;
@@ -588,6 +599,16 @@ boost::system::result<std::vector<GoldenCase>, std::string> discover_golden_case
       folders.push_back(walked.generic_string());
     }
     for (const std::string& folder : folders) {
+      if (const auto t = table_files.find(folder); t != table_files.end())
+        for (const fs::path& table : t->second) {
+          auto same = std::find_if(c.tables.begin(), c.tables.end(), [&](const fs::path& x) {
+            return x.filename() == table.filename();
+          });
+          if (same != c.tables.end())
+            *same = table;
+          else
+            c.tables.push_back(table);
+        }
       const auto found = folder_constants.find(folder);
       if (found == folder_constants.end()) continue;
       if (!found->second.problem.empty() && c.problem.empty()) c.problem = found->second.problem;
@@ -600,6 +621,8 @@ boost::system::result<std::vector<GoldenCase>, std::string> discover_golden_case
           c.constants.push_back(kv);
       }
     }
+    std::sort(c.tables.begin(), c.tables.end(),
+              [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
     out.push_back(std::move(c));
   }
   return out;

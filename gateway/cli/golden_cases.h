@@ -13,6 +13,8 @@
 //                                                  "message-time": "<FHIR instant>"}
 //   constants.json (a folder's settings, not a case) {"<constant>": "<value>", ...}: mapping
 //                                                  constants for the cases in the folder and below
+//   tables/<id>.json (a folder's code tables, not cases) ConceptMaps for the cases in the
+//                                                  folder and below, over the mappings' own
 
 #include <boost/system/result.hpp>
 #include <filesystem>
@@ -48,6 +50,10 @@ struct GoldenCase {
     }
   };
   std::vector<Constant> constants;
+  /// Code tables from the `tables/` folders of the case's folder and the folders above it, the
+  /// nearer folder winning for a file name: each replaces the mappings' table of that file
+  /// name (`tables/<id>.json`), or adds one. Sorted by file name.
+  std::vector<std::filesystem::path> tables;
   /// A layout problem (an expected file without an input, a bad constants.json...): the case
   /// fails with this message without running.
   std::string problem;
@@ -61,6 +67,8 @@ struct GoldenCase {
 
 /// The name of a folder's constants file (reserved: never read as a case).
 inline constexpr std::string_view kGoldenConstantsFile = "constants.json";
+/// The name of a folder's code tables folder (reserved: its files are never read as cases).
+inline constexpr std::string_view kGoldenTablesFolder = "tables";
 
 /// Every case under `dir` (recursively; hidden folders skipped), sorted by name, with the
 /// constants of its folders. Fails with a readable message when `dir` is not a readable

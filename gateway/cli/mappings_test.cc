@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -6,6 +7,7 @@
 #include "gateway/cli/command.h"
 #include "gateway/cli/golden_cases.h"
 #include "gateway/cli/golden_update.h"
+#include "gateway/common/files.h"
 #include "gateway/service/limits.h"
 #include "gateway/service/mapping_files.h"
 
@@ -13,17 +15,21 @@ namespace fcpgw::gateway::cli {
 
 namespace {
 
+constexpr std::uintmax_t kMaxTableBytes = 16u * 1024u * 1024u;  // as a mapping file
+
 // The engines the cases run with: the site's (the configuration's constants), and one per set
-// of folder constants (constants.json), those applied over the site's.
+// of folder constants (constants.json) and folder code tables (tables/), those applied over the
+// site's.
 class Engines {
  public:
   Engines(const Options& opt, mappings::Engine site) : opt_(opt), site_(std::move(site)) {}
 
   // The engine for `c`, or null with `problem` saying why (naming the constants.json).
   const mappings::Engine* for_case(const GoldenCase& c, std::string& problem) {
-    if (c.constants.empty()) return &site_;
-    auto found = by_constants_.find(c.constants);
-    if (found == by_constants_.end()) found = by_constants_.emplace(c.constants, load(c)).first;
+    if (c.constants.empty() && c.tables.empty()) return &site_;
+    const Key key{c.constants, c.tables};
+    auto found = by_constants_.find(key);
+    if (found == by_constants_.end()) found = by_constants_.emplace(key, load(c)).first;
     if (found->second.engine) return &*found->second.engine;
     problem = found->second.problem;
     return nullptr;
@@ -47,7 +53,22 @@ class Engines {
     }
     mappings::Constants constants = service::mapping_constants(opt_.config);
     for (const auto& k : c.constants) constants.set(k.name, k.value);
-    auto engine = mappings::Engine::load(sources_, constants);
+    // The folder's code tables replace the mappings' tables of the same file name.
+    std::vector<mappings::SourceFile> sources = sources_;
+    for (const auto& table : c.tables) {
+      mappings::SourceFile f{"tables/" + table.filename().generic_string(), {}};
+      if (auto why = read_bounded_file(table, kMaxTableBytes, f.text)) {
+        out.problem = table.generic_string() + ": " + *why;
+        return out;
+      }
+      auto same = std::find_if(sources.begin(), sources.end(),
+                               [&](const auto& s) { return s.name == f.name; });
+      if (same != sources.end())
+        *same = std::move(f);
+      else
+        sources.push_back(std::move(f));
+    }
+    auto engine = mappings::Engine::load(sources, constants);
     if (engine) {
       out.engine = std::move(*engine);
       return out;
@@ -61,8 +82,9 @@ class Engines {
         if (k.name == name && (e.file == "(configuration)" || e.file == "(constants)"))
           where = k.file + ": \"" + k.name + "\": ";
       if (!out.problem.empty()) out.problem += "; ";
-      out.problem += where.empty() ? "with the folder's constants: " + mappings::to_string(e)
-                                   : where + e.message;
+      out.problem += where.empty()
+                         ? "with the folder's constants and tables: " + mappings::to_string(e)
+                         : where + e.message;
     }
     return out;
   }
@@ -70,7 +92,8 @@ class Engines {
   const Options& opt_;
   mappings::Engine site_;
   std::vector<mappings::SourceFile> sources_;
-  std::map<std::vector<GoldenCase::Constant>, Loaded> by_constants_;
+  using Key = std::pair<std::vector<GoldenCase::Constant>, std::vector<std::filesystem::path>>;
+  std::map<Key, Loaded> by_constants_;
 };
 
 }  // namespace
