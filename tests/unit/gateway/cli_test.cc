@@ -311,6 +311,7 @@ TEST_F(CliTest, TranslateAndValidateAgreeOnEveryGoldenCase) {
                       !name.ends_with(".previous.json") && !name.ends_with(".options.json");
     if (!v2 && !fhir) continue;
     if (name == kGoldenConstantsFile) continue;  // a folder's constants, not a case
+    if (e.path().parent_path().filename() == kGoldenTablesFolder) continue;  // its code tables
     const std::string stem = e.path().string().substr(0, e.path().string().rfind('.'));
     const bool must_fail = fs::exists(stem + ".expected-error.json");
     std::vector<std::string> args{"translate", "--mappings", maps, "--quiet"};

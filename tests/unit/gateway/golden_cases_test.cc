@@ -314,3 +314,61 @@ TEST_F(GoldenCasesTest, OutputFcpgwWouldRefuseFails) {
 
 }  // namespace
 }  // namespace fcpgw::gateway
+
+namespace fcpgw::gateway {
+namespace {
+
+// A folder's tables/ holds code tables for its cases (the local-code hooks filled in), over the
+// mappings' own; its files are not cases, and a nearer folder's table of a name wins.
+TEST_F(GoldenCasesTest, TablesFolderAppliesToTheCasesBelowIt) {
+  const std::string message = read_file(kGolden / "local_codes_as_sent.hl7");
+  const auto table = [](const std::string& target) {
+    return R"({"resourceType":"ConceptMap","id":"local-appointment-type","group":[
+      {"source":"https://fcpgw.example.org/CodeSystem/A81001/L",
+       "target":"http://terminology.hl7.org/CodeSystem/v2-0276",
+       "element":[{"code":"FUP","target":[{"code":")" +
+           target + R"(","display":"D","equivalence":"equivalent"}]}]}]})";
+  };
+  file("a/tables/local-appointment-type.json", table("FOLLOWUP"));
+  file("a/case.hl7", message);
+  file("a/near/tables/local-appointment-type.json", table("ROUTINE"));
+  file("a/near/case.hl7", message);
+  file("b/case.hl7", message);
+  auto cases = discover_golden_cases(dir_);
+  ASSERT_TRUE(cases);
+  ASSERT_EQ(cases->size(), 3u);
+  EXPECT_EQ((*cases)[0].name, "a/case");
+  ASSERT_EQ((*cases)[0].tables.size(), 1u);
+  EXPECT_EQ((*cases)[0].tables[0], dir_ / "a/tables/local-appointment-type.json");
+  ASSERT_EQ((*cases)[1].tables.size(), 1u);
+  EXPECT_EQ((*cases)[1].tables[0], dir_ / "a/near/tables/local-appointment-type.json");
+  EXPECT_THAT((*cases)[2].tables, IsEmpty());
+
+  auto r = run({"mappings", "test", "--update", dir_.string()});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("0 passed, 0 failed, 3 updated\n"));
+  const auto type_codes = [&](const std::string& name) {
+    std::string codes;
+    auto d = fhir::parse(read_file(dir_ / (name + ".expected.json")));
+    EXPECT_TRUE(d);
+    for (const auto& c : d->root()["entry"][0]["resource"]["appointmentType"]["coding"].GetArray())
+      codes += std::string(codes.empty() ? "" : " ") + c["code"].GetString();
+    return codes;
+  };
+  EXPECT_EQ(type_codes("a/case"), "FUP FOLLOWUP");
+  EXPECT_EQ(type_codes("a/near/case"), "FUP ROUTINE");
+  EXPECT_EQ(type_codes("b/case"), "FUP");
+
+  // A table the loader refuses fails the cases it applies to, naming it.
+  file("a/near/tables/local-appointment-type.json",
+       R"({"resourceType":"ConceptMap","id":"local-appointment-type","group":[{"element":[
+         {"code":"FUP","target":[{"code":"x"}]},{"code":"FUP","target":[{"code":"y"}]}]}]})");
+  auto bad = run({"mappings", "test", dir_.string()});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_THAT(bad.out, HasSubstr("FAIL a/near/case"));
+  EXPECT_THAT(bad.out, HasSubstr("tables/local-appointment-type.json: group[0].element[1]"));
+  EXPECT_THAT(bad.out, HasSubstr("2 passed, 1 failed\n"));
+}
+
+}  // namespace
+}  // namespace fcpgw::gateway
