@@ -1072,6 +1072,7 @@ class Loader {
         }
       } else {
         p.else_literal = literal_fragment(e);
+        if (reverse_ && !fold_constant_holes(rule + ".else", p.else_literal)) return false;
         p.has_else_literal = true;
       }
     }
@@ -1091,6 +1092,31 @@ class Loader {
   }
 
   // Literal as JSON fragment (forward) or text (reverse).
+  // A FHIR -> v2 `else` literal is text: its {constant} holes are folded in, as in a template
+  // (a hole that names no constant is an error, as there).
+  bool fold_constant_holes(const std::string& rule, std::string& text) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+      const std::size_t open = text.find('{', i);
+      const std::size_t close = open == std::string::npos ? open : text.find('}', open);
+      if (close == std::string::npos) {
+        out.append(text, i, std::string::npos);
+        break;
+      }
+      out.append(text, i, open - i);
+      const std::string_view hole = std::string_view(text).substr(open + 1, close - open - 1);
+      if (!plan_has_constant(hole)) {
+        error(rule, "unknown constant '" + std::string(hole) + "'");
+        return false;
+      }
+      out += plan_.constant(hole);
+      i = close + 1;
+    }
+    text = std::move(out);
+    return true;
+  }
+
   std::string literal_fragment(const Value& v) {
     if (reverse_) return v.IsString() ? std::string(v.GetString()) : json_text(v);
     return json_text(v);
