@@ -651,7 +651,7 @@ class Loader {
     if (!v.IsObject() || v.MemberCount() != 1) {
       error(rule,
             "condition must be an object with exactly one of present, absent, equals, in, "
-            "valid, exists, later, same, all, any, not, previous, changed");
+            "valid, ends-with, exists, later, same, all, any, not, previous, changed");
       return false;
     }
     const auto it = v.MemberBegin();
@@ -668,6 +668,16 @@ class Loader {
     if (k == "present" || k == "absent") {
       out.kind = k == "present" ? CondKind::present : CondKind::absent;
       return one_source(a);
+    }
+    if (k == "ends-with") {
+      if (!reverse_ || !a.IsArray() || a.Size() != 2 || !a[0].IsString() || !a[1].IsString() ||
+          a[1].GetStringLength() == 0) {
+        error(rule, "condition 'ends-with': expected [path, suffix] (FHIR -> v2 only)");
+        return false;
+      }
+      out.kind = CondKind::ends_with;
+      out.values.emplace_back(a[1].GetString());
+      return compile_source(rule, a[0].GetString(), out.source);
     }
     if (k == "equals" || k == "in" || k == "valid") {
       if (!a.IsArray() || a.Size() != 2 || !a[0].IsString()) {

@@ -343,6 +343,7 @@ bool V2Run::eval(const Condition& c) {
       return same_text(resolve(c.source.v2).raw, resolve(c.other.v2).raw);
     case CondKind::previous:
     case CondKind::changed:
+    case CondKind::ends_with:  // FHIR -> v2 only (the loader refuses it here)
       return false;
   }
   return false;
