@@ -161,6 +161,8 @@ bool FhirRun::cond(const Condition& c, const Value* root) {
       for (const auto& v : c.values)
         if (tmp == v) return true;
       return false;
+    case CondKind::ends_with:
+      return text(c.source.fhir, root, tmp) && std::string_view(tmp).ends_with(c.values[0]);
     case CondKind::valid:
       if (!text(c.source.fhir, root, tmp)) return false;
       if (c.values[0] == "nhs-number") return fhir::nhs_number_valid(tmp);

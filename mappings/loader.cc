@@ -739,7 +739,7 @@ class Loader {
     if (!v.IsObject() || v.MemberCount() != 1) {
       error(rule,
             "condition must be an object with exactly one of present, absent, equals, in, "
-            "valid, exists, later, same, mapped, all, any, not, previous, changed");
+            "valid, ends-with, exists, later, same, mapped, all, any, not, previous, changed");
       return false;
     }
     const auto it = v.MemberBegin();
@@ -756,6 +756,16 @@ class Loader {
     if (k == "present" || k == "absent") {
       out.kind = k == "present" ? CondKind::present : CondKind::absent;
       return one_source(a);
+    }
+    if (k == "ends-with") {
+      if (!reverse_ || !a.IsArray() || a.Size() != 2 || !a[0].IsString() || !a[1].IsString() ||
+          a[1].GetStringLength() == 0) {
+        error(rule, "condition 'ends-with': expected [path, suffix] (FHIR -> v2 only)");
+        return false;
+      }
+      out.kind = CondKind::ends_with;
+      out.values.emplace_back(a[1].GetString());
+      return compile_source(rule, a[0].GetString(), out.source);
     }
     if (k == "equals" || k == "in" || k == "valid") {
       if (!a.IsArray() || a.Size() != 2 || !a[0].IsString()) {
@@ -1179,6 +1189,7 @@ class Loader {
         }
       } else {
         p.else_literal = literal_fragment(e);
+        if (reverse_ && !fold_constant_holes(rule + ".else", p.else_literal)) return false;
         p.has_else_literal = true;
       }
     }
@@ -1198,6 +1209,31 @@ class Loader {
   }
 
   // Literal as JSON fragment (forward) or text (reverse).
+  // A FHIR -> v2 `else` literal is text: its {constant} holes are folded in, as in a template
+  // (a hole that names no constant is an error, as there).
+  bool fold_constant_holes(const std::string& rule, std::string& text) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+      const std::size_t open = text.find('{', i);
+      const std::size_t close = open == std::string::npos ? open : text.find('}', open);
+      if (close == std::string::npos) {
+        out.append(text, i, std::string::npos);
+        break;
+      }
+      out.append(text, i, open - i);
+      const std::string_view hole = std::string_view(text).substr(open + 1, close - open - 1);
+      if (!plan_has_constant(hole)) {
+        error(rule, "unknown constant '" + std::string(hole) + "'");
+        return false;
+      }
+      out += plan_.constant(hole);
+      i = close + 1;
+    }
+    text = std::move(out);
+    return true;
+  }
+
   std::string literal_fragment(const Value& v) {
     if (reverse_) return v.IsString() ? std::string(v.GetString()) : json_text(v);
     return json_text(v);

@@ -103,6 +103,7 @@ enum class CondKind : std::uint8_t {
   equals,
   in,
   valid,
+  ends_with,  ///< FHIR -> v2: the text ends with values[0]
   all,
   any,
   not_,

@@ -66,6 +66,8 @@ std::string describe(const Condition& c) {
       return "absent " + src;
     case CondKind::equals:
       return "equals [" + src + ", " + quoted(c.values.empty() ? "" : c.values[0]) + "]";
+    case CondKind::ends_with:
+      return "ends-with [" + src + ", " + quoted(c.values.empty() ? "" : c.values[0]) + "]";
     case CondKind::valid:
       return "valid [" + src + ", " + quoted(c.values.empty() ? "" : c.values[0]) + "]";
     case CondKind::in: {

@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "gateway/observability/log.h"
+#include "gateway/service/batch.h"
+#include "hl7v2/batch.h"
 
 namespace fcpgw::gateway::app {
 
@@ -59,19 +61,11 @@ void JournaledIntake::set_acceptor(std::shared_ptr<const service::Acceptor> acce
   acceptor_ = std::move(acceptor);
 }
 
-void JournaledIntake::submit(service::Inbound in, service::AnswerHandler done) {
-  const std::int64_t now = clock_ms_();
-  // The ACK's own MSH-10: unique within this process and across restarts (time + sequence).
-  const std::string ack_id = "FCPGW" + std::to_string(now) + "." +
-                             std::to_string(sequence_.fetch_add(1, std::memory_order_relaxed));
-  service::Decision d = acceptor()->accept(in, service::hl7_timestamp(now), ack_id);
-
-  const std::string listener = in.listener;
-  const std::string kind(kind_label(in.kind));
+journal::Entry JournaledIntake::make_entry(service::Inbound& in, service::Decision& d,
+                                          std::int64_t now) {
   registry_.counter("fcpgw_messages_received_total", "Messages received, by listener and kind.",
-                    {{"listener", listener}, {"kind", kind}})
+                    {{"listener", in.listener}, {"kind", std::string(kind_label(in.kind))}})
       .inc();
-
   journal::Entry e;
   e.listener = in.listener;
   e.peer = in.peer;
@@ -92,68 +86,142 @@ void JournaledIntake::submit(service::Inbound in, service::AnswerHandler done) {
                               t.hold_on_dead});
     }
   }
-  const bool routed = !e.deliveries.empty();
+  return e;
+}
 
-  const std::uint64_t connection = in.connection;
+service::Answer JournaledIntake::settle(service::Decision& d, const journal::AppendResult& r,
+                                        const Origin& from) {
+  service::Answer answer;
   const bool http = over_http(d.answer);
-  const service::Inbound::Kind in_kind = in.kind;
-  journal_.append(
-      std::move(e), [this, d = std::move(d), done = std::move(done), listener, kind, connection,
-                     http, in_kind, routed](journal::AppendResult r) mutable {
-        if (r.ok && !r.ok->duplicate && routed && on_routed_) on_routed_();
-        service::Answer answer;
-        std::string_view outcome;
-        if (r.ok) {
-          if (r.ok->duplicate) {
-            // The original answer, byte for byte.
-            answer.code = r.ok->answer_code;
-            if (http) {
-              unsigned status = 0;
-              std::from_chars(r.ok->answer_code.data(),
-                              r.ok->answer_code.data() + r.ok->answer_code.size(), status);
-              answer.status = status != 0 ? status : 200;
-              answer.content_type = in_kind == service::Inbound::Kind::v2
-                                        ? "x-application/hl7-v2+er7"
-                                        : "application/fhir+json";
-              answer.body = r.ok->answer;
-            } else {
-              answer.acks = service::split_acks(r.ok->answer);
-            }
-            answer.message_type = d.message_type;
-            answer.control_id = d.control_id;
-            answer.duplicate = true;
-            outcome = "duplicate";
-          } else {
-            answer = std::move(d.answer);
-            outcome = d.rejected ? "rejected" : "accepted";
-          }
-          answer.journal_id = r.ok->id;
-          set_location(answer, r.ok->id);
-        } else {
-          answer = std::move(d.failure);
-          outcome = "failed";
-          obs::log(obs::Level::error, "journal.append_failed",
-                   {{"listener", listener},
-                    {"conn", connection},
-                    {"control_id", answer.control_id},
-                    {"reason", r.error ? r.error->message : std::string("unknown")}});
+  std::string_view outcome;
+  if (r.ok) {
+    if (r.ok->duplicate) {
+      // The original answer, byte for byte.
+      answer.code = r.ok->answer_code;
+      if (http) {
+        unsigned status = 0;
+        std::from_chars(r.ok->answer_code.data(),
+                        r.ok->answer_code.data() + r.ok->answer_code.size(), status);
+        answer.status = status != 0 ? status : 200;
+        answer.content_type = from.kind == service::Inbound::Kind::v2 ? "x-application/hl7-v2+er7"
+                                                                      : "application/fhir+json";
+        answer.body = r.ok->answer;
+        if (from.kind == service::Inbound::Kind::v2) answer.acks = service::split_acks(answer.body);
+      } else {
+        answer.acks = service::split_acks(r.ok->answer);
+      }
+      answer.message_type = d.message_type;
+      answer.control_id = d.control_id;
+      answer.duplicate = true;
+      outcome = "duplicate";
+    } else {
+      answer = std::move(d.answer);
+      outcome = d.rejected ? "rejected" : "accepted";
+    }
+    answer.journal_id = r.ok->id;
+    set_location(answer, r.ok->id);
+  } else {
+    answer = std::move(d.failure);
+    outcome = "failed";
+    obs::log(obs::Level::error, "journal.append_failed",
+             {{"listener", from.listener},
+              {"conn", from.connection},
+              {"control_id", answer.control_id},
+              {"reason", r.error ? r.error->message : std::string("unknown")}});
+  }
+  registry_
+      .counter("fcpgw_messages_total",
+               "Messages answered, by listener, kind and outcome (accepted, rejected, "
+               "duplicate, failed).",
+               {{"listener", from.listener},
+                {"kind", std::string(kind_label(from.kind))},
+                {"outcome", std::string(outcome)}})
+      .inc();
+  obs::log(obs::Level::info, "message",
+           {{"listener", from.listener},
+            {"conn", from.connection},
+            {"type", answer.message_type},
+            {"control_id", answer.control_id},
+            {"outcome", outcome},
+            {"code", answer.code},
+            {"journal_id", answer.journal_id}});
+  return answer;
+}
+
+void JournaledIntake::submit(service::Inbound in, service::AnswerHandler done) {
+  if (in.kind == service::Inbound::Kind::v2 && hl7v2::is_batch(in.body)) {
+    return submit_batch(std::move(in), std::move(done));
+  }
+  const std::int64_t now = clock_ms_();
+  service::Decision d = acceptor()->accept(in, service::hl7_timestamp(now), next_ack_id(now));
+  const Origin from{in.listener, in.connection, in.kind};
+  journal::Entry e = make_entry(in, d, now);
+  const bool routed = !e.deliveries.empty();
+  journal_.append(std::move(e), [this, d = std::move(d), done = std::move(done), from,
+                                 routed](journal::AppendResult r) mutable {
+    if (r.ok && !r.ok->duplicate && routed && on_routed_) on_routed_();
+    done(settle(d, r, from));
+  });
+}
+
+void JournaledIntake::submit_batch(service::Inbound in, service::AnswerHandler done) {
+  const std::int64_t now = clock_ms_();
+  const std::string timestamp = service::hl7_timestamp(now);
+  const std::string batch_id = next_ack_id(now);
+  const Origin from{in.listener, in.connection, in.kind};
+  const bool over_http = in.listener != "mllp" && !in.method.empty();
+  // The views point into the body, which is kept alive until every message is copied out.
+  auto file = std::make_shared<hl7v2::BatchFile>(hl7v2::split_batch(in.body));
+  std::vector<service::Decision> decisions;
+  std::vector<journal::Entry> entries;
+  std::size_t n = 0;
+  for (const hl7v2::Batch& b : file->batches) {
+    for (std::string_view m : b.messages) {
+      service::Inbound one;
+      one.kind = in.kind;
+      one.listener = in.listener;
+      one.peer = in.peer;
+      one.connection = in.connection;
+      one.client = in.client;
+      one.method = in.method;
+      one.body = std::string(m);
+      decisions.push_back(
+          acceptor()->accept(one, timestamp, batch_id + "-" + std::to_string(++n)));
+      entries.push_back(make_entry(one, decisions.back(), now));
+    }
+  }
+  // Every message is copied out: no view into the body may outlive it.
+  for (hl7v2::Batch& b : file->batches) b.messages.assign(b.messages.size(), std::string_view());
+  obs::log(obs::Level::info, "batch",
+           {{"listener", from.listener},
+            {"conn", from.connection},
+            {"batches", static_cast<std::uint64_t>(file->batches.size())},
+            {"messages", static_cast<std::uint64_t>(entries.size())}});
+  if (entries.empty()) {
+    done(service::batch_answer(*file, {}, timestamp, batch_id, over_http));
+    return;
+  }
+  bool routed = false;
+  for (const journal::Entry& e : entries) routed = routed || !e.deliveries.empty();
+  journal_.append_all(
+      std::move(entries),
+      [this, file, decisions = std::move(decisions), done = std::move(done), from, routed,
+       timestamp, batch_id, over_http](std::vector<journal::AppendResult> results) mutable {
+        bool fresh = false;
+        std::vector<service::Answer> answers;
+        for (std::size_t k = 0; k < results.size(); ++k) {
+          fresh = fresh || (results[k].ok && !results[k].ok->duplicate);
+          answers.push_back(settle(decisions[k], results[k], from));
         }
-        registry_
-            .counter("fcpgw_messages_total",
-                     "Messages answered, by listener, kind and outcome (accepted, rejected, "
-                     "duplicate, failed).",
-                     {{"listener", listener}, {"kind", kind}, {"outcome", std::string(outcome)}})
-            .inc();
-        obs::log(obs::Level::info, "message",
-                 {{"listener", listener},
-                  {"conn", connection},
-                  {"type", answer.message_type},
-                  {"control_id", answer.control_id},
-                  {"outcome", outcome},
-                  {"code", answer.code},
-                  {"journal_id", answer.journal_id}});
-        done(std::move(answer));
+        if (fresh && routed && on_routed_) on_routed_();
+        done(service::batch_answer(*file, answers, timestamp, batch_id, over_http));
       });
+}
+
+std::string JournaledIntake::next_ack_id(std::int64_t now) {
+  // The ACK's own MSH-10: unique within this process and across restarts (time + sequence).
+  return "FCPGW" + std::to_string(now) + "." +
+         std::to_string(sequence_.fetch_add(1, std::memory_order_relaxed));
 }
 
 std::optional<service::Answer> JournaledIntake::status(std::int64_t id) {

@@ -36,7 +36,22 @@ class JournaledIntake final : public service::Intake {
 
  private:
   struct Metrics;
+  /// Where a message came from, for its log line and metrics.
+  struct Origin {
+    std::string listener;
+    std::uint64_t connection = 0;
+    service::Inbound::Kind kind = service::Inbound::Kind::v2;
+  };
   std::shared_ptr<const service::Acceptor> acceptor() const;
+  std::string next_ack_id(std::int64_t now);
+  /// An HL7 batch: each message decided alone, all journaled in one transaction, answered by
+  /// a batch (service/batch.h).
+  void submit_batch(service::Inbound in, service::AnswerHandler done);
+  /// The journal entry for `in` as `d` decided (takes the body); counts it as received.
+  journal::Entry make_entry(service::Inbound& in, service::Decision& d, std::int64_t now);
+  /// The answer once the journal has answered `r`; logs and counts the outcome.
+  service::Answer settle(service::Decision& d, const journal::AppendResult& r,
+                         const Origin& from);
 
   mutable std::mutex acceptor_mutex_;
   std::shared_ptr<const service::Acceptor> acceptor_;

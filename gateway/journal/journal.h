@@ -90,6 +90,10 @@ struct AppendResult {
 /// entry has committed (or failed). Must not block: post the work to the caller's executor.
 using AppendHandler = std::function<void(AppendResult)>;
 
+/// Called once per append_all(), like AppendHandler, with one result per entry in order: all
+/// of them committed, or all of them failed with the same error.
+using AppendAllHandler = std::function<void(std::vector<AppendResult>)>;
+
 /// A stored message without its bodies, for listings.
 struct Summary {
   std::int64_t id = 0;
@@ -230,6 +234,9 @@ class Journal {
   /// Queues `entry` for the next group commit; `done` runs once it is durable (or failed).
   /// Never blocks on the disk. After close(), `done` runs at once with Error::Kind::closed.
   virtual void append(Entry entry, AppendHandler done) = 0;
+  /// Queues `entries` (an HL7 batch) to be committed in one transaction: every one of them is
+  /// durable, or none is. Each is checked for duplicates as append() does.
+  virtual void append_all(std::vector<Entry> entries, AppendAllHandler done) = 0;
 
   /// One stored message, or nullopt when there is no such id.
   virtual std::optional<Record> get(std::int64_t id, Error* error = nullptr) = 0;

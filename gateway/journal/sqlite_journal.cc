@@ -185,6 +185,7 @@ class SqliteJournal final : public Journal {
   bool open(Error& error);
 
   void append(Entry entry, AppendHandler done) override;
+  void append_all(std::vector<Entry> entries, AppendAllHandler done) override;
   std::optional<Record> get(std::int64_t id, Error* error) override;
   std::vector<Summary> list(const Filter& filter, Error* error) override;
   std::vector<Due> claim(std::string_view destination, std::int64_t now_ms, std::size_t limit,
@@ -201,6 +202,9 @@ class SqliteJournal final : public Journal {
   struct Pending {
     Entry entry;
     AppendHandler done;
+    std::vector<Entry> entries;  // append_all: written in order, all in the same transaction
+    std::vector<Appended> appended;
+    AppendAllHandler all_done;
     std::optional<Outcome> outcome;
     std::optional<Action> action;
     RecordHandler recorded;
@@ -210,6 +214,8 @@ class SqliteJournal final : public Journal {
   void run();
   void commit_group(std::vector<Pending>& group);
   bool write_one(const Entry& e, Appended& out, std::optional<Error>& failure);
+  // The checks append() makes before queueing; the reason when `entry` cannot be stored.
+  std::optional<Error> refuse(Entry& entry);
   bool write_pending(Pending& p, Appended& appended, std::int64_t& changed,
                      std::optional<Error>& failure);
   void enqueue(Pending p);
@@ -310,12 +316,8 @@ bool SqliteJournal::open(Error& error) {
   return true;
 }
 
-void SqliteJournal::append(Entry entry, AppendHandler done) {
-  if (to_string(entry.state).empty()) {
-    ++failed_;
-    done(failed_result({Error::Kind::other, "append: unknown state"}));
-    return;
-  }
+std::optional<Error> SqliteJournal::refuse(Entry& entry) {
+  if (to_string(entry.state).empty()) return Error{Error::Kind::other, "append: unknown state"};
   // SQLite's length limit holds for each value and for the row as a whole.
   const std::size_t row_bytes = entry.raw.size() + entry.answer.size() + entry.listener.size() +
                                 entry.peer.size() + entry.content_type.size() +
@@ -324,14 +326,35 @@ void SqliteJournal::append(Entry entry, AppendHandler done) {
                                 entry.ordering_key.size() + entry.answer_code.size();
   if (static_cast<std::int64_t>(row_bytes) > max_length_ - kRowOverheadBytes) {
     // Refused here so that one oversized entry cannot fail the group it would share.
-    ++failed_;
-    done(failed_result({Error::Kind::other, "append: message larger than the journal's limit"}));
-    return;
+    return Error{Error::Kind::other, "append: message larger than the journal's limit"};
   }
   if (entry.received_at_ms == 0) entry.received_at_ms = now_ms();
+  return std::nullopt;
+}
+
+void SqliteJournal::append(Entry entry, AppendHandler done) {
+  if (auto e = refuse(entry)) {
+    ++failed_;
+    done(failed_result(std::move(*e)));
+    return;
+  }
   Pending p;
   p.entry = std::move(entry);
   p.done = std::move(done);
+  enqueue(std::move(p));
+}
+
+void SqliteJournal::append_all(std::vector<Entry> entries, AppendAllHandler done) {
+  for (Entry& entry : entries) {
+    if (auto e = refuse(entry)) {
+      failed_ += entries.size();
+      done(std::vector<AppendResult>(entries.size(), failed_result(std::move(*e))));
+      return;
+    }
+  }
+  Pending p;
+  p.entries = std::move(entries);
+  p.all_done = std::move(done);
   enqueue(std::move(p));
 }
 
@@ -363,6 +386,9 @@ void SqliteJournal::enqueue(Pending p) {
   if (p.done) {
     ++failed_;
     p.done(failed_result(closed_error("append")));
+  } else if (p.all_done) {
+    failed_ += p.entries.size();
+    p.all_done(std::vector<AppendResult>(p.entries.size(), failed_result(closed_error("append"))));
   } else {
     p.recorded(closed_error("record"), 0);
   }
@@ -429,6 +455,7 @@ void SqliteJournal::commit_group(std::vector<Pending>& group) {
       if (write_pending(group[i], results[i], changed[i], failure) && results[i].duplicate) {
         ++duplicates;
       }
+      for (const Appended& a : group[i].appended) duplicates += a.duplicate;
     }
     if (!failure) {
       rc = tx.commit();
@@ -438,8 +465,8 @@ void SqliteJournal::commit_group(std::vector<Pending>& group) {
   const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
 
-  const auto appends = static_cast<std::size_t>(
-      std::count_if(group.begin(), group.end(), [](const Pending& p) { return bool(p.done); }));
+  std::size_t appends = 0;
+  for (const Pending& p : group) appends += p.done ? 1 : p.entries.size();
   if (failure) {
     writable_ = false;
     failed_ += appends;
@@ -451,6 +478,18 @@ void SqliteJournal::commit_group(std::vector<Pending>& group) {
   }
   if (options_.on_commit) options_.on_commit(group.size(), took, !failure);
   for (std::size_t i = 0; i < group.size(); ++i) {
+    if (group[i].all_done) {
+      std::vector<AppendResult> all(group[i].entries.size());
+      for (std::size_t k = 0; k < all.size(); ++k) {
+        if (failure) {
+          all[k].error = *failure;
+        } else {
+          all[k].ok = std::move(group[i].appended[k]);
+        }
+      }
+      group[i].all_done(std::move(all));
+      continue;
+    }
     if (!group[i].done) {
       group[i].recorded(failure, failure ? 0 : changed[i]);
       continue;
@@ -468,6 +507,13 @@ void SqliteJournal::commit_group(std::vector<Pending>& group) {
 bool SqliteJournal::write_pending(Pending& p, Appended& appended, std::int64_t& changed,
                                   std::optional<Error>& failure) {
   if (p.done) return write_one(p.entry, appended, failure);
+  if (p.all_done) {
+    p.appended.assign(p.entries.size(), Appended{});
+    for (std::size_t k = 0; k < p.entries.size(); ++k) {
+      if (!write_one(p.entries[k], p.appended[k], failure)) return false;
+    }
+    return true;
+  }
   Error e;
   const bool ok = p.outcome ? deliveries_.apply(*p.outcome, now_ms(), e)
                             : deliveries_.act(*p.action, p.action->now_ms, changed, e);

@@ -214,6 +214,83 @@ describe('fcpgw serve (default listeners)', () => {
     assert.equal(field(ack, 'MSA', 2), field(m, 'MSH', 10));
   });
 
+  /** Segments of an ER7 batch answer, and the ACK messages inside it (each from MSH to the next). */
+  function batchParts(text) {
+    const segs = text.split('\r').filter((l) => l);
+    const acks = [];
+    for (const s of segs) {
+      if (s.startsWith('MSH|')) acks.push(s + '\r');
+      else if (acks.length && !/^(BHS|BTS|FHS|FTS)\|/.test(s)) acks[acks.length - 1] += s + '\r';
+    }
+    return { segs, acks };
+  }
+  function batchOf(messages, id, { file = false } = {}) {
+    const body = `BHS|^~\\&|PAS|RX1|FCPGW|A81001|20261204120000+0000||||${id}\r${messages.join('')}BTS|${messages.length}\r`;
+    return file ? `FHS|^~\\&|PAS|RX1|FCPGW|A81001|20261204120000+0000||||F${id}\r${body}FTS|1\r` : body;
+  }
+
+  test('MLLP: a batch in one frame is answered by one batch; the bad message alone is refused', async () => {
+    const good = fresh(BOOKING);
+    const bad = fresh(BAD_NHS);
+    const cancel = fresh(er7(fs.readFileSync(path.join(SAMPLES, 'siu-s15-fcp-cancellation.hl7'), 'utf8')));
+    const id = `BATCH-${process.pid}-1`;
+    const c = await mllpConnect(gw.mllp);
+    const answer = await c.request(batchOf(['hello, world\r', good, bad, cancel], id, { file: true }));
+    const { segs, acks } = batchParts(answer);
+    assert.match(segs[0], /^FHS\|\^~\\&\|FCPGW\|A81001\|PAS\|RX1\|/);
+    assert.equal(segs[0].split('|')[11], `F${id}`, 'FHS-12 names the file answered');
+    assert.match(segs[1], /^BHS\|/);
+    assert.equal(segs[1].split('|')[11], id, 'BHS-12 names the batch answered');
+    assert.equal(segs.at(-2), 'BTS|4');
+    assert.equal(segs.at(-1), 'FTS|1');
+    assert.equal(acks.length, 4);
+    assert.deepEqual(acks.map((a) => field(a, 'MSA', 1)), ['AR', 'AA', 'AE', 'AA']);
+    assert.equal(field(acks[1], 'MSA', 2), field(good, 'MSH', 10));
+    assert.equal(field(acks[2], 'MSA', 2), field(bad, 'MSH', 10));
+    assert.match(field(acks[0], 'ERR', 3), /^100\^/);
+    assert.match(field(acks[2], 'ERR', 2), /^PID\^1\^3/);
+    // Every message kept once, with its own bytes; the refused ones as rejected.
+    const state = (m) => rows(gw, 'control_id = ?', [field(m, 'MSH', 10)]).map((r) => (r[1] === 'delivered' ? 'accepted' : r[1]));
+    assert.deepEqual([good, bad, cancel].map(state), [['accepted'], ['rejected'], ['accepted']]);
+    assert.equal(sql(gw.journal, "SELECT count(*) FROM messages WHERE raw = CAST(? AS BLOB) AND state = 'rejected'", ['hello, world\r'])[0][0], 1);
+    assert.equal(sql(gw.journal, 'SELECT count(*) FROM messages WHERE raw = CAST(? AS BLOB)', [bad])[0][0], 1);
+    // The same batch again: the accepted messages are not kept twice and get their first ACKs.
+    const again = batchParts(await c.request(batchOf(['hello, world\r', good, bad, cancel], id, { file: true })));
+    c.end();
+    assert.equal(again.acks[1], acks[1]);
+    assert.equal(again.acks[3], acks[3]);
+    assert.equal(rows(gw, 'control_id = ?', [field(good, 'MSH', 10)]).length, 1);
+    assert.equal(rows(gw, 'control_id = ?', [field(bad, 'MSH', 10)]).length, 2, 'a rejected message is kept each time');
+  });
+
+  test('MLLP: a batch of messages that ask for no acknowledgement gets an empty batch back', async () => {
+    const quiet = [fresh(BOOKING, { original: false }), fresh(BOOKING, { original: false })].map((m) => setMsh(setMsh(m, 15, 'NE'), 16, 'NE'));
+    const c = await mllpConnect(gw.mllp);
+    const answer = await c.request(batchOf(quiet, `BATCH-${process.pid}-2`));
+    c.end();
+    assert.deepEqual(batchParts(answer).segs.map((s) => s.slice(0, 3)), ['BHS', 'BTS']);
+    assert.equal(batchParts(answer).segs[1], 'BTS|0');
+    for (const m of quiet) assert.equal(rows(gw, 'control_id = ?', [field(m, 'MSH', 10)]).length, 1);
+  });
+
+  test('HTTP: a batch posted to /hl7v2 gets the batch ACK; 202 when all are taken, 200 when some are not', async () => {
+    const post = (body) => fetch(`http://127.0.0.1:${gw.http.port}/hl7v2`, { method: 'POST', headers: { 'content-type': 'x-application/hl7-v2+er7' }, body });
+    const a = fresh(BOOKING);
+    const b = fresh(BOOKING);
+    let res = await post(batchOf([a, b], `BATCH-${process.pid}-3`).replace(/\r/g, '\r\n'));
+    assert.equal(res.status, 202);
+    let parts = batchParts(await res.text());
+    assert.deepEqual(parts.acks.map((x) => [field(x, 'MSA', 1), field(x, 'MSA', 2)]), [['AA', field(a, 'MSH', 10)], ['AA', field(b, 'MSH', 10)]]);
+    const bad = fresh(BAD_NHS);
+    const c2 = fresh(BOOKING);
+    res = await post(batchOf([bad, c2], `BATCH-${process.pid}-4`));
+    assert.equal(res.status, 200);
+    parts = batchParts(await res.text());
+    assert.deepEqual(parts.acks.map((x) => field(x, 'MSA', 1)), ['AE', 'AA']);
+    assert.equal(rows(gw, 'control_id = ?', [field(c2, 'MSH', 10)]).length, 1);
+    assert.equal(rows(gw, 'control_id = ?', [field(bad, 'MSH', 10)])[0][1], 'rejected');
+  });
+
   test('curl and fhir-kit-client are answered like any FHIR client', async () => {
     const file = path.join(tmp.dir, 'appt.json');
     fs.writeFileSync(file, APPOINTMENT);
@@ -277,6 +354,17 @@ describe('fcpgw serve with a full journal', () => {
       }
       assert.equal(field(last, 'MSA', 1), 'AE');
       assert.match(field(last, 'ERR', 3), /^207\^/);
+      // A batch into the full journal: nothing of it is kept, and every message says so.
+      const m1 = fresh(BOOKING);
+      const m2 = fresh(BOOKING);
+      const batch = `BHS|^~\\&|PAS|RX1|||||||FULL1\r${m1}${m2}BTS|2\r`;
+      const answer = await c.request(batch);
+      const acks = answer.split('\r').filter((l) => l.startsWith('MSA|'));
+      assert.deepEqual(acks.map((l) => l.split('|')[1]), ['AE', 'AE']);
+      assert.equal(sql(gw.journal, 'SELECT count(*) FROM messages WHERE control_id IN (?, ?)', [field(m1, 'MSH', 10), field(m2, 'MSH', 10)])[0][0], 0);
+      const res = await fetch(`http://127.0.0.1:${gw.http.port}/hl7v2`, { method: 'POST', headers: { 'content-type': 'x-application/hl7-v2+er7' }, body: batch });
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get('retry-after'), '5');
       assert.equal((await fetch(`http://127.0.0.1:${gw.http.port}/readyz`)).status, 503);
       assert.equal((await fetch(`http://127.0.0.1:${gw.http.port}/healthz`)).status, 200);
       c.end();

@@ -35,6 +35,7 @@
 // - NTEs after SCH come back as one NTE (the texts joined by a line break).
 // - The NHS number's spaces are removed.
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -651,8 +652,11 @@ TEST(RoundTripAppointment, RandomSiuKeepsEveryMappedField) {
       EXPECT_EQ(val(pid, 3, i + 1, 5), ids[i][2]) << "PID-3[" << i + 1 << "].5";
     }
     ASSERT_EQ(pid->repetition_count(5), c.names.size()) << "PID-5 repetitions";
-    for (std::size_t i = 0; i < c.names.size(); ++i) {
-      const auto& nm = c.names[i];
+    // Written back legal name first (v2.5.1 PID-5), then the others in the order sent.
+    auto names = c.names;
+    std::stable_partition(names.begin(), names.end(), [](const auto& n) { return n.use == "L"; });
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const auto& nm = names[i];
       const std::size_t r = i + 1;
       EXPECT_EQ(val(pid, 5, r, 1), unesc(nm.family)) << "PID-5.1";
       EXPECT_EQ(val(pid, 5, r, 2), unesc(nm.given)) << "PID-5.2";

@@ -653,6 +653,34 @@ TEST(Loader, ThenSegmentsAreChecked) {
             std::string::npos);
 }
 
+TEST(FhirToV2, EndsWithConditionAndConstantsInElseLiterals) {
+  auto e = load_ok(R"J({"mapping":"a","direction":"fhir-to-v2","accepts":["Appointment"],
+    "message":{"code":"SIU","structure":"SIU_S12"},"event":[{"value":"S12"}],
+    "constants":{"v2.sending-facility":"FAC1"},
+    "segments":[
+      {"segment":"MSH","set":[{"field":"MSH-4.1","from":"nothing","else":"{v2.sending-facility}-X"},
+                              {"field":"MSH-9.1","value":"SIU"}]},
+      {"segment":"SCH","set":[
+        {"field":"SCH-1[+]","each":{"items":"identifier","where":{"not":{"ends-with":["system","/own"]}}},
+         "set":[{"field":"SCH-1.1","from":"value"}]}]}]})J");
+  auto doc = fhir::parse(R"J({"resourceType":"Appointment","status":"booked","identifier":[
+    {"system":"https://x.example/own","value":"A"},{"system":"https://y.example/theirs","value":"B"},
+    {"value":"C"}]})J");
+  ASSERT_TRUE(doc);
+  auto t = e.fhir_to_v2(doc->root(), nullptr);
+  ASSERT_TRUE(t) << (t.error().empty() ? "" : t.error()[0].message);
+  EXPECT_NE(t->output.find("MSH|^~\\&||FAC1-X|"), std::string::npos) << t->output;
+  EXPECT_NE(t->output.find("\rSCH|B~C\r"), std::string::npos) << t->output;
+
+  // FHIR -> v2 only; an else literal naming no constant is refused as a template would be.
+  const std::string v2 = mapping_with(R"([{"path":"gender","from":"PID-8","when":{"ends-with":["PID-8","F"]}}])");
+  EXPECT_NE(first_error(v2).find("FHIR -> v2 only"), std::string::npos) << first_error(v2);
+  const std::string bad = R"J({"mapping":"a","direction":"fhir-to-v2","accepts":["Appointment"],
+    "message":{"code":"SIU","structure":"SIU_S12"},"event":[{"value":"S12"}],
+    "segments":[{"segment":"MSH","set":[{"field":"MSH-4.1","from":"x","else":"{nope}"}]}]})J";
+  EXPECT_NE(first_error(bad).find("unknown constant 'nope'"), std::string::npos) << first_error(bad);
+}
+
 TEST(FhirToV2, PathFiltersMatchEqualNotEqualAndSuffix) {
   auto e = load_ok(R"J({"mapping":"a","direction":"fhir-to-v2","accepts":["Appointment"],
     "message":{"code":"SIU","structure":"SIU_S12"},"event":[{"value":"S12"}],

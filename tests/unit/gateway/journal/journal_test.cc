@@ -69,6 +69,57 @@ TEST_F(JournalTest, AppendReadsBackByteExact) {
   EXPECT_EQ(j->get(empty.ok->id)->raw, "");
 }
 
+std::vector<AppendResult> append_all_sync(Journal& j, std::vector<Entry> entries) {
+  std::promise<std::vector<AppendResult>> p;
+  auto f = p.get_future();
+  j.append_all(std::move(entries),
+               [&p](std::vector<AppendResult> r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+TEST_F(JournalTest, AppendAllKeepsABatchInOrderWithItsDuplicatesAndRejections) {
+  auto j = open(options());
+  const auto earlier = append_sync(*j, make_entry("b2"));
+  ASSERT_TRUE(earlier.ok);
+  Entry rejected = make_entry("b3", "junk");
+  rejected.state = State::rejected;
+  std::vector<Entry> batch;
+  batch.push_back(make_entry("b1"));
+  batch.push_back(make_entry("b2"));  // already kept: answered as a duplicate
+  batch.push_back(rejected);
+  batch.push_back(make_entry("b1"));  // twice in one batch: the second is the duplicate
+  const auto r = append_all_sync(*j, std::move(batch));
+  ASSERT_EQ(r.size(), 4u);
+  for (const auto& x : r) ASSERT_TRUE(x.ok) << x.error->message;
+  EXPECT_FALSE(r[0].ok->duplicate);
+  EXPECT_TRUE(r[1].ok->duplicate);
+  EXPECT_EQ(r[1].ok->id, earlier.ok->id);
+  EXPECT_EQ(r[1].ok->answer, "ACK for b2");
+  EXPECT_FALSE(r[2].ok->duplicate);
+  EXPECT_EQ(j->get(r[2].ok->id)->summary.state, State::rejected);
+  EXPECT_EQ(j->get(r[2].ok->id)->raw, "junk");
+  EXPECT_TRUE(r[3].ok->duplicate);
+  EXPECT_EQ(r[3].ok->id, r[0].ok->id);
+  EXPECT_LT(r[0].ok->id, r[2].ok->id);
+  const Stats s = j->stats();
+  EXPECT_EQ(s.messages, 3);
+  EXPECT_EQ(s.duplicates, 2u);
+}
+
+TEST_F(JournalTest, AppendAllAfterCloseFailsEveryEntry) {
+  auto j = open(options());
+  j->close();
+  std::vector<Entry> batch;
+  batch.push_back(make_entry("c1"));
+  batch.push_back(make_entry("c2"));
+  const auto r = append_all_sync(*j, std::move(batch));
+  ASSERT_EQ(r.size(), 2u);
+  for (const auto& x : r) {
+    ASSERT_TRUE(x.error);
+    EXPECT_EQ(x.error->kind, Error::Kind::closed);
+  }
+}
+
 TEST_F(JournalTest, ReceivedAtZeroTakesTheClock) {
   auto j = open(options());
   const auto r = append_sync(*j, make_entry("1"));
