@@ -170,20 +170,16 @@ void JournaledIntake::submit_batch(service::Inbound in, service::AnswerHandler d
   const std::string batch_id = next_ack_id(now);
   const Origin from{in.listener, in.connection, in.kind};
   const bool over_http = in.listener != "mllp" && !in.method.empty();
-  // The views point into the body, which is kept alive until every message is copied out.
-  auto file = std::make_shared<hl7v2::BatchFile>(hl7v2::split_batch(in.body));
+  // The batch's bytes leave `in`, which then serves as the template of each message. The
+  // views point into `body`, which is kept alive until every message is copied out.
+  const std::string body = std::exchange(in.body, {});
+  auto file = std::make_shared<hl7v2::BatchFile>(hl7v2::split_batch(body));
   std::vector<service::Decision> decisions;
   std::vector<journal::Entry> entries;
   std::size_t n = 0;
   for (const hl7v2::Batch& b : file->batches) {
     for (std::string_view m : b.messages) {
-      service::Inbound one;
-      one.kind = in.kind;
-      one.listener = in.listener;
-      one.peer = in.peer;
-      one.connection = in.connection;
-      one.client = in.client;
-      one.method = in.method;
+      service::Inbound one = in;
       one.body = std::string(m);
       decisions.push_back(
           acceptor()->accept(one, timestamp, batch_id + "-" + std::to_string(++n)));
