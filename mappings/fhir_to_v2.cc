@@ -163,11 +163,7 @@ bool FhirRun::cond(const Condition& c, const Value* root) {
       return false;
     case CondKind::valid:
       if (!text(c.source.fhir, root, tmp)) return false;
-      if (c.values[0] == "nhs-number") return fhir::nhs_number_valid(tmp);
-      if (c.values[0] == "ods-code") return fhir::ods_code_valid(tmp);
-      if (c.values[0] == "hcpc") return fhir::hcpc_number_valid(tmp);
-      if (c.values[0] == "gmc") return fhir::gmc_number_valid(tmp);
-      if (c.values[0] == "gmp") return fhir::gmp_number_valid(tmp);
+      if (const auto id = identifier_check(c.values[0], tmp)) return *id;
       if (c.values[0] == "dtm") return parse_fhir_date(tmp).has_value();
       if (c.values[0] == "multi-line") return tmp.find('\n') != std::string::npos;
       return false;
@@ -185,6 +181,8 @@ bool FhirRun::cond(const Condition& c, const Value* root) {
       return (previous != nullptr) == (c.values[0] == "present");
     case CondKind::same:  // v2 -> FHIR only (the loader refuses it here)
       return false;
+    case CondKind::in_table:
+      return text(c.source.fhir, root, tmp) && c.table->find(tmp);
     case CondKind::exists:
       for (const Value* item : items(*c.over, root))
         if (cond(c.children[0], item)) return true;

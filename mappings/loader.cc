@@ -95,6 +95,7 @@ const std::vector<ValidCheckInfo>& valid_check_catalogue() {
       {"dtm", true, true},
       {"full-date", true, false},
       {"dtm-time", true, false},
+      {"duration", true, false},
       {"cx-nhs-number", true, false},
       {"cx-nhs-number-conflict", true, false},
       {"cx-nhs-number-repeat", true, false},
@@ -651,7 +652,7 @@ class Loader {
     if (!v.IsObject() || v.MemberCount() != 1) {
       error(rule,
             "condition must be an object with exactly one of present, absent, equals, in, "
-            "valid, exists, later, same, all, any, not, previous, changed");
+            "in-table, valid, exists, later, same, all, any, not, previous, changed");
       return false;
     }
     const auto it = v.MemberBegin();
@@ -670,7 +671,9 @@ class Loader {
       return one_source(a);
     }
     if (k == "equals" || k == "in" || k == "valid") {
-      if (!a.IsArray() || a.Size() != 2 || !a[0].IsString()) {
+      // `valid` may name a third path, the check's argument: the unit of a duration.
+      const bool with_arg = k == "valid" && a.IsArray() && a.Size() == 3;
+      if (!a.IsArray() || (a.Size() != 2 && !with_arg) || !a[0].IsString()) {
         error(rule, "condition '" + k + "': expected [path, " +
                         (k == "in" ? std::string("[values]") : std::string("value")) + "]");
         return false;
@@ -716,7 +719,30 @@ class Loader {
                             "' is only available in v2 -> FHIR mappings");
             return false;
           }
+          if (with_arg && (out.values[0] != "duration" || !a[2].IsString())) {
+            error(rule, "condition 'valid': only check 'duration' takes a third item (the path "
+                        "of its unit)");
+            return false;
+          }
+          if (with_arg && !compile_source(rule, a[2].GetString(), out.other)) return false;
         }
+      }
+      return true;
+    }
+    if (k == "in-table") {
+      // {"in-table": [path, table]}: the value is one the code table maps (a list of codes an
+      // engineer extends without touching the rules).
+      if (!a.IsArray() || a.Size() != 2 || !a[0].IsString() || !a[1].IsString()) {
+        error(rule, "condition 'in-table': expected [path, code table id]");
+        return false;
+      }
+      out.kind = CondKind::in_table;
+      if (!compile_source(rule, a[0].GetString(), out.source)) return false;
+      out.table = plan_.table(a[1].GetString());
+      if (!out.table) {
+        error(rule, "condition 'in-table': unknown code table '" + std::string(a[1].GetString()) +
+                        "'");
+        return false;
       }
       return true;
     }

@@ -101,6 +101,7 @@ enum class CondKind : std::uint8_t {
   exists,  ///< some item of `over` (segments or FHIR items) satisfies children[0]
   later,   ///< source is later than `other` (+ months/days), both valid dates
   same,    ///< source and `other` are both present and equal (ASCII case and blanks ignored)
+  in_table,  ///< the value has a mapping in the code table `table`
   always
 };
 struct Each;
@@ -113,6 +114,7 @@ struct Condition {
   std::vector<std::string> values;  ///< equals/in values; valid: checker name; changed: paths
   std::vector<FhirPath> changed;
   std::vector<Condition> children;
+  const CodeTable* table = nullptr;  ///< in_table
 };
 
 /// A text template: literal text with `{v2-path}`, `{fhir-path}` or `{$var}` holes (constants are
