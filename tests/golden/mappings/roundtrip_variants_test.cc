@@ -192,3 +192,10 @@ TEST(RoundTripVariants, FitNoteSentInAnyCodingComesBackAsMed3) {
         << r.er7;
   }
 }
+
+TEST(RoundTripVariants, ReferralCategoryComesBackInRf15) {
+  const auto r = round_trip("referrals", "i12_ers_ubrn_in_rf1_6");
+  const auto rf1 = find_segment(r.out, "RF1");
+  ASSERT_TRUE(rf1);
+  EXPECT_EQ(std::string(rf1->field(5)), "O^Outpatient^HL70284") << r.er7;
+}
