@@ -199,3 +199,10 @@ TEST(RoundTripVariants, ReferralCategoryComesBackInRf15) {
   ASSERT_TRUE(rf1);
   EXPECT_EQ(std::string(rf1->field(5)), "O^Outpatient^HL70284") << r.er7;
 }
+
+TEST(RoundTripVariants, RoomLabelBesidePointOfCareAndDescriptionIsKept) {
+  const auto r = round_trip("appointments", "room_pl1_pl2_pl9");
+  const auto ail = find_segment(r.out, "AIL");
+  ASSERT_TRUE(ail);
+  EXPECT_EQ(std::string(ail->field(3)), "FCP-R3^Room 3^^^^^^^Physio Room 3") << r.er7;
+}
