@@ -720,8 +720,9 @@ class Loader {
             return false;
           }
           if (with_arg && (out.values[0] != "duration" || !a[2].IsString())) {
-            error(rule, "condition 'valid': only check 'duration' takes a third item (the path "
-                        "of its unit)");
+            error(rule,
+                  "condition 'valid': only check 'duration' takes a third item (the path "
+                  "of its unit)");
             return false;
           }
           if (with_arg && !compile_source(rule, a[2].GetString(), out.other)) return false;
@@ -740,8 +741,8 @@ class Loader {
       if (!compile_source(rule, a[0].GetString(), out.source)) return false;
       out.table = plan_.table(a[1].GetString());
       if (!out.table) {
-        error(rule, "condition 'in-table': unknown code table '" + std::string(a[1].GetString()) +
-                        "'");
+        error(rule,
+              "condition 'in-table': unknown code table '" + std::string(a[1].GetString()) + "'");
         return false;
       }
       return true;

@@ -98,9 +98,9 @@ enum class CondKind : std::uint8_t {
   not_,
   previous,
   changed,
-  exists,  ///< some item of `over` (segments or FHIR items) satisfies children[0]
-  later,   ///< source is later than `other` (+ months/days), both valid dates
-  same,    ///< source and `other` are both present and equal (ASCII case and blanks ignored)
+  exists,    ///< some item of `over` (segments or FHIR items) satisfies children[0]
+  later,     ///< source is later than `other` (+ months/days), both valid dates
+  same,      ///< source and `other` are both present and equal (ASCII case and blanks ignored)
   in_table,  ///< the value has a mapping in the code table `table`
   always
 };

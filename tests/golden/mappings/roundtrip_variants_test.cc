@@ -160,8 +160,7 @@ TEST(RoundTripVariants, ResourceRoleComesBackInAip4) {
             (std::vector<std::string>{"ATND", "OBS^Student observer", "ATND", "CON"}))
       << r.er7;
   r = round_trip("appointments", "s12_fcp_booking_bst");
-  EXPECT_EQ(each_field(r, "AIP", 4), (std::vector<std::string>{"R1110^Physiotherapist"}))
-      << r.er7;
+  EXPECT_EQ(each_field(r, "AIP", 4), (std::vector<std::string>{"R1110^Physiotherapist"})) << r.er7;
 }
 
 TEST(RoundTripVariants, PatientInstructionsAndOrderNumbersComeBack) {
@@ -170,21 +169,19 @@ TEST(RoundTripVariants, PatientInstructionsAndOrderNumbersComeBack) {
             (std::vector<std::string>{"", "PI^Patient Instructions^HL70364"}))
       << r.er7;
   r = round_trip("appointments", "s12_sch26_ubrn_namespaces_and_filler_order");
-  EXPECT_EQ(reps(r, "SCH", 26), (std::vector<std::string>{"000044556677^UBRN", "PO-881"}))
-      << r.er7;
+  EXPECT_EQ(reps(r, "SCH", 26), (std::vector<std::string>{"000044556677^UBRN", "PO-881"})) << r.er7;
   EXPECT_EQ(reps(r, "SCH", 27), (std::vector<std::string>{"FO-17"})) << r.er7;
   r = round_trip("appointments", "s12_sch26_ubrn_universal_id");
   EXPECT_EQ(reps(r, "SCH", 26), (std::vector<std::string>{"000044556688^UBRN"})) << r.er7;
   r = round_trip("referrals", "i12_nte_patient_instructions_pi");
   const auto types = each_field(r, "NTE", 4);
-  EXPECT_EQ(std::count(types.begin(), types.end(), "PI^Patient Instructions^HL70364"), 1)
-      << r.er7;
+  EXPECT_EQ(std::count(types.begin(), types.end(), "PI^Patient Instructions^HL70364"), 1) << r.er7;
 }
 
 TEST(RoundTripVariants, FitNoteSentInAnyCodingComesBackAsMed3) {
-  for (const char* name : {"med3_systmone_99tpp", "med3_snomed_concept",
-                           "med3_local_code_text_fit_note", "med3_text_only",
-                           "med3_alternate_coding_emed3"}) {
+  for (const char* name :
+       {"med3_systmone_99tpp", "med3_snomed_concept", "med3_local_code_text_fit_note",
+        "med3_text_only", "med3_alternate_coding_emed3"}) {
     SCOPED_TRACE(name);
     const auto r = round_trip("fitnotes", name);
     EXPECT_EQ(each_field(r, "TXA", 2),

@@ -689,13 +689,12 @@ TEST(FhirToV2, PathFiltersMatchEqualNotEqualAndSuffix) {
 // side) passes its sample and refuses junk in both engines.
 TEST(Conditions, ValidChecksAgreeInBothDirections) {
   const std::map<std::string, std::string> samples = {
-      {"nhs-number", "9434765919"}, {"ods-code", "A81001"},
-      {"hcpc", "PH123456"},         {"hcpc-physiotherapist", "PH123456"},
-      {"gmc", "1234567"},           {"gmp", "G1234567"},
+      {"nhs-number", "9434765919"},         {"ods-code", "A81001"}, {"hcpc", "PH123456"},
+      {"hcpc-physiotherapist", "PH123456"}, {"gmc", "1234567"},     {"gmp", "G1234567"},
       {"oid", "2.16.840.1.113883.2.1.4.1"}};
   const auto v2_says = [](const std::string& check, const std::string& value) {
-    auto e = load_ok(mapping_with(R"([{"path":"gender","value":"male","when":{"valid":["PID-3.1",")" +
-                                  check + R"("]}}])"));
+    auto e = load_ok(mapping_with(
+        R"([{"path":"gender","value":"male","when":{"valid":["PID-3.1",")" + check + R"("]}}])"));
     auto t = e.v2_to_fhir(*hl7v2::Message::parse(
         "MSH|^~\\&|APP|A81001|R|R|20240101||SIU^S12^SIU_S12|1|P|2.5.1\rPID|1||" + value + "\r"));
     EXPECT_TRUE(t);
@@ -708,8 +707,8 @@ TEST(Conditions, ValidChecksAgreeInBothDirections) {
                   {"segment":"PID","set":[{"field":"PID-3.1","from":"identifier[0].value",
                     "when":{"valid":["identifier[0].value",")" +
                      check + R"("]}}]}]})");
-    auto doc = fhir::parse(R"({"resourceType":"Patient","identifier":[{"value":")" + value +
-                           R"("}]})");
+    auto doc =
+        fhir::parse(R"({"resourceType":"Patient","identifier":[{"value":")" + value + R"("}]})");
     auto t = e.fhir_to_v2(doc->root(), nullptr);
     EXPECT_TRUE(t);
     return t && t->output.find("PID|||" + value) != std::string::npos;
