@@ -165,11 +165,7 @@ bool FhirRun::cond(const Condition& c, const Value* root) {
       return text(c.source.fhir, root, tmp) && std::string_view(tmp).ends_with(c.values[0]);
     case CondKind::valid:
       if (!text(c.source.fhir, root, tmp)) return false;
-      if (c.values[0] == "nhs-number") return fhir::nhs_number_valid(tmp);
-      if (c.values[0] == "ods-code") return fhir::ods_code_valid(tmp);
-      if (c.values[0] == "hcpc") return fhir::hcpc_number_valid(tmp);
-      if (c.values[0] == "gmc") return fhir::gmc_number_valid(tmp);
-      if (c.values[0] == "gmp") return fhir::gmp_number_valid(tmp);
+      if (const auto id = identifier_check(c.values[0], tmp)) return *id;
       if (c.values[0] == "dtm") return parse_fhir_date(tmp).has_value();
       if (c.values[0] == "multi-line") return tmp.find('\n') != std::string::npos;
       return false;

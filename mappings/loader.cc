@@ -103,6 +103,7 @@ const std::vector<ValidCheckInfo>& valid_check_catalogue() {
       {"dtm", true, true},
       {"full-date", true, false},
       {"dtm-time", true, false},
+      {"duration", true, false},
       {"cx-nhs-number", true, false},
       {"cx-nhs-number-conflict", true, false},
       {"cx-nhs-number-repeat", true, false},
@@ -768,7 +769,9 @@ class Loader {
       return compile_source(rule, a[0].GetString(), out.source);
     }
     if (k == "equals" || k == "in" || k == "valid") {
-      if (!a.IsArray() || a.Size() != 2 || !a[0].IsString()) {
+      // `valid` may name a third path, the check's argument: the unit of a duration.
+      const bool with_arg = k == "valid" && a.IsArray() && a.Size() == 3;
+      if (!a.IsArray() || (a.Size() != 2 && !with_arg) || !a[0].IsString()) {
         error(rule, "condition '" + k + "': expected [path, " +
                         (k == "in" ? std::string("[values]") : std::string("value")) + "]");
         return false;
@@ -814,6 +817,13 @@ class Loader {
                             "' is only available in v2 -> FHIR mappings");
             return false;
           }
+          if (with_arg && (out.values[0] != "duration" || !a[2].IsString())) {
+            error(rule,
+                  "condition 'valid': only check 'duration' takes a third item (the path "
+                  "of its unit)");
+            return false;
+          }
+          if (with_arg && !compile_source(rule, a[2].GetString(), out.other)) return false;
         }
       }
       return true;

@@ -69,7 +69,8 @@ std::string describe(const Condition& c) {
     case CondKind::ends_with:
       return "ends-with [" + src + ", " + quoted(c.values.empty() ? "" : c.values[0]) + "]";
     case CondKind::valid:
-      return "valid [" + src + ", " + quoted(c.values.empty() ? "" : c.values[0]) + "]";
+      return "valid [" + src + ", " + quoted(c.values.empty() ? "" : c.values[0]) +
+             (c.other.text().empty() ? "" : ", " + std::string(c.other.text())) + "]";
     case CondKind::in: {
       std::string s = "in [" + src + ", [";
       for (std::size_t i = 0; i < c.values.size(); ++i) s += (i ? ", " : "") + quoted(c.values[i]);

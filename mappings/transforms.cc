@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "fhir/identifiers.h"
 #include "mappings/plan.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -270,6 +271,24 @@ void append_v2_dtm(std::string& out, const hl7v2::Dtm& d) {
   if (d.precision >= P::second) put2(out, d.second);
   put_fraction(out, d);
   if (d.offset_minutes && d.precision >= P::hour) put_offset(out, *d.offset_minutes, false);
+}
+
+// ---- identifier checks ------------------------------------------------------------------
+
+std::optional<bool> identifier_check(std::string_view check, std::string_view v) noexcept {
+  if (check == "nhs-number") return fhir::nhs_number_valid(v);
+  if (check == "ods-code") return fhir::ods_code_valid(v);
+  if (check == "hcpc") return fhir::hcpc_number_valid(v);
+  if (check == "hcpc-physiotherapist") return v.substr(0, 2) == "PH" && fhir::hcpc_number_valid(v);
+  if (check == "gmc") return fhir::gmc_number_valid(v);
+  if (check == "gmp") return fhir::gmp_number_valid(v);
+  if (check == "oid") {
+    if (v.empty()) return false;
+    for (char c : v)
+      if (!((c >= '0' && c <= '9') || c == '.')) return false;
+    return v.front() != '.' && v.back() != '.';
+  }
+  return std::nullopt;
 }
 
 // ---- durations --------------------------------------------------------------------------

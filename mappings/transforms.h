@@ -96,6 +96,14 @@ void append_v2_dtm(std::string& out, const hl7v2::Dtm& d);
 std::optional<std::int64_t> duration_minutes(std::string_view amount,
                                              std::string_view unit) noexcept;
 
+// ---- identifier checks ------------------------------------------------------------------
+
+/// The `valid` checks that read one text value and mean the same in both directions:
+/// `nhs-number`, `ods-code`, `hcpc`, `hcpc-physiotherapist` (an HCPC `PH` number), `gmc`,
+/// `gmp`, `oid`. nullopt when `check` is not one of them (the DTM, CX and text checks depend on
+/// the direction and are each engine's own).
+std::optional<bool> identifier_check(std::string_view check, std::string_view v) noexcept;
+
 // ---- hashing and ids --------------------------------------------------------------------
 
 /// SHA-1 (FIPS 180-4), incremental.

@@ -261,23 +261,12 @@ void V2Run::json_plain(std::string_view text) {
 // ---- conditions -------------------------------------------------------------------------
 
 static bool run_check(std::string_view check, std::string_view v) {
-  if (check == "nhs-number") return fhir::nhs_number_valid(v);
-  if (check == "ods-code") return fhir::ods_code_valid(v);
-  if (check == "hcpc") return fhir::hcpc_number_valid(v);
-  if (check == "hcpc-physiotherapist") return v.substr(0, 2) == "PH" && fhir::hcpc_number_valid(v);
-  if (check == "gmc") return fhir::gmc_number_valid(v);
-  if (check == "gmp") return fhir::gmp_number_valid(v);
+  if (const auto id = identifier_check(check, v)) return *id;
   if (check == "dtm") return hl7v2::parse_dtm(v).has_value();
   if (check == "full-date" || check == "dtm-time") {
     const auto x = hl7v2::parse_dtm(v);
     return x && x->precision >=
                     (check == "full-date" ? hl7v2::DtmPrecision::day : hl7v2::DtmPrecision::hour);
-  }
-  if (check == "oid") {
-    if (v.empty()) return false;
-    for (char c : v)
-      if (!((c >= '0' && c <= '9') || c == '.')) return false;
-    return v.front() != '.' && v.back() != '.';
   }
   return false;
 }
@@ -316,6 +305,14 @@ bool V2Run::eval(const Condition& c) {
       if (c.values[0] == "cx-nhs-number") return !r.raw.empty() && cx_nhs_number(r);
       if (c.values[0] == "cx-nhs-number-conflict") return !r.raw.empty() && cx_nhs_earlier(r, true);
       if (c.values[0] == "cx-nhs-number-repeat") return !r.raw.empty() && cx_nhs_earlier(r, false);
+      if (c.values[0] == "duration") {
+        // What duration-minutes and dtm-instant-plus understand: the amount in the unit the
+        // third path names (a TQ duration, M20, carries its own).
+        const std::string_view unit =
+            c.other.v2.text.empty() ? std::string_view() : resolve(c.other.v2).raw;
+        return !r.raw.empty() &&
+               duration_minutes(first_component(r.raw, d), first_component(unit, d)).has_value();
+      }
       return !r.raw.empty() && run_check(c.values[0], r.raw);
     }
     case CondKind::all:
@@ -498,7 +495,13 @@ bool V2Run::scalar(Tf tf, std::string_view v, std::string& dst, const Resolved& 
       }
       if (amount.empty()) return false;
       const auto mins = duration_minutes(first_component(amount, d), unit);
-      if (!mins || x.precision < hl7v2::DtmPrecision::hour) return false;
+      if (!mins) {
+        // A duration sent but not understood is the sender's to hear of, where it was sent
+        // (a mapping that needs the end refuses the message by the `duration` check).
+        issue(Severity::warning, location(ra), "102", "duration or its unit not understood", rule);
+        return false;
+      }
+      if (x.precision < hl7v2::DtmPrecision::hour) return false;
       const int off = effective_offset(x, zone);
       hl7v2::Dtm e = add_minutes(x, *mins);
       if (e.precision < hl7v2::DtmPrecision::second) e.precision = hl7v2::DtmPrecision::second;

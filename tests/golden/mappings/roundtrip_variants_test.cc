@@ -139,3 +139,67 @@ TEST(RoundTripVariants, ProvidersComeBackInTheirRoles) {
     EXPECT_EQ(pp, (std::vector<std::string>{"B82005^ODS", "G1234567^GMP"})) << r.er7;
   }
 }
+
+// All fields `f` of every `seg`, unescaped, in message order.
+static std::vector<std::string> each_field(const RoundTrip& r, std::string_view seg,
+                                           std::size_t f) {
+  std::vector<std::string> v;
+  for (std::size_t i = 1; i <= r.out.segment_count(); ++i) {
+    const auto s = r.out.segment(i);
+    if (s.id() == seg) v.push_back(std::string(s.field(f)));
+  }
+  return v;
+}
+
+TEST(RoundTripVariants, ResourceRoleComesBackInAip4) {
+  // A role the table knows comes back as its ParticipationType code (read again the same), a
+  // sender's own role as sent (a local coding system, L, has no v2 name to return to, as in
+  // SCH-6/7/8), no role as ATND (what it was read as).
+  auto r = round_trip("appointments", "aip_roles_table_local_and_none");
+  EXPECT_EQ(each_field(r, "AIP", 4),
+            (std::vector<std::string>{"ATND", "OBS^Student observer", "ATND", "CON"}))
+      << r.er7;
+  r = round_trip("appointments", "s12_fcp_booking_bst");
+  EXPECT_EQ(each_field(r, "AIP", 4), (std::vector<std::string>{"R1110^Physiotherapist"})) << r.er7;
+}
+
+TEST(RoundTripVariants, PatientInstructionsAndOrderNumbersComeBack) {
+  auto r = round_trip("appointments", "s12_nte_patient_instructions_pi");
+  EXPECT_EQ(each_field(r, "NTE", 4),
+            (std::vector<std::string>{"", "PI^Patient Instructions^HL70364"}))
+      << r.er7;
+  r = round_trip("appointments", "s12_sch26_ubrn_namespaces_and_filler_order");
+  EXPECT_EQ(reps(r, "SCH", 26), (std::vector<std::string>{"000044556677^UBRN", "PO-881"})) << r.er7;
+  EXPECT_EQ(reps(r, "SCH", 27), (std::vector<std::string>{"FO-17"})) << r.er7;
+  r = round_trip("appointments", "s12_sch26_ubrn_universal_id");
+  EXPECT_EQ(reps(r, "SCH", 26), (std::vector<std::string>{"000044556688^UBRN"})) << r.er7;
+  r = round_trip("referrals", "i12_nte_patient_instructions_pi");
+  const auto types = each_field(r, "NTE", 4);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "PI^Patient Instructions^HL70364"), 1) << r.er7;
+}
+
+TEST(RoundTripVariants, FitNoteSentInAnyCodingComesBackAsMed3) {
+  for (const char* name :
+       {"med3_systmone_99tpp", "med3_snomed_concept", "med3_local_code_text_fit_note",
+        "med3_text_only", "med3_alternate_coding_emed3"}) {
+    SCOPED_TRACE(name);
+    const auto r = round_trip("fitnotes", name);
+    EXPECT_EQ(each_field(r, "TXA", 2),
+              (std::vector<std::string>{"MED3^Statement of fitness for work^L"}))
+        << r.er7;
+  }
+}
+
+TEST(RoundTripVariants, ReferralCategoryComesBackInRf15) {
+  const auto r = round_trip("referrals", "i12_ers_ubrn_in_rf1_6");
+  const auto rf1 = find_segment(r.out, "RF1");
+  ASSERT_TRUE(rf1);
+  EXPECT_EQ(std::string(rf1->field(5)), "O^Outpatient^HL70284") << r.er7;
+}
+
+TEST(RoundTripVariants, RoomLabelBesidePointOfCareAndDescriptionIsKept) {
+  const auto r = round_trip("appointments", "room_pl1_pl2_pl9");
+  const auto ail = find_segment(r.out, "AIL");
+  ASSERT_TRUE(ail);
+  EXPECT_EQ(std::string(ail->field(3)), "FCP-R3^Room 3^^^^^^^Physio Room 3") << r.er7;
+}

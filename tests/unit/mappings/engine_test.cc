@@ -4,12 +4,14 @@
 #include "mappings/engine.h"
 
 #include <filesystem>
+#include <map>
 
 #include <gtest/gtest.h>
 
 #include "fhir/json.h"
 #include "hl7v2/message.h"
 #include "load_files.h"
+#include "mappings/plan.h"
 
 using namespace fcpgw;
 using namespace fcpgw::mappings;
@@ -708,4 +710,45 @@ TEST(FhirToV2, PathFiltersMatchEqualNotEqualAndSuffix) {
     "segments":[{"segment":"MSH","set":[{"field":"MSH-9.1","from":"identifier[system=a][value=b].value"}]}]})J";
   EXPECT_NE(first_error(two).find("one [sub.path=value] filter per step"), std::string::npos)
       << first_error(two);
+}
+
+// A `valid` check offered in both directions gives the same answer in both: each check of the
+// catalogue available to v2 -> FHIR and FHIR -> v2 (other than `dtm`, whose text differs by
+// side) passes its sample and refuses junk in both engines.
+TEST(Conditions, ValidChecksAgreeInBothDirections) {
+  const std::map<std::string, std::string> samples = {
+      {"nhs-number", "9434765919"},         {"ods-code", "A81001"}, {"hcpc", "PH123456"},
+      {"hcpc-physiotherapist", "PH123456"}, {"gmc", "1234567"},     {"gmp", "G1234567"},
+      {"oid", "2.16.840.1.113883.2.1.4.1"}};
+  const auto v2_says = [](const std::string& check, const std::string& value) {
+    auto e = load_ok(mapping_with(
+        R"([{"path":"gender","value":"male","when":{"valid":["PID-3.1",")" + check + R"("]}}])"));
+    auto t = e.v2_to_fhir(*hl7v2::Message::parse(
+        "MSH|^~\\&|APP|A81001|R|R|20240101||SIU^S12^SIU_S12|1|P|2.5.1\rPID|1||" + value + "\r"));
+    EXPECT_TRUE(t);
+    return t && t->output.find("\"male\"") != std::string::npos;
+  };
+  const auto fhir_says = [](const std::string& check, const std::string& value) {
+    auto e = load_ok(R"({"mapping":"r","direction":"fhir-to-v2","accepts":["Patient"],
+      "message":{"code":"ADT","structure":"ADT_A01"},"event":[{"value":"A31"}],
+      "segments":[{"segment":"MSH","set":[{"field":"MSH-7","value":"20250101"}]},
+                  {"segment":"PID","set":[{"field":"PID-3.1","from":"identifier[0].value",
+                    "when":{"valid":["identifier[0].value",")" +
+                     check + R"("]}}]}]})");
+    auto doc =
+        fhir::parse(R"({"resourceType":"Patient","identifier":[{"value":")" + value + R"("}]})");
+    auto t = e.fhir_to_v2(doc->root(), nullptr);
+    EXPECT_TRUE(t);
+    return t && t->output.find("PID|||" + value) != std::string::npos;
+  };
+  for (const auto& c : valid_check_catalogue()) {
+    if (!c.v2_to_fhir || !c.fhir_to_v2 || c.name == "dtm") continue;
+    const std::string check(c.name);
+    const auto s = samples.find(check);
+    ASSERT_NE(s, samples.end()) << "no sample for check " << check;
+    EXPECT_TRUE(v2_says(check, s->second)) << check;
+    EXPECT_TRUE(fhir_says(check, s->second)) << check;
+    EXPECT_FALSE(v2_says(check, "X9 9")) << check;
+    EXPECT_FALSE(fhir_says(check, "X9 9")) << check;
+  }
 }
