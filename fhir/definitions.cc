@@ -182,4 +182,12 @@ std::optional<ElementInfo> find_element(std::string_view type_path,
   return info;
 }
 
+std::vector<std::string_view> element_names(std::string_view type_path) {
+  std::vector<std::string_view> out;
+  const auto ty = detail::type_index(type_path);
+  if (ty == detail::kNoType) return out;
+  for (const auto& m : detail::tables().members[ty]) out.push_back(m.json_name);
+  return out;
+}
+
 }  // namespace fcpgw::fhir

@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace fcpgw::fhir {
 
@@ -42,5 +43,9 @@ struct ElementInfo {
 /// (e.g. "Appointment", "Appointment.participant", "HumanName"). nullopt if unknown.
 std::optional<ElementInfo> find_element(std::string_view type_path,
                                         std::string_view member) noexcept;
+
+/// The JSON member names of the type or backbone element `type_path` (choice elements by each
+/// typed name), sorted; empty when the type is unknown. For messages that suggest a name.
+std::vector<std::string_view> element_names(std::string_view type_path);
 
 }  // namespace fcpgw::fhir

@@ -31,8 +31,9 @@ struct SourceFile {
   std::string text;
 };
 
-/// A problem found while loading: the file, the rule inside it (a JSON-pointer-like path such
-/// as `resources[0].set[5]`, empty for file-level problems) and what is wrong.
+/// A problem found while loading: the file, the rule inside it (its `#id` when it has one,
+/// `#appointment-status (path "status")`, else a JSON-pointer-like path such as
+/// `resources[0].set[5]`; empty for file-level problems) and what is wrong.
 struct LoadError {
   std::string file;
   std::string rule;
@@ -114,21 +115,28 @@ struct TraceEvent {
 /// (v2-to-fhir/siu.json: resources[0].set[5])`.
 std::string to_string(const TraceEvent& e);
 
-/// Something a mapping rule did not write because its condition (`when`) did not hold
-/// (`fcpgw translate --explain`): a whole resource or segment, or one element. Locations, rule
-/// ids and the condition as written in the mapping, never values (no patient data).
+/// Something a mapping rule did not write (`fcpgw translate --explain`): a whole resource or
+/// segment, or one element, because its condition (`when`) did not hold, or because its rule
+/// found no value (its sources were empty, a code was not in its table). Locations, rule ids
+/// and the condition as written in the mapping, never values (no patient data).
 struct SkipEvent {
   /// What was not written: `resource location (Location)`, `segment NTE`, or an element path
   /// of the output (`entry[0].resource.comment`, `SCH-7`).
   std::string_view what;
   /// The input item it was for, when the rule repeats over segments or items (`AIL[2]`).
   std::string_view item;
-  /// The condition that failed, e.g. `present AIL-3.1`, `all(present AIL-3.1, not(...))`.
+  /// The condition that failed, e.g. `present AIL-3.1`, `all(present AIL-3.1, not(...))`;
+  /// empty when the rule ran and found no value.
   std::string_view condition;
   /// The mapping rule: `v2-to-fhir/siu.json: resources[6]`.
   std::string_view rule;
+  /// Why a rule that ran found no value: `AIL-3[1].1 empty`, `AIL-3[1].1, AIL-3[1].2 empty`,
+  /// `PID-8[1] not in table t, else PID-6[1] empty`, `transform dtm-instant gave no value for
+  /// TQ1-7[1]`, `resource location not written`.
+  std::string_view reason = {};
 };
-/// "what (for item) not written: when present AIL-3.1 did not hold  (rule)".
+/// "what (for item) not written: when present AIL-3.1 did not hold  (rule)", or with a reason
+/// "what (for item) not written: AIL-3[1].1 empty  (rule)".
 std::string to_string(const SkipEvent& e);
 
 /// Receives the trace of a translation. Called synchronously, in output order, from the thread

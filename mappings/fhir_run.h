@@ -74,6 +74,8 @@ struct FhirRun {
                 const rapidjson::Value* base);
   /// Reports a segment or field rule whose `when` did not hold (trace.cc); only when `trace`.
   void trace_skipped(std::string_view what, const Condition& c, const std::string& rule);
+  /// Reports a field rule that ran and found no value (trace.cc); only when `trace`.
+  void trace_unwritten(const FieldRule& r, const rapidjson::Value* root);
   /// Reports a field just written (trace.cc), called only when `trace` is set.
   void trace_field(const FieldRule& r, const rapidjson::Value* root, std::uint32_t field,
                    std::uint32_t rep, std::uint32_t component, std::uint32_t subcomponent);

@@ -465,6 +465,8 @@ void FhirRun::fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rul
             if (trace) trace_field(r, item, r.target.field, k, 0, 0);
             ++writes;
             wrote = true;
+          } else if (trace) {
+            trace_unwritten(r, item);
           }
         }
         if (wrote) next = k;
@@ -495,12 +497,17 @@ void FhirRun::fields(hl7v2::MessageBuilder& b, const std::vector<FieldRule>& rul
     std::string v;
     if ((r.has_tmpl && render(r.tmpl, root, v)) ||
         (r.has_producer && produce(r.producer, root, v, r.rule))) {
-      if (v.empty()) continue;
+      if (v.empty()) {
+        if (trace) trace_unwritten(r, root);
+        continue;
+      }
       b.set(hl7v2::Position{r.target.field, k, r.target.component == 0 ? 1u : r.target.component,
                             r.target.subcomponent == 0 ? 1u : r.target.subcomponent},
             v);
       if (trace) trace_field(r, root, r.target.field, k, r.target.component, r.target.subcomponent);
       ++writes;
+    } else if (trace) {
+      trace_unwritten(r, root);
     }
   }
 }

@@ -1,7 +1,6 @@
 // Loads mapping files and code tables, checks every rule and compiles the plan.
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -10,8 +9,11 @@
 
 #include "fhir/definitions.h"
 #include "hl7v2/path.h"
+#include "mappings/json_source.h"
 #include "mappings/pieces.h"
 #include "mappings/plan.h"
+#include "mappings/rule_ids.h"
+#include "mappings/suggest.h"
 #include "mappings/v2_segments.h"
 
 namespace fcpgw::mappings {
@@ -220,6 +222,21 @@ bool is_segment_id(std::string_view s) {
          ((s[2] >= 'A' && s[2] <= 'Z') || (s[2] >= '0' && s[2] <= '9'));
 }
 
+// `scheme:rest` (RFC 3986): a letter, then letters, digits, '+', '-', '.', a ':' and something
+// after it, with no blanks or control characters anywhere.
+bool is_absolute_uri(std::string_view s) {
+  const auto colon = s.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == s.size()) return false;
+  const auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (!alpha(s[0])) return false;
+  for (std::size_t i = 1; i < colon; ++i)
+    if (!alpha(s[i]) && !(s[i] >= '0' && s[i] <= '9') && s[i] != '+' && s[i] != '-' && s[i] != '.')
+      return false;
+  for (char c : s)
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7F) return false;
+  return true;
+}
+
 class Loader {
  public:
   Loader(Plan& plan, std::vector<LoadError>& errors) : plan_(plan), errors_(errors) {}
@@ -229,10 +246,18 @@ class Loader {
     auto [file, where] = origins_ ? origins_->locate(file_, rule) : std::pair{file_, rule};
     errors_.push_back(LoadError{std::move(file), std::move(where), std::move(message)});
   }
+  /// How traces and issues name a rule: its file and its id or place (RuleIds::name).
   std::string rule_id(const std::string& rule) const {
-    if (!origins_) return file_ + ": " + rule;
-    const auto [file, where] = origins_->locate(file_, rule);
+    auto [file, where] = origins_ ? origins_->locate(file_, rule) : std::pair{file_, rule};
+    if (ids_) where = ids_->name(file, where);
     return file + ": " + where;
+  }
+  void set_rule_ids(const RuleIds* ids) { ids_ = ids; }
+  /// The file that declares constant `name` first, or null for the engine's own.
+  const std::string* constant_file(std::string_view name) const {
+    for (const auto& [k, f] : constant_files_)
+      if (k == name) return &f;
+    return nullptr;
   }
   /// Where the rules of the next mapping really are, when it uses shared pieces (pieces.h).
   void set_origins(const RuleOrigins* origins) { origins_ = origins; }
@@ -241,6 +266,7 @@ class Loader {
   void load_table(const SourceFile& f, const Value& doc) {
     file_ = f.name;
     auto t = std::make_unique<CodeTable>();
+    check_concept_map_keys(doc);
     if (!doc.HasMember("id") || !doc["id"].IsString()) {
       error("", "ConceptMap has no id");
       return;
@@ -351,6 +377,45 @@ class Loader {
     return true;
   }
 
+  // A member that is not an R4 element of a ConceptMap (a misspelt `equivalence`) would be
+  // ignored, and the code mapped as if it were equivalent.
+  void check_concept_map_keys(const Value& doc) {
+    check_keys(doc, "", {"resourceType",  "id",
+                         "url",           "meta",
+                         "implicitRules", "language",
+                         "text",          "contained",
+                         "extension",     "modifierExtension",
+                         "identifier",    "version",
+                         "name",          "title",
+                         "status",        "experimental",
+                         "date",          "publisher",
+                         "contact",       "description",
+                         "useContext",    "jurisdiction",
+                         "purpose",       "copyright",
+                         "sourceUri",     "sourceCanonical",
+                         "targetUri",     "targetCanonical",
+                         "group"});
+    if (!doc.HasMember("group") || !doc["group"].IsArray()) return;
+    for (rapidjson::SizeType gi = 0; gi < doc["group"].Size(); ++gi) {
+      const Value& g = doc["group"][gi];
+      const std::string gp = "group[" + std::to_string(gi) + "]";
+      check_keys(g, gp,
+                 {"id", "extension", "modifierExtension", "source", "sourceVersion", "target",
+                  "targetVersion", "unmapped", "element"});
+      if (!g.IsObject() || !g.HasMember("element") || !g["element"].IsArray()) continue;
+      for (rapidjson::SizeType ei = 0; ei < g["element"].Size(); ++ei) {
+        const Value& e = g["element"][ei];
+        const std::string ep = gp + ".element[" + std::to_string(ei) + "]";
+        check_keys(e, ep, {"id", "extension", "modifierExtension", "code", "display", "target"});
+        if (!e.IsObject() || !e.HasMember("target") || !e["target"].IsArray()) continue;
+        for (rapidjson::SizeType ti = 0; ti < e["target"].Size(); ++ti)
+          check_keys(e["target"][ti], ep + ".target[" + std::to_string(ti) + "]",
+                     {"id", "extension", "modifierExtension", "code", "display", "equivalence",
+                      "comment", "dependsOn", "product"});
+      }
+    }
+  }
+
   // -- constants --
   void collect_constants(const SourceFile& f, const Value& doc) {
     file_ = f.name;
@@ -375,7 +440,10 @@ class Loader {
             error("constants." + name,
                   "constant '" + name + "' declared twice with different values");
         }
-      if (!found) plan_.constants.emplace_back(name, val);
+      if (!found) {
+        plan_.constants.emplace_back(name, val);
+        constant_files_.emplace_back(name, file_);
+      }
     }
   }
 
@@ -385,10 +453,6 @@ class Loader {
     auto m = std::make_unique<Mapping>();
     m->info.file = f.name;
     m->info.name = doc["mapping"].IsString() ? doc["mapping"].GetString() : "";
-    check_keys(doc, "",
-               {"$schema", "mapping", "direction", "description", "accepts", "constants",
-                "conditions", "bundle", "resources", "reject", "checks", "message", "event",
-                "segments", "when", "comment"});
     named_conditions_ = nullptr;
     if (doc.HasMember("conditions")) {
       if (!doc["conditions"].IsObject())
@@ -402,6 +466,15 @@ class Loader {
                                 ? doc["direction"].GetString()
                                 : "";
     m->info.direction = dir;
+    // The keys of the file's direction: `segments` in a v2 -> FHIR file would be ignored.
+    if (dir == "v2-to-fhir")
+      check_keys(doc, "",
+                 {"$schema", "mapping", "direction", "description", "comment", "accepts", "when",
+                  "constants", "conditions", "bundle", "reject", "checks", "resources"});
+    else if (dir == "fhir-to-v2")
+      check_keys(doc, "",
+                 {"$schema", "mapping", "direction", "description", "comment", "accepts", "when",
+                  "constants", "conditions", "message", "reject", "checks", "event", "segments"});
     if (!doc.HasMember("accepts") || !doc["accepts"].IsArray() || doc["accepts"].Empty()) {
       error("accepts", "a non-empty array of accepted message types / resource types is required");
     } else {
@@ -456,6 +529,8 @@ class Loader {
   std::vector<LoadError>& errors_;
   std::string file_;
   const RuleOrigins* origins_ = nullptr;
+  const RuleIds* ids_ = nullptr;
+  std::vector<std::pair<std::string, std::string>> constant_files_;  ///< name -> first file
   const Value* named_conditions_ = nullptr;  ///< "conditions" of the file being loaded
   std::vector<std::string> expanding_;       ///< names being compiled (cycle check)
   std::size_t rules_ = 0;
@@ -469,7 +544,7 @@ class Loader {
     for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
       const std::string_view k(it->name.GetString(), it->name.GetStringLength());
       if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
-        error(rule, "unknown key '" + std::string(k) + "'");
+        error(rule, "unknown key '" + std::string(k) + "'" + did_you_mean(k, allowed));
     }
   }
 
@@ -487,7 +562,9 @@ class Loader {
       return false;
     }
     if (id[0] != 'Z' && !segment_field_count(id)) {
-      error(rule, what + ": unknown segment '" + std::string(id) + "'");
+      Closest near(id);
+      for (const auto& s : known_segments()) near.offer(s.id);
+      error(rule, what + ": unknown segment '" + std::string(id) + "'" + near.hint());
       return false;
     }
     return true;
@@ -654,7 +731,7 @@ class Loader {
         if (!is_var && !is_path) {
           const std::string_view v = plan_.constant(hole);
           if (v.empty() && !plan_has_constant(hole)) {
-            error(rule, "unknown constant '" + std::string(hole) + "'");
+            error(rule, "unknown constant '" + std::string(hole) + "'" + constant_hint(hole));
             return false;
           }
           lit += v;
@@ -683,7 +760,8 @@ class Loader {
         if (!tf_name.empty()) {
           const TransformInfo* t = find_transform(tf_name);
           if (!t) {
-            error(rule, "unknown transform '" + std::string(tf_name) + "'");
+            error(rule,
+                  "unknown transform '" + std::string(tf_name) + "'" + transform_hint(tf_name));
             return false;
           }
           if (t->structure || !t->args.empty() || !(reverse_ ? t->fhir_to_v2 : t->v2_to_fhir)) {
@@ -707,6 +785,23 @@ class Loader {
     return true;
   }
 
+  std::string constant_hint(std::string_view name) const {
+    Closest near(name);
+    for (const auto& [k, v] : plan_.constants) near.offer(k);
+    return near.hint();
+  }
+  std::string table_hint(std::string_view id) const {
+    Closest near(id);
+    for (const auto& t : plan_.tables) near.offer(t->id);
+    return near.hint();
+  }
+  std::string transform_hint(std::string_view name) const {
+    Closest near(name);
+    for (const auto& t : transform_catalogue())
+      if (reverse_ ? t.fhir_to_v2 : t.v2_to_fhir) near.offer(t.name);
+    return near.hint();
+  }
+
   bool plan_has_constant(std::string_view name) const {
     for (const auto& [k, v] : plan_.constants)
       if (k == name) return true;
@@ -723,7 +818,12 @@ class Loader {
     }
     const std::string name = a.GetString();
     if (!named_conditions_ || !named_conditions_->HasMember(a)) {
-      error(rule, "condition 'is': no condition named '" + name + "' in \"conditions\"");
+      Closest near(name);
+      if (named_conditions_)
+        for (auto it = named_conditions_->MemberBegin(); it != named_conditions_->MemberEnd(); ++it)
+          near.offer(it->name.GetString());
+      error(rule,
+            "condition 'is': no condition named '" + name + "' in \"conditions\"" + near.hint());
       return false;
     }
     if (std::find(expanding_.begin(), expanding_.end(), name) != expanding_.end()) {
@@ -937,7 +1037,10 @@ class Loader {
       }
       return true;
     }
-    error(rule, "unknown condition '" + k + "'");
+    static constexpr std::string_view kConditions[] = {
+        "present", "absent", "equals", "in",  "valid",    "exists",  "later",
+        "same",    "all",    "any",    "not", "previous", "changed", "is"};
+    error(rule, "unknown condition '" + k + "'" + did_you_mean(k, kConditions));
     return false;
   }
 
@@ -1103,7 +1206,7 @@ class Loader {
       const std::string name = v["transform"].GetString();
       const TransformInfo* t = find_transform(name);
       if (!t) {
-        error(rule, "unknown transform '" + name + "'");
+        error(rule, "unknown transform '" + name + "'" + transform_hint(name));
         return false;
       }
       if (!(reverse_ ? t->fhir_to_v2 : t->v2_to_fhir)) {
@@ -1156,7 +1259,7 @@ class Loader {
       const std::string id = v["map"].GetString();
       p.table = plan_.table(id);
       if (!p.table) {
-        error(rule, "unknown code table '" + id + "'");
+        error(rule, "unknown code table '" + id + "'" + table_hint(id));
         return false;
       }
       if (p.transform != Tf::none && transform_info(p.transform).structure &&
@@ -1176,7 +1279,7 @@ class Loader {
       p.table = plan_.table(id);
       p.reverse_table = true;
       if (!p.table) {
-        error(rule, "unknown code table '" + id + "'");
+        error(rule, "unknown code table '" + id + "'" + table_hint(id));
         return false;
       }
     }
@@ -1364,7 +1467,8 @@ class Loader {
     std::size_t i = 0;
     for (const auto& x : v.GetArray()) {
       const std::string r = rule + "[" + std::to_string(i++) + "]";
-      check_keys(x, r, {"when", "each", "severity", "code", "location", "message", "comment"});
+      check_keys(x, r,
+                 {"id", "when", "each", "severity", "code", "location", "message", "comment"});
       Reject rj;
       rj.rule = rule_id(r);
       if (x.HasMember("each") && !compile_each(r + ".each", x["each"], rj.each)) continue;
@@ -1408,8 +1512,8 @@ class Loader {
       return;
     }
     check_keys(r, rule,
-               {"key", "resourceType", "profile", "when", "each", "identity", "reject", "request",
-                "set", "comment"});
+               {"id", "key", "resourceType", "profile", "when", "each", "identity", "reject",
+                "request", "set", "comment"});
     rp.rule = rule_id(rule);
     rp.key = r.HasMember("key") && r["key"].IsString() ? r["key"].GetString() : "";
     if (rp.key.empty()) error(rule, "resource needs a \"key\"");
@@ -1446,7 +1550,8 @@ class Loader {
         std::size_t k = 0;
         for (const auto& x : ids.GetArray()) {
           const std::string ir = rule + ".identity[" + std::to_string(k++) + "]";
-          check_keys(x, ir, {"system", "value", "from", "transform", "when", "each", "comment"});
+          check_keys(x, ir,
+                     {"id", "system", "value", "from", "transform", "when", "each", "comment"});
           Identity id;
           id.rule = rule_id(ir);
           id.when = maybe_when(ir, x);
@@ -1593,7 +1698,8 @@ class Loader {
     }
     const auto info = fhir::find_element(type_path, name);
     if (!info) {
-      error(rule, "unknown FHIR element '" + name + "' in " + type_path);
+      error(rule, "unknown FHIR element '" + name + "' in " + type_path +
+                      did_you_mean(name, fhir::element_names(type_path)));
       ok = false;
       return "";
     }
@@ -1621,8 +1727,8 @@ class Loader {
       return;
     }
     check_keys(x, rule,
-               {"path", "value", "from", "transform", "args", "map", "else", "join", "each", "when",
-                "set", "ref", "choose", "comment"});
+               {"id", "path", "value", "from", "transform", "args", "map", "else", "join", "each",
+                "when", "set", "ref", "choose", "comment"});
     if (!x.HasMember("path") || !x["path"].IsString()) {
       error(rule, "rule needs a \"path\"");
       return;
@@ -1635,6 +1741,7 @@ class Loader {
       error(rid, "a rule has exactly one of \"value\", \"from\", \"set\", \"ref\", \"choose\"");
       return;
     }
+    check_from_keys(rid, x);
     const bool has_each = x.HasMember("each");
     const bool has_join = x.HasMember("join");
     const bool each_first = has_each && x["each"].IsObject() && x["each"].HasMember("first") &&
@@ -1721,6 +1828,16 @@ class Loader {
     compile_body(rule, rid, path, x, n, tp, has_each);
   }
 
+  // `transform`, `args`, `map`, `else` and `join` act on the value `from` reads: on a rule
+  // without it they would be ignored.
+  void check_from_keys(const std::string& rid, const Value& x) {
+    if (x.HasMember("from")) return;
+    for (const char* k : {"transform", "args", "map", "map-reverse", "else", "join"})
+      if (x.HasMember(k))
+        error(rid, "'" + std::string(k) +
+                       "' acts on the value of \"from\", which this rule does not have");
+  }
+
   static int rule_kinds(const Value& x) {
     return (x.HasMember("value") ? 1 : 0) + (x.HasMember("from") ? 1 : 0) +
            (x.HasMember("set") ? 1 : 0) + (x.HasMember("ref") ? 1 : 0);
@@ -1744,13 +1861,14 @@ class Loader {
         error(crule, "a case must be an object");
         continue;
       }
-      check_keys(
-          c, crule,
-          {"value", "from", "transform", "args", "map", "else", "when", "set", "ref", "comment"});
+      check_keys(c, crule,
+                 {"id", "value", "from", "transform", "args", "map", "else", "when", "set", "ref",
+                  "comment"});
       if (rule_kinds(c) != 1) {
         error(crule, "a case has exactly one of \"value\", \"from\", \"set\", \"ref\"");
         continue;
       }
+      check_from_keys(crule, c);
       // A literal without `when` always applies: the cases after it could never be reached.
       const bool always =
           !c.HasMember("when") && c.HasMember("value") && !c["value"].IsObject() &&
@@ -1790,7 +1908,7 @@ class Loader {
       const std::string key = x["ref"].GetString();
       const auto it = std::find(resource_keys_.begin(), resource_keys_.end(), key);
       if (it == resource_keys_.end()) {
-        error(rid, "ref: no resource with key '" + key + "'");
+        error(rid, "ref: no resource with key '" + key + "'" + did_you_mean(key, resource_keys_));
         return;
       }
       if (!tp.empty() && tp != "Reference") {
@@ -1803,6 +1921,7 @@ class Loader {
     }
     if (x.HasMember("value")) {
       const Value& v = x["value"];
+      if (!check_value_shape(rid, path, v, tp)) return;
       if (v.IsString()) {
         n.kind = NodeKind::tmpl;
         compile_template(rid, v.GetString(), n.tmpl);
@@ -1830,6 +1949,34 @@ class Loader {
         is_primitive_type(tp))
       error(rid, "transform '" + std::string(transform_info(n.producer.transform).name) +
                      "' builds an object but '" + path + "' is a " + tp);
+    if (is_complex_type(tp) &&
+        (n.producer.transform == Tf::none || !transform_info(n.producer.transform).structure))
+      error(rid,
+            "'" + path + "' is a " + tp + ": a value read with \"from\" is text" +
+                (n.producer.transform == Tf::none
+                     ? ""
+                     : " (transform '" + std::string(transform_info(n.producer.transform).name) +
+                           "' gives text)") +
+                "; write its elements (\"set\") or use a transform that builds one");
+  }
+
+  // A complex element (CodeableConcept, Period, Reference ...) holds an object, a primitive
+  // one a JSON scalar: the FHIR JSON a literal would write is otherwise invalid.
+  static bool is_complex_type(const std::string& tp) {
+    return !tp.empty() && !is_primitive_type(tp) && tp != "Resource";
+  }
+  bool check_value_shape(const std::string& rid, const std::string& path, const Value& v,
+                         const std::string& tp) {
+    if (is_complex_type(tp) && !v.IsObject() && !v.IsArray()) {
+      error(rid, "'" + path + "' is a " + tp + ", not text or a number: write its elements (\"" +
+                     path + "\" with \"set\", or an object value)");
+      return false;
+    }
+    if (is_primitive_type(tp) && v.IsObject()) {
+      error(rid, "'" + path + "' is a " + tp + ": an object cannot be written there");
+      return false;
+    }
+    return true;
   }
 
   void compile_literal_tree(const std::string& rid, const Value& v, Node& n,
@@ -1850,12 +1997,14 @@ class Loader {
           error(rid, "'" + name + "' is an array in " + tp);
           continue;
         }
+        if (!it->value.IsArray() && !check_value_shape(rid, name, it->value, mt)) continue;
         compile_literal_tree(rid, it->value, c, mt);
         n.children.push_back(std::move(c));
       }
     } else if (v.IsArray()) {
       n.kind = NodeKind::array;
       for (const auto& e : v.GetArray()) {
+        if (!check_value_shape(rid, n.member, e, tp)) continue;
         Node c;
         c.rule = n.rule;
         compile_literal_tree(rid, e, c, tp);
@@ -1894,7 +2043,7 @@ class Loader {
       for (const auto& e : doc["event"].GetArray()) {
         const std::string r = "event[" + std::to_string(i++) + "]";
         ++rules_;
-        check_keys(e, r, {"when", "value", "comment"});
+        check_keys(e, r, {"id", "when", "value", "comment"});
         EventRule er;
         er.rule = rule_id(r);
         er.when = maybe_when(r, e);
@@ -1927,7 +2076,7 @@ class Loader {
     for (const auto& s : list.GetArray()) {
       const std::string r = rule + "[" + std::to_string(i++) + "]";
       ++rules_;
-      check_keys(s, r, {"segment", "when", "context", "each", "set", "then", "comment"});
+      check_keys(s, r, {"id", "segment", "when", "context", "each", "set", "then", "comment"});
       SegmentRule sr;
       sr.rule = rule_id(r);
       if (!s.HasMember("segment") || !s["segment"].IsString() ||
@@ -1952,8 +2101,17 @@ class Loader {
     }
   }
 
+  // A v2 location written by a field rule, for finding two rules that write the same one.
+  struct Written {
+    std::uint16_t field, component, subcomponent;
+    std::uint32_t repetition;
+    std::string rule;
+  };
+
   void compile_fields(const std::string& rule, const Value& set, const std::string& seg,
-                      std::vector<FieldRule>& out) {
+                      std::vector<FieldRule>& out, std::vector<Written>* scope = nullptr) {
+    std::vector<Written> own;
+    if (!scope) scope = &own;
     if (!set.IsArray()) {
       error(rule, "expected an array of field rules");
       return;
@@ -1963,7 +2121,7 @@ class Loader {
       const std::string r = rule + "[" + std::to_string(i++) + "]";
       ++rules_;
       check_keys(x, r,
-                 {"field", "value", "from", "transform", "args", "map", "map-reverse", "else",
+                 {"id", "field", "value", "from", "transform", "args", "map", "map-reverse", "else",
                   "each", "when", "set", "comment"});
       if (!x.HasMember("field") || !x["field"].IsString()) {
         error(r, "field rule needs \"field\" (a v2 path like SCH-11.4 or PID-3[+])");
@@ -2002,6 +2160,7 @@ class Loader {
         }
         compile_each(rid, x["each"], fr.each);
       }
+      check_from_keys(rid, x);
       const int kinds = (x.HasMember("value") ? 1 : 0) + (x.HasMember("from") ? 1 : 0) +
                         (x.HasMember("set") ? 1 : 0);
       if (kinds != 1) {
@@ -2017,13 +2176,53 @@ class Loader {
       } else if (x.HasMember("from")) {
         fr.has_producer = compile_producer(rid, x, fr.producer, false);
       } else {
-        compile_fields(r + ".set", x["set"], seg, fr.children);
+        compile_fields(r + ".set", x["set"], seg, fr.children, fr.new_repetition ? nullptr : scope);
         for (const auto& c : fr.children)
           if (c.target.field != fr.target.field)
             error(rid, "nested rules must write inside field " + f);
       }
+      if (!fr.new_repetition && x.IsObject() && !x.HasMember("set"))
+        check_written_once(rid, f, fr, x.HasMember("when"), *scope);
       out.push_back(std::move(fr));
     }
+  }
+
+  // A place written again by a later rule of the segment: the later one replaces what the
+  // earlier wrote whenever it gives a value. That is an override (a default, then a value
+  // read when present); but a later rule without `when` that always gives one (a constant, or
+  // an `else`) hides the earlier rule for good.
+  void check_written_once(const std::string& rid, const std::string& f, const FieldRule& fr,
+                          bool has_when, std::vector<Written>& scope) {
+    const Written w{fr.target.field, std::max<std::uint16_t>(fr.target.component, 1),
+                    std::max<std::uint16_t>(fr.target.subcomponent, 1),
+                    fr.target.repetition_given ? fr.target.repetition : 1u, fr.rule};
+    if (!has_when && always_writes(fr))
+      for (const auto& o : scope)
+        if (o.field == w.field && o.component == w.component && o.subcomponent == w.subcomponent &&
+            o.repetition == w.repetition) {
+          error(rid, f + " is also written by " + o.rule +
+                         ", and this rule always writes it (a constant, or an \"else\"), so "
+                         "that rule's value never shows: give this one a \"when\", or try both "
+                         "sources in one \"from\": [a, b]");
+          break;
+        }
+    scope.push_back(w);
+  }
+  static bool always_writes(const FieldRule& fr) {
+    if (fr.has_tmpl) {
+      // Constants are folded in; a variable ($line) may be empty, and so may a constant.
+      if (!fr.tmpl.constant()) return false;
+      bool text = false;
+      for (const auto& part : fr.tmpl.parts) {
+        if (part.var >= 0) return false;
+        text = text || !part.literal.empty();
+      }
+      return text;
+    }
+    if (!fr.has_producer) return false;
+    const Producer* p = &fr.producer;
+    while (p->else_producer) p = p->else_producer.get();
+    return p->has_else_literal && !p->else_literal.empty();
   }
 };
 
@@ -2038,12 +2237,8 @@ boost::system::result<std::shared_ptr<const Plan>, std::vector<LoadError>> build
   std::vector<int> kind(files.size(), 0);  // 1 table, 2 mapping
   for (std::size_t i = 0; i < files.size(); ++i) {
     auto d = std::make_unique<rapidjson::Document>();
-    d->Parse(files[i].text.data(), files[i].text.size());
-    if (d->HasParseError()) {
-      errors.push_back({files[i].name, "",
-                        std::string("not valid JSON at offset ") +
-                            std::to_string(d->GetErrorOffset()) + ": " +
-                            rapidjson::GetParseError_En(d->GetParseError())});
+    if (auto problem = parse_source(files[i].text, *d)) {
+      errors.push_back({files[i].name, "", std::move(*problem)});
       continue;
     }
     if (!d->IsObject()) {
@@ -2068,6 +2263,10 @@ boost::system::result<std::shared_ptr<const Plan>, std::vector<LoadError>> build
   for (std::size_t i = 0; i < files.size(); ++i)
     if (kind[i] == 1) loader.load_table(files[i], *docs[i]);
   // Shared pieces are expanded into the mappings before anything else reads them.
+  RuleIds ids;
+  for (std::size_t i = 0; i < files.size(); ++i)
+    if (kind[i] == 2 || kind[i] == 3) ids.add_file(files[i], *docs[i], errors);
+  loader.set_rule_ids(&ids);
   Pieces pieces;
   std::vector<RuleOrigins> origins(files.size());
   for (std::size_t i = 0; i < files.size(); ++i)
@@ -2096,6 +2295,27 @@ boost::system::result<std::shared_ptr<const Plan>, std::vector<LoadError>> build
       }
     if (!found)
       errors.push_back({"(configuration)", "constants." + k, "unknown constant '" + k + "'"});
+  }
+  // `*-base` constants are the start of URIs that mappings continue with `/`
+  // (`{id-base}/{MSH-4.1}/...`): an absolute URI without a final '/'. A wrong one would mint
+  // identifier systems that receivers keep for good.
+  for (const auto& [k, v] : plan->constants) {
+    if (!k.ends_with("-base")) continue;
+    std::string why;
+    if (!is_absolute_uri(v))
+      why = "is not an absolute URI (scheme:..., e.g. https://fhir.example.nhs.uk/Id)";
+    else if (v.ends_with('/'))
+      why = "ends with '/': mappings add the '/' themselves ({" + k + "}/...)";
+    if (why.empty()) continue;
+    // As for default-timezone: a configured value is named "(constants)" (the gateway names
+    // the configuration key), a declared one by its file.
+    bool overridden = false;
+    for (const auto& [ok, ov] : overrides.values) overridden = overridden || ok == k;
+    const std::string* declared = loader.constant_file(k);
+    if (overridden || !declared)
+      errors.push_back({"(constants)", k, "'" + v + "' " + why});
+    else
+      errors.push_back({*declared, "constants." + k, "'" + v + "' " + why});
   }
   const std::string_view tz = plan->constant("default-timezone");
   if (tz == "Europe/London") {
@@ -2136,6 +2356,7 @@ boost::system::result<std::shared_ptr<const Plan>, std::vector<LoadError>> build
             errors.push_back(
                 {a.info.file, "accepts", "'" + x + "' is already handled by " + b.info.file});
     }
+  for (auto& e : errors) e.rule = ids.name(e.file, e.rule);
   drop_repeated_errors(errors);
   if (!errors.empty()) return errors;
   for (const auto& m : plan->mappings) plan->infos.push_back(m->info);

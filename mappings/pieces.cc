@@ -5,6 +5,8 @@
 #include <optional>
 #include <string_view>
 
+#include "mappings/suggest.h"
+
 namespace fcpgw::mappings {
 
 using rapidjson::Value;
@@ -74,32 +76,6 @@ std::string index(std::size_t i) { return "[" + std::to_string(i) + "]"; }
 bool param_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_';
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-/// " (did you mean 'x'?)" for the closest of `names`, or "".
-std::string did_you_mean(std::string_view name, const std::vector<std::string>& names) {
-  const std::string* best = nullptr;
-  std::size_t best_d = std::max<std::size_t>(2, name.size() / 3) + 1;
-  for (const auto& n : names) {
-    const std::size_t d = edit_distance(name, n);
-    if (d < best_d) best_d = d, best = &n;
-  }
-  return best ? " (did you mean '" + *best + "'?)" : "";
 }
 
 const char* kind_name(Pieces::Kind k) {
@@ -499,7 +475,7 @@ class Expansion {
     const std::string name = u["use"].GetString();
     for (auto it = u.MemberBegin(); it != u.MemberEnd(); ++it) {
       const std::string_view k = it->name.GetString();
-      if (want == Pieces::Kind::items && k != "use" && k != "with" && k != "comment")
+      if (want == Pieces::Kind::items && k != "use" && k != "with" && k != "comment" && k != "id")
         error(at, "unknown key '" + std::string(k) +
                       "' (a use of an item family has \"use\" and \"with\")");
       if (k == "set")
@@ -560,7 +536,7 @@ class Expansion {
     // Overrides: the use's own keys replace the piece's; "add" appends rules to its "set".
     for (auto it = u.MemberBegin(); it != u.MemberEnd(); ++it) {
       const std::string k = it->name.GetString();
-      if (k == "use" || k == "with" || k == "comment" || k == "set") continue;
+      if (k == "use" || k == "with" || k == "comment" || k == "set" || k == "id") continue;
       const Here hk = at.member(it->name.GetString());
       if (k == "add") {
         if (!it->value.IsArray()) {

@@ -32,9 +32,14 @@ std::string to_string(const SkipEvent& e) {
     s += " for ";
     s += e.item;
   }
-  s += " not written: when ";
-  s += e.condition;
-  s += " did not hold";
+  s += " not written: ";
+  if (e.condition.empty()) {
+    s += e.reason;
+  } else {
+    s += "when ";
+    s += e.condition;
+    s += " did not hold";
+  }
   if (!e.rule.empty()) {
     s += "  (";
     s += e.rule;
@@ -204,6 +209,95 @@ void V2Run::trace_skipped(const Node& n) {
   }
   const std::string why = describe(*n.when);
   trace->on_skipped(SkipEvent{what, {}, why, n.rule});
+}
+
+// What the innermost `each` binds: a segment (`AIL[2]`) or a field repetition (`PID-5[2]`);
+// "" outside any.
+std::string V2Run::trace_item() const {
+  if (nframes == 0) return {};
+  const Frame& f = frames[nframes - 1];
+  std::string s = segment_label(keys, f.seg_pos);
+  if (f.field != 0) {
+    s.push_back('-');
+    append_number(s, f.field);
+    s.push_back('[');
+    append_number(s, f.rep);
+    s.push_back(']');
+  }
+  return s;
+}
+
+void V2Run::trace_skipped_item(const Node& n) {
+  const std::string what = trace_path + "[+]";
+  const std::string item = trace_item();
+  const std::string why = describe(*n.when);
+  trace->on_skipped(SkipEvent{what, item, why, n.rule});
+}
+
+// Why a producer gave no value, as produce() goes: the sources it found empty, the value not
+// in its table, the transform that gave nothing; then its `else`.
+std::string V2Run::why_no_value(const Producer& first_producer) {
+  std::string why;
+  for (const Producer* p = &first_producer; p; p = p->else_producer.get()) {
+    if (p != &first_producer) why += ", else ";
+    Resolved r;
+    for (const auto& s : p->sources) {
+      r = resolve(s.v2);
+      if (!r.raw.empty()) break;
+    }
+    if (r.raw.empty()) {
+      for (std::size_t i = 0; i < p->sources.size(); ++i) {
+        if (i) why += ", ";
+        const std::string at = location(resolve(p->sources[i].v2));
+        why += at.empty() ? std::string(p->sources[i].text()) : at;
+      }
+      why += " empty";
+    } else if (p->transform != Tf::none) {
+      why += "transform ";
+      why += transform_info(p->transform).name;
+      why += " gave no value for " + location(r);
+      if (p->table) why += " or it is not in table " + p->table->id;
+    } else if (p->table) {
+      why += location(r) + " not in table " + p->table->id;
+    } else {
+      why += location(r) + " gave no value";
+    }
+  }
+  return why;
+}
+
+void V2Run::trace_unwritten(const Node& n) {
+  std::string why;
+  switch (n.kind) {
+    case NodeKind::produce:
+      if (n.producer.join) {
+        for (const auto& s : n.producer.sources) why += (why.empty() ? "" : ", ") + s.v2.text;
+        why += " empty in every " + n.each.text;
+      } else {
+        why = why_no_value(n.producer);
+      }
+      break;
+    case NodeKind::tmpl:
+      for (const auto& s : n.tmpl.sources) {
+        const Resolved r = resolve(s.v2);
+        if (!r.raw.empty()) continue;
+        const std::string at = location(r);
+        why += (why.empty() ? "" : ", ") + (at.empty() ? s.v2.text : at);
+      }
+      why = "template: " + why + " empty";
+      break;
+    case NodeKind::ref:
+      why = "resource " + mapping.forward.resources[static_cast<std::size_t>(n.ref_target)].key +
+            " not written";
+      break;
+    case NodeKind::choose:
+      why = "no case held and gave a value";
+      break;
+    default:
+      return;  // objects and arrays: their members are reported one by one
+  }
+  const std::string item = trace_item();
+  trace->on_skipped(SkipEvent{trace_path, item, {}, n.rule, why});
 }
 
 void V2Run::trace_value(const Node& n) {
@@ -379,6 +473,46 @@ void FhirRun::trace_field(const FieldRule& r, const rapidjson::Value* root, std:
     }
   }
   trace->on(TraceEvent{element, source, via, r.rule});
+}
+
+void FhirRun::trace_unwritten(const FieldRule& r, const rapidjson::Value* root) {
+  std::string why;
+  std::string tmp;
+  if (r.has_tmpl) {
+    for (const auto& s : r.tmpl.sources) {
+      tmp.clear();
+      if (text(s.fhir, root, tmp) && !tmp.empty()) continue;
+      why += (why.empty() ? "" : ", ") + s.fhir.text;
+    }
+    why = why.empty() ? "the template gave no value" : "template: " + why + " empty";
+  } else if (r.has_producer) {
+    for (const Producer* p = &r.producer; p; p = p->else_producer.get()) {
+      if (p != &r.producer) why += ", else ";
+      const Source* used = nullptr;
+      for (const auto& s : p->sources) {
+        tmp.clear();
+        if (text(s.fhir, root, tmp) && !tmp.empty()) {
+          used = &s;
+          break;
+        }
+      }
+      if (!used) {
+        for (std::size_t i = 0; i < p->sources.size(); ++i)
+          why += (i ? ", " : "") + p->sources[i].fhir.text;
+        why += " empty";
+      } else if (p->table && p->transform == Tf::none) {
+        why += used->fhir.text + " not in table " + p->table->id;
+      } else {
+        why += (p->transform != Tf::none
+                    ? "transform " + std::string(transform_info(p->transform).name)
+                    : std::string("the rule")) +
+               " gave no value for " + used->fhir.text;
+      }
+    }
+  } else {
+    return;  // a rule with nested rules: they are reported one by one
+  }
+  trace->on_skipped(SkipEvent{r.target.text, {}, {}, r.rule, why});
 }
 
 void FhirRun::trace_skipped(std::string_view what, const Condition& c, const std::string& rule) {

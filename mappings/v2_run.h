@@ -248,6 +248,10 @@ struct V2Run {
   void trace_resource(const ResourcePlan& rp, int entry);
   void trace_skipped_resource(const ResourcePlan& rp);  ///< its `when` did not hold
   void trace_skipped(const Node& n);                    ///< a member whose `when` did not hold
+  void trace_skipped_item(const Node& n);               ///< an array item whose `when` did not hold
+  void trace_unwritten(const Node& n);  ///< a leaf whose rule ran and found no value
+  std::string why_no_value(const Producer& p);
+  std::string trace_item() const;  ///< `AIP[2]`: the segment the innermost `each` binds
 };
 
 }  // namespace fcpgw::mappings

@@ -5,16 +5,18 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string_view>
 
 namespace fcpgw::mappings {
 
-inline std::optional<std::size_t> segment_field_count(std::string_view id) noexcept {
-  struct Entry {
-    std::string_view id;
-    std::size_t fields;
-  };
-  static constexpr Entry kSegments[] = {
+struct SegmentDef {
+  std::string_view id;
+  std::size_t fields;
+};
+
+inline std::span<const SegmentDef> known_segments() noexcept {
+  static constexpr SegmentDef kSegments[] = {
       {"ACC", 11}, {"AIG", 14}, {"AIL", 12}, {"AIP", 12}, {"AIS", 12}, {"AL1", 6},  {"ARQ", 25},
       {"AUT", 10}, {"CTD", 7},  {"DG1", 26}, {"DRG", 11}, {"ERR", 12}, {"EVN", 7},  {"FT1", 31},
       {"GT1", 57}, {"IN1", 53}, {"IN2", 72}, {"IN3", 28}, {"MRG", 7},  {"MSA", 6},  {"MSH", 25},
@@ -23,7 +25,11 @@ inline std::optional<std::size_t> segment_field_count(std::string_view id) noexc
       {"ROL", 12}, {"SCH", 27}, {"SFT", 6},  {"SPM", 30}, {"TQ1", 14}, {"TQ2", 10}, {"TXA", 28},
       {"ARV", 6},  {"UAC", 2},
   };
-  for (const auto& e : kSegments)
+  return kSegments;
+}
+
+inline std::optional<std::size_t> segment_field_count(std::string_view id) noexcept {
+  for (const auto& e : known_segments())
     if (e.id == id) return e.fields;
   return std::nullopt;
 }

@@ -1151,7 +1151,10 @@ bool V2Run::value(const Node& n) {
       int count = 0;
       for (const auto& item : n.children) {
         auto one = [&] {
-          if (item.when && !eval(*item.when)) return;
+          if (item.when && !eval(*item.when)) {
+            if (trace) trace_skipped_item(item);
+            return;
+          }
           const std::size_t m = out.size();
           if (count) out.push_back(',');
           const std::size_t tm = trace ? trace_enter(count) : 0;
@@ -1160,6 +1163,7 @@ bool V2Run::value(const Node& n) {
             ++count;
           } else {
             out.resize(m);
+            if (trace) trace_unwritten(item);
           }
           if (trace) trace_path.resize(tm);
         };
@@ -1222,6 +1226,7 @@ void V2Run::members(const Node& obj, int& count) {
       ++count;
     } else {
       out.resize(mark);
+      if (trace) trace_unwritten(c);
     }
     if (trace) trace_path.resize(tm);
   }

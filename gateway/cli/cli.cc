@@ -97,8 +97,8 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     add_common(validate);
     validate->add_option("FILE", opt.files, "Input files, '-' for standard input")->required();
 
-    CLI::App* mappings_cmd =
-        app.add_subcommand("mappings", "Work with mapping files (see 'fcpgw mappings test')");
+    CLI::App* mappings_cmd = app.add_subcommand(
+        "mappings", "Work with mapping files ('fcpgw mappings check', 'fcpgw mappings test')");
     mappings_cmd->require_subcommand(1);
     CLI::App* mappings_test = mappings_cmd->add_subcommand(
         "test",
@@ -122,6 +122,16 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     add_config(mappings_test);
     mappings_test->add_option("DIR", opt.golden_dir,
                               "Folder of golden cases (searched recursively)");
+    CLI::App* mappings_check = mappings_cmd->add_subcommand(
+        "check",
+        "Load the mapping files, shared files and code tables as the gateway does (with the "
+        "configuration's constants) and print every problem, each naming the file, the rule "
+        "and what is wrong. Exit 0 when they load, 2 when any has a problem.");
+    mappings_check->add_option("--mappings", opt.mappings,
+                               "Directory of mapping files (default: mappings.dir of the "
+                               "configuration, else $FCPGW_MAPPINGS_DIR, else the bundled "
+                               "mappings)");
+    add_config(mappings_check);
 
     std::vector<std::string> sets;
     auto add_sets = [&](CLI::App* sub) {
@@ -282,6 +292,7 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     if (translate->parsed()) return cmd_translate(opt, out, rep);
     if (validate->parsed()) return cmd_validate(opt, out, rep);
     if (mappings_test->parsed()) return cmd_mappings_test(opt, out, rep);
+    if (mappings_check->parsed()) return cmd_mappings_check(opt, out, rep);
     err << app.help();
     return code(Exit::bad_input);
   } catch (const std::bad_alloc&) {

@@ -137,5 +137,6 @@ std::optional<mappings::Engine> load_engine(const Options& opt, Reporter& rep, i
 int cmd_translate(const Options& opt, std::ostream& out, Reporter& rep);
 int cmd_validate(const Options& opt, std::ostream& out, Reporter& rep);
 int cmd_mappings_test(const Options& opt, std::ostream& out, Reporter& rep);
+int cmd_mappings_check(const Options& opt, std::ostream& out, Reporter& rep);
 
 }  // namespace fcpgw::gateway::cli

@@ -24,15 +24,32 @@ bool encloses(std::string_view outer, std::string_view inner) {
   return next == '.' || next == '[' || next == '-';
 }
 
-// The common start of two rule ids, ending after a complete `[n]` step and within one file.
+// Whether a rule id ends a step at `i`: after a `[n]`, or after a whole `#id` (the next
+// character ends the name).
+bool step_ends(const std::string& r, std::size_t i, std::size_t file_end) {
+  if (i <= file_end + 2 || i > r.size()) return false;
+  if (r[i - 1] == ']') return true;
+  if (i < r.size() && r[i] != '.' && r[i] != ' ') return false;
+  const std::size_t hash = r.rfind('#', i - 1);
+  if (hash == std::string::npos || hash < file_end) return false;
+  for (std::size_t k = hash + 1; k < i; ++k)
+    if (!((r[k] >= 'a' && r[k] <= 'z') || (r[k] >= 'A' && r[k] <= 'Z') ||
+          (r[k] >= '0' && r[k] <= '9') || r[k] == '-' || r[k] == '_'))
+      return false;
+  return i > hash + 1;
+}
+
+// The common start of two rule ids, ending after a complete step (`[n]`, or a rule's `#id`)
+// and within one file.
 std::string common_rule(const std::string& a, const std::string& b) {
   std::size_t n = 0;
   while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
   if (n == a.size() && n == b.size()) return a;
-  const std::size_t close = n == 0 ? std::string::npos : a.rfind(']', n - 1);
   const std::size_t file_end = a.find(": ");
-  if (close == std::string::npos || file_end == std::string::npos || close < file_end) return "";
-  return a.substr(0, close + 1);
+  if (file_end == std::string::npos) return "";
+  for (std::size_t i = n; i > file_end + 2; --i)
+    if (step_ends(a, i, file_end) && step_ends(b, i, file_end)) return a.substr(0, i);
+  return "";
 }
 
 }  // namespace

@@ -64,7 +64,7 @@ test('mappings test then names the failing cases and the element that changed', 
   assert.equal(r.status, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /^FAIL appointments\/s12_fcp_booking_bst \(v2 -> FHIR, siu-to-fhir\)$/m);
   // Each difference names the rule that wrote the element.
-  assert.match(r.stdout, /^ +entry\[0\]\.resource\.status: expected "booked", got "pending"  \(v2-to-fhir\/siu\.json: resources\[0\]\.set\[\d+\] \(path "status"\)\.choose\[\d+\]\)$/m);
+  assert.match(r.stdout, /^ +entry\[0\]\.resource\.status: expected "booked", got "pending"  \(v2-to-fhir\/siu\.json: #appointment-status \(path "status"\)\.choose\[1\]\)$/m);
   const summary = r.stdout.trimEnd().split('\n').pop();
   const m = summary.match(/^(\d+) passed, (\d+) failed$/);
   assert.ok(m, `summary line, got: ${summary}`);
@@ -101,8 +101,8 @@ test('translate --trace: same output on stdout, one line per element on stderr, 
   // The data warnings (SCH-12, SCH-20 ... not carried) come first; they carry no values either.
   const lines = traced.stderr.split('\n').filter((l) => !/^fcpgw: .*: warning: /.test(l));
   assert.match(lines[0], /^fcpgw: trace: .*siu-s12-fcp-booking\.hl7: message 1 \(byte 0\) \(mapping siu-to-fhir\)$/);
-  assert.ok(lines.includes('  entry[0]  <- resource appointment (Appointment)  (v2-to-fhir/siu.json: resources[0])'), traced.stderr);
-  assert.ok(lines.some((l) => /^  entry\[0\]\.resource\.status  <- SCH-25\[1\]\.1 via .*table v2-0278-to-appointment-status  \(v2-to-fhir\/siu\.json: resources\[0\]\.set\[\d+\]/.test(l)), traced.stderr);
+  assert.ok(lines.includes('  entry[0]  <- resource appointment (Appointment)  (v2-to-fhir/siu.json: #appointment)'), traced.stderr);
+  assert.ok(lines.some((l) => /^  entry\[0\]\.resource\.status  <- SCH-25\[1\]\.1 via .*table v2-0278-to-appointment-status  \(v2-to-fhir\/siu\.json: #appointment-status \(path "status"\)/.test(l)), traced.stderr);
   assert.ok(lines.some((l) => /^  entry\[0\]\.resource\.start  <- (TQ1-7\[1\]|SCH-11\[1\]\.4) via transform dtm-instant/.test(l)), traced.stderr);
   // Every traced element exists in the Bundle.
   const bundle = JSON.parse(traced.stdout);
@@ -201,6 +201,60 @@ test('translate --explain names what was not written and why, without values', (
   assert.equal(r.stdout, plain.stdout);
   assert.ok(!JSON.parse(r.stdout).entry.some((e) => e.resource.resourceType === 'Location'));
   assert.match(r.stderr, /^fcpgw: explain: .*room-without-id\.hl7: message 1 \(byte 0\) \(mapping siu-to-fhir\)$/m);
-  assert.match(r.stderr, /^  resource location \(Location\) for AIL not written: when any\(present AIL-3\.1, present AIL-3\.2, present AIL-3\.9, present AIL-3\.4\.1\) did not hold  \(v2-to-fhir\/siu\.json: resources\[\d+\]\)$/m);
+  assert.match(r.stderr, /^  resource location \(Location\) for AIL not written: when any\(present AIL-3\.1, present AIL-3\.2, present AIL-3\.9, present AIL-3\.4\.1\) did not hold  \(v2-to-fhir\/siu\.json: #location\)$/m);
   for (const value of ['9434765919', 'Briain', '19850214']) assert.ok(!r.stderr.includes(value), `explain carries '${value}'`);
+});
+
+test('translate --explain names the sources a rule found empty: a room sent as PL.2 only', () => {
+  const src = fs.readFileSync(path.join(SOURCE_DIR, 'mappings', 'golden', 'appointments', 'room_pl9_only.hl7'), 'utf8');
+  const room = path.join(tmp.dir, 'room-pl2.hl7');
+  fs.writeFileSync(room, src.replace(/AIL\|1\|A\|[^\r\n]*/, 'AIL|1|A|^Room 4'));
+  const r = fcpgw(['translate', '--explain', room]);
+  assert.equal(r.status, 0, r.stderr);
+  const location = JSON.parse(r.stdout).entry.map((e) => e.resource).find((x) => x.resourceType === 'Location');
+  assert.ok(location, 'the room is a Location');
+  assert.equal(location.identifier.length, 1);
+  // The PL.1 identifier: skipped by its condition, named by the rule's id.
+  assert.match(r.stderr, /^  entry\[\d+\]\.resource\.identifier\[\+\] for AIL not written: when present AIL-3\.1 did not hold  \(v2-to-fhir\/siu\.json: #location\.set\[0\] \(path "identifier\[\+\]"\)\)$/m);
+  // A rule that ran without a value: every source it tried, in order.
+  assert.match(r.stderr, /^  entry\[0\]\.resource\.minutesDuration not written: SCH-9\[1\] empty, else TQ1-6\.1 empty, else SCH-11\[1\]\.3 empty, .*\(v2-to-fhir\/siu\.json: #appointment-minutes-duration \(path "minutesDuration"\)\)$/m);
+  assert.ok(!r.stderr.includes('Room 4'), 'explain carries a value');
+});
+
+test('mappings check: ok with what was loaded, or every problem with file, rule and place', () => {
+  const ok = fcpgw(['mappings', 'check', '--mappings', MAPPINGS]);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /: ok: \d+ mappings \(\d+ v2 -> FHIR, \d+ FHIR -> v2\), \d+ rules$/m);
+  assert.match(ok.stdout, /^  v2-to-fhir\/siu\.json  siu-to-fhir \(v2-to-fhir\): SIU\^S12/m);
+
+  const bad = path.join(tmp.dir, 'check-mappings');
+  fs.cpSync(MAPPINGS, bad, { recursive: true });
+  const siu = path.join(bad, 'v2-to-fhir', 'siu.json');
+  // A key written twice in one object: the status rule's "comment" (just before its id), and
+  // another after the id.
+  const text = fs.readFileSync(siu, 'utf8');
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => /^\s*"id": "appointment-status",$/.test(l));
+  assert.ok(at > 0 && /^ {10}"comment": /.test(lines[at - 1]));
+  lines.splice(at + 1, 0, '          "comment": "another",');
+  fs.writeFileSync(siu, lines.join('\n'));
+  const dup = fcpgw(['mappings', 'check', '--mappings', bad]);
+  assert.equal(dup.status, 2);
+  assert.match(dup.stderr, new RegExp(`siu\\.json: duplicate key 'comment' at line ${at + 2}, column 11 \\(first at line ${at}, column 11\\)`));
+
+  // Load errors name the rule by its id, with the closest known name.
+  const doc = JSON.parse(text);
+  const status = doc.resources[0].set.find((x) => x.id === 'appointment-status');
+  status.choose[1].transform = 'dtm-instnt';
+  fs.writeFileSync(siu, JSON.stringify(doc, null, 2));
+  const typo = fcpgw(['mappings', 'check', '--mappings', bad]);
+  assert.equal(typo.status, 2);
+  assert.match(typo.stderr, /v2-to-fhir\/siu\.json: #appointment-status \(path "status"\)\.choose\[1\]: unknown transform 'dtm-instnt' \(did you mean 'dtm-instant'\?\)/);
+
+  // A configured *-base constant that cannot be right names the configuration key.
+  const site = path.join(tmp.dir, 'slash-site.json');
+  fs.writeFileSync(site, JSON.stringify({ mappings: { constants: { 'id-base': 'https://fhir.site.nhs.uk/Id/' } } }));
+  const slash = fcpgw(['mappings', 'check', '--config', site]);
+  assert.equal(slash.status, 2);
+  assert.match(slash.stderr, /mappings\.constants\.id-base.*ends with '\/'/);
 });

@@ -391,7 +391,7 @@ TEST_F(CliTest, ExplainNamesWhatWasNotWritten) {
   EXPECT_THAT(explained.err,
               HasSubstr("\n  resource location (Location) for AIL not written: when any(present "
                         "AIL-3.1, present AIL-3.2, present AIL-3.9, present AIL-3.4.1) did not "
-                        "hold  (v2-to-fhir/siu.json: resources[8])\n"));
+                        "hold  (v2-to-fhir/siu.json: #location)\n"));
   EXPECT_THAT(explained.err, Not(HasSubstr("fcpgw: trace:")));
   for (const char* value : {"9434765919", "Briain", "19850214"})
     EXPECT_THAT(explained.err, Not(HasSubstr(value)));

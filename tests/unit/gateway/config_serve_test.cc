@@ -340,7 +340,7 @@ TEST_F(ServeConfigTest, SetOverridesNumbersStringsArraysAndMapMembers) {
                  {"listeners.mllp.port=0", "journal.path=/tmp/j.db",
                   R"(listeners.http.allow=["10.0.0.0/8","::1"])", "listeners.http.enabled=false",
                   "listeners.mllp.tls.min_version=1.3", R"(log.level="warn")",
-                  "mappings.constants.fcp.codesystem-base=https://x.example/",
+                  "mappings.constants.fcp.codesystem-base=https://x.example",
                   "listeners.http.port=1", "listeners.http.port=2"});
   ASSERT_TRUE(c) << joined(c.error());
   EXPECT_EQ(c->mllp.listener.port, 0);
@@ -351,7 +351,7 @@ TEST_F(ServeConfigTest, SetOverridesNumbersStringsArraysAndMapMembers) {
   EXPECT_EQ(c->log.level, "warn");
   ASSERT_EQ(c->constants().values.size(), 1u);
   EXPECT_EQ(c->constants().values[0],
-            std::make_pair(std::string("fcp.codesystem-base"), std::string("https://x.example/")));
+            std::make_pair(std::string("fcp.codesystem-base"), std::string("https://x.example")));
   EXPECT_EQ(c->http.listener.port, 2);  // the last one wins
 }
 

@@ -141,7 +141,7 @@ TEST(ConfigFiles, ExampleSiteLoadsWithItsOwnBasesAndTheBundledMappings) {
   std::map<std::string, std::string> constants(c->constants().values.begin(),
                                                c->constants().values.end());
   EXPECT_EQ(constants["id-base"], "https://fhir.riverside-pcn.nhs.uk/Id");
-  EXPECT_EQ(constants["fcp.codesystem-base"], "https://fhir.riverside-pcn.nhs.uk/");
+  EXPECT_EQ(constants["fcp.codesystem-base"], "https://fhir.riverside-pcn.nhs.uk");
   EXPECT_FALSE(*c == Config::defaults());
 }
 
@@ -771,7 +771,7 @@ TEST_F(ConfigTest, CliConstantOverrideChangesTheFitNoteCompositionTypeSystem) {
 
   const std::string cfg = file(
       "c.json",
-      R"({"mappings":{"constants":{"fcp.codesystem-base":"https://fhir.riverside-pcn.nhs.uk/"}}})");
+      R"({"mappings":{"constants":{"fcp.codesystem-base":"https://fhir.riverside-pcn.nhs.uk"}}})");
   auto site = run({"translate", "--config", cfg, kFitNote.string()});
   ASSERT_EQ(site.code, 0) << site.err;
   EXPECT_EQ(composition_type_system(site.out),

@@ -136,7 +136,7 @@ TEST_F(GoldenCasesTest, JsonDifferencesNamePathsAndValues) {
   // The line ends with the rule that wrote the element.
   EXPECT_THAT(results[0].failures,
               ElementsAre(R"(entry[0].resource.status: expected "booked", got "cancelled"  )"
-                          R"((v2-to-fhir/siu.json: resources[0].set[3] (path "status").choose[1]))"));
+                          R"((v2-to-fhir/siu.json: #appointment-status (path "status").choose[1]))"));
   EXPECT_TRUE(results[0].output_differs);
   EXPECT_FALSE(results[0].broken);
 }
@@ -158,7 +158,7 @@ TEST_F(GoldenCasesTest, AnInsertedArrayItemIsOneAddedLine) {
               ::testing::StartsWith("+ entry[1].resource.identifier[0]: {"));
   // The Patient is built by a shared piece: the rule names it and the resource that used it.
   EXPECT_THAT(results[0].failures[0],
-              HasSubstr("(v2-to-fhir/shared/patient.json: pieces.patient.resource.set[0] (path "
+              HasSubstr("(v2-to-fhir/shared/patient.json: #patient-identifiers (path "
                         "\"identifier[+]\") (via v2-to-fhir/siu.json: resources[1]))"));
 }
 

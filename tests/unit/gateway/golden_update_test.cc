@@ -186,6 +186,20 @@ TEST(RuleIndex, NamesTheRuleOfAnElementAroundOrInside) {
   EXPECT_EQ(rules.rule_for("PID-3[1]"), "");
 }
 
+TEST(RuleIndex, CutsRulesWithIdsAfterTheWholeId) {
+  RuleIndex rules;
+  auto on = [&](const char* element, const char* rule) {
+    rules.on(mappings::TraceEvent{element, "", "", rule});
+  };
+  on("AIL-1[1]", "g.json: #ail.set[0] (field \"AIL-1\")");
+  on("AIL-3[1].1", "g.json: #ail.set[1] (field \"AIL-3.1\")");
+  on("AIS-1[1]", "g.json: #ais.set[0] (field \"AIS-1\")");
+  on("AIS-3[1].1", "g.json: #ais-code (field \"AIS-3.1\")");
+  EXPECT_EQ(rules.rule_for("AIL"), "g.json: #ail");
+  // `#ais` and `#ais-code` share `#ais`, which is not a whole id of the second.
+  EXPECT_EQ(rules.rule_for("AIS"), "");
+}
+
 // ---- folder constants ------------------------------------------------------------------------
 
 class GoldenConstantsTest : public GoldenUpdateTest {};

@@ -177,7 +177,7 @@ TEST(Loader, SchemaKeyIsAcceptedAtTheTopOnly) {
   EXPECT_EQ(first_error(m), "<loaded>");
   std::string other = mapping_with(R"([{"path":"gender","from":"PID-8"}])");
   other.insert(1, R"("$schemas": "../schema.json", )");
-  EXPECT_EQ(first_error(other), "m.json: unknown key '$schemas'");
+  EXPECT_EQ(first_error(other), "m.json: unknown key '$schemas' (did you mean '$schema'?)");
   EXPECT_NE(first_error(mapping_with(R"([{"path":"gender","from":"PID-8","$schema":"x"}])"))
                 .find("unknown key '$schema'"),
             std::string::npos);

@@ -273,7 +273,7 @@ TEST(Pieces, SharedConditionsAreUsedByName) {
 TEST(Pieces, SharedFileProblemsNameTheFile) {
   // Not JSON.
   EXPECT_THAT(problems(R"({"direction":"v2-to-fhir","pieces":{)", mapping_using("")),
-              Contains(HasSubstr("v2-to-fhir/shared/s.json: not valid JSON at offset")));
+              Contains(HasSubstr("v2-to-fhir/shared/s.json: not valid JSON at line 1, column 37")));
   // No direction; a piece of no kind or two kinds; the same name in two shared files.
   EXPECT_THAT(problems(R"({"pieces":{}})", mapping_using("")),
               Contains(HasSubstr("v2-to-fhir/shared/s.json: direction: a shared file needs")));

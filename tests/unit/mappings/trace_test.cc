@@ -17,6 +17,8 @@ namespace fs = std::filesystem;
 using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 const fs::path kCases = fs::path(FCPGW_SOURCE_DIR) / "mappings" / "golden" / "appointments";
@@ -72,11 +74,11 @@ TEST(MappingsTrace, V2ToFhirNamesRuleSourceAndHowForEachElement) {
 
   const auto& l = trace.lines;
   EXPECT_THAT(l, Contains("entry[0]  <- resource appointment (Appointment)  (v2-to-fhir/siu.json: "
-                          "resources[0])"));
+                          "#appointment)"));
   // S15: the status comes from the event through its table, not from SCH-25.
   EXPECT_THAT(l, Contains(StartsWith("entry[0].resource.status  <- MSH-9[1].2 via table "
                                      "siu-event-to-appointment-status  (v2-to-fhir/siu.json: "
-                                     "resources[0].set[")));
+                                     "#appointment-status (path \"status\").choose[")));
   EXPECT_THAT(l, Contains(StartsWith("entry[0].resource.start  <- TQ1-7[1] via transform "
                                      "dtm-instant  (v2-to-fhir/siu.json: ")));
   EXPECT_THAT(l, Contains(StartsWith("entry[0].resource.identifier[0].value  <- SCH-1[1].1 via "
@@ -142,11 +144,11 @@ TEST(MappingsTrace, FhirToV2NamesSegmentFieldAndElementPath) {
                           "fhir-to-v2/appointment.json: segments[0]))"));
   EXPECT_THAT(l, Contains(StartsWith("SCH-25[1].1  <- Bundle.entry[0].resource.status via table "
                                      "appointment-status-to-v2-0278  (fhir-to-v2/appointment.json: "
-                                     "segments[")));
+                                     "#appointment-status (field \"SCH-25.1\"))")));
   EXPECT_THAT(l, Contains(StartsWith("TQ1-7[1]  <- Bundle.entry[0].resource.start via transform "
                                      "fhir-dtm  (fhir-to-v2/appointment.json: ")));
   EXPECT_THAT(l, Contains("PID-3[1].1  <- Bundle.entry[1].resource.identifier[0].value  "
-                          "(fhir-to-v2/shared/patient.json: pieces.pid.segment.set[1].set[0] "
+                          "(fhir-to-v2/shared/patient.json: #pid-identifiers.set[0] "
                           "(field \"PID-3.1\") (via fhir-to-v2/appointment.json: segments[5]))"));
   // A rule of the mapping's own after the piece's ("add") is named where it is written.
   EXPECT_THAT(l, Contains(HasSubstr("(fhir-to-v2/appointment.json: segments[0].add[0] (field "
@@ -200,10 +202,48 @@ TEST(MappingsExplain, ARoomWithoutItsIdentifiersIsNamedWithTheConditionThatFaile
   EXPECT_THAT(skips.lines,
               Contains("resource location (Location) for AIL not written: when any(present "
                        "AIL-3.1, present AIL-3.2, present AIL-3.9, present AIL-3.4.1) did not "
-                       "hold  (v2-to-fhir/siu.json: resources[8])"));
+                       "hold  (v2-to-fhir/siu.json: #location)"));
   // An element skipped by its condition is named by its path in the output.
   EXPECT_THAT(skips.lines, Contains(AllOf(StartsWith("entry["), HasSubstr(" not written: when "),
-                                          HasSubstr("(v2-to-fhir/siu.json: resources["))));
+                                          HasSubstr("(v2-to-fhir/siu.json: #appointment"))));
+}
+
+TEST(MappingsExplain, ARoomSentAsPl2OnlyNamesTheSourcesThatWereEmpty) {
+  // AIL-3 with a room (PL.2) and no point of care (PL.1): the Location is written, its
+  // identifier from PL.2; the PL.1 identifier rule is skipped by its condition, and every rule
+  // that ran without a value says which of its sources were empty.
+  std::string text = testing::read_file(kCases / "room_pl9_only.hl7");
+  const auto at = text.find("AIL|1|A|");
+  ASSERT_NE(at, std::string::npos);
+  const auto end = text.find_first_of("\r\n", at);
+  text.replace(at, end - at, "AIL|1|A|^Room 4");
+  auto msg = hl7v2::Message::parse(text);
+  ASSERT_TRUE(msg);
+  CollectSkips skips;
+  Options o;
+  o.trace = &skips;
+  auto explained = engine().v2_to_fhir(*msg, o);
+  ASSERT_TRUE(explained);
+  auto plain = engine().v2_to_fhir(*msg);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(explained->output, plain->output);
+  EXPECT_THAT(plain->output, HasSubstr("\"resourceType\":\"Location\""));
+  const auto& l = skips.lines;
+  EXPECT_THAT(l, Contains(AllOf(HasSubstr(".resource.identifier[+] for AIL not written: when "
+                                          "present AIL-3.1 did not hold"),
+                                HasSubstr("(v2-to-fhir/siu.json: #location.set[0] (path "
+                                          "\"identifier[+]\"))"))));
+  // The participant's status: AIL-12 empty, so its else applied; nothing to explain. The
+  // patient's birth time, middle names ...: the sources that were empty.
+  EXPECT_THAT(l, Contains(AllOf(StartsWith("entry[1].resource.name[0].given[1] for PID-5[1] not "
+                                           "written: PID-5[1].3 empty  "),
+                                HasSubstr("#patient-names.set[3]"))));
+  EXPECT_THAT(l, Contains(HasSubstr("entry[0].resource.minutesDuration not written: SCH-9[1] "
+                                    "empty, else TQ1-6.1 empty, else SCH-11[1].3 empty")));
+  for (const auto& line : l) {
+    EXPECT_THAT(line, Not(HasSubstr("Room 4"))) << "explain carries a value";
+    EXPECT_THAT(line, Not(HasSubstr("9434765919"))) << "explain carries a value";
+  }
 }
 
 TEST(MappingsExplain, FhirToV2NamesSkippedSegmentsAndFields) {
@@ -219,6 +259,8 @@ TEST(MappingsExplain, FhirToV2NamesSkippedSegmentsAndFields) {
   EXPECT_EQ(explained->output, engine().fhir_to_v2(in->root(), nullptr, o)->output);
   EXPECT_THAT(skips.lines, Contains(AllOf(HasSubstr(" not written: when "),
                                           HasSubstr("(fhir-to-v2/appointment.json: segments["))));
+  // A field rule that ran without a value names the paths it found empty.
+  EXPECT_THAT(skips.lines, Contains(MatchesRegex(".* not written: .* empty  \\(fhir-to-v2/.*")));
 }
 
 TEST(MappingsExplain, SkipEventText) {
