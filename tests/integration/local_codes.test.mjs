@@ -41,7 +41,7 @@ test('step 1: the hook is empty, the local code is carried as sent and the trace
     coding: [{ system: LOCAL_L, code: 'FUP', display: 'Follow-up' }],
     text: 'Follow-up',
   });
-  assert.match(r.stderr, /^ +entry\[0\]\.resource\.appointmentType +<- SCH-8\[1\] via transform ce-codeable-concept, table local-appointment-type \(not in table: as sent\) +\(v2-to-fhir\/siu\.json: resources\[0\]\.set\[\d+\] \(path "appointmentType"\)\)$/m);
+  assert.match(r.stderr, /^ +entry\[0\]\.resource\.appointmentType +<- SCH-8\[1\] via transform ce-codeable-concept, table local-appointment-type \(not in table: as sent\) +\(v2-to-fhir\/siu\.json: #appointment-type \(path "appointmentType"\)\)$/m);
 });
 
 test('steps 2-3: edit the ConceptMap, add a case with --update: the case carries the translation', () => {

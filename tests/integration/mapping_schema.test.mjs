@@ -250,10 +250,6 @@ const exempt = {
   '/definitions/v2Else/then/then': 'by-event is the only key; the loader refuses any other with its own message',
   '/definitions/v2ToFhirArgs': 'argument names are checked per transform; schema_test.cc compares them with the catalogue',
   '/definitions/fhirToV2Args': 'argument names are checked per transform; schema_test.cc compares them with the catalogue',
-  '/definitions/conceptMap': 'R4 ConceptMap elements: the loader reads a few and ignores the rest',
-  '/definitions/conceptMapGroup': 'R4 ConceptMap elements: the loader reads a few and ignores the rest',
-  '/definitions/conceptMapElement': 'R4 ConceptMap elements: the loader reads a few and ignores the rest',
-  '/definitions/conceptMapTarget': 'R4 ConceptMap elements: the loader reads a few and ignores the rest',
   '/definitions/conceptMapTarget/properties/dependsOn/items': 'R4 ConceptMap elements: the loader reads property (MSH-4 only, see the broken files above) and value, and ignores the rest',
 };
 
