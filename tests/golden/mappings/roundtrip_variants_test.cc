@@ -153,14 +153,14 @@ static std::vector<std::string> each_field(const RoundTrip& r, std::string_view 
 
 TEST(RoundTripVariants, ResourceRoleComesBackInAip4) {
   // A role the table knows comes back as its ParticipationType code (read again the same), a
-  // sender's own role as sent (a local coding system, L, has no v2 name to return to, as in
-  // SCH-6/7/8), no role as ATND (what it was read as).
+  // sender's own role as sent, with its local coding system (L), no role as ATND (what it was
+  // read as).
   auto r = round_trip("appointments", "aip_roles_table_local_and_none");
   EXPECT_EQ(each_field(r, "AIP", 4),
-            (std::vector<std::string>{"ATND", "OBS^Student observer", "ATND", "CON"}))
+            (std::vector<std::string>{"ATND", "OBS^Student observer^L", "ATND", "CON"}))
       << r.er7;
   r = round_trip("appointments", "s12_fcp_booking_bst");
-  EXPECT_EQ(each_field(r, "AIP", 4), (std::vector<std::string>{"R1110^Physiotherapist"})) << r.er7;
+  EXPECT_EQ(each_field(r, "AIP", 4), (std::vector<std::string>{"R1110^Physiotherapist^L"})) << r.er7;
 }
 
 TEST(RoundTripVariants, PatientInstructionsAndOrderNumbersComeBack) {
