@@ -203,3 +203,16 @@ TEST(RoundTripVariants, RoomLabelBesidePointOfCareAndDescriptionIsKept) {
   ASSERT_TRUE(ail);
   EXPECT_EQ(std::string(ail->field(3)), "FCP-R3^Room 3^^^^^^^Physio Room 3") << r.er7;
 }
+
+TEST(RoundTripVariants, DocumentTimesComeBack) {
+  // TXA-4 (activity) is read into context.period.start and comes back beside TXA-6 (origination,
+  // DocumentReference.date); the OBX-14 of a referral's ED document is its date.
+  const auto doc = round_trip("documents", "fcp_letter_pdf_ed");
+  const auto txa = find_segment(doc.out, "TXA");
+  ASSERT_TRUE(txa);
+  EXPECT_EQ(std::string(txa->field(4)), "20240415103500+0100") << doc.er7;
+  const auto ref = round_trip("referrals", "i12_obx_ed_pdf_letter");
+  EXPECT_EQ(each_field(ref, "OBX", 14),
+            (std::vector<std::string>{"", "20250611143000+0100"}))
+      << ref.er7;
+}
