@@ -201,7 +201,16 @@ TEST(RoundTripVariants, RoomLabelBesidePointOfCareAndDescriptionIsKept) {
   const auto r = round_trip("appointments", "room_pl1_pl2_pl9");
   const auto ail = find_segment(r.out, "AIL");
   ASSERT_TRUE(ail);
-  EXPECT_EQ(std::string(ail->field(3)), "FCP-R3^Room 3^^^^^^^Physio Room 3") << r.er7;
+  EXPECT_EQ(std::string(ail->field(3)), "FCP-R3^Room 3^^B82018^^^^^Physio Room 3") << r.er7;
+}
+
+TEST(RoundTripVariants, RoomAtAnotherSiteKeepsItsFacility) {
+  // PL.4 of a room is its site (Location.partOf by ODS site code), which need not be MSH-4.
+  const auto r = round_trip("appointments", "room_site_other_than_sender");
+  const auto ail = find_segment(r.out, "AIL");
+  ASSERT_TRUE(ail);
+  EXPECT_EQ(std::string(ail->field(3)), "MSK2^^^RR801^^^^^Physiotherapy outpatients, St James")
+      << r.er7;
 }
 
 TEST(RoundTripVariants, DocumentTimesComeBack) {
