@@ -88,6 +88,13 @@ void write_header(std::string& out, std::string_view id, const BatchHeader& in,
   out += '\r';
 }
 
+std::string file_count_problem(const BatchFile& in) {
+  // FTS-1 counts the batches (BHS); messages sent straight inside a file have none to count.
+  std::size_t batches = 0;
+  for (const Batch& b : in.batches) batches += b.header ? 1 : 0;
+  return batches == 0 ? std::string() : trailer_count_problem("FTS-1", in.trailer_count, batches);
+}
+
 }  // namespace
 
 bool is_batch(std::string_view bytes) noexcept {
@@ -148,6 +155,7 @@ BatchFile split_batch(std::string_view bytes) {
       in_batch = false;
     } else if (id == "FTS") {
       close();
+      out.trailer_count = first_field(line);
     } else if (line.starts_with("MSH") || !open) {
       // A message starts at each MSH; anything else outside a message is kept as one too.
       close();
@@ -161,6 +169,32 @@ BatchFile split_batch(std::string_view bytes) {
   }
   close();
   return out;
+}
+
+std::string trailer_count_problem(std::string_view field, const std::optional<std::string>& sent,
+                                  std::size_t received) {
+  if (!sent) return {};
+  std::string_view count = *sent;
+  while (!count.empty() && count.front() == ' ') count.remove_prefix(1);
+  while (!count.empty() && count.back() == ' ') count.remove_suffix(1);
+  if (count.empty()) return {};
+  std::size_t n = 0;
+  for (const char c : count) {
+    if (c < '0' || c > '9' || n > 100'000'000) return std::string(field) + " is not a count";
+    n = n * 10 + static_cast<std::size_t>(c - '0');
+  }
+  if (n == received) return {};
+  return std::string(field) + " counts " + std::to_string(n) + ", " + std::to_string(received) +
+         " received";
+}
+
+std::string count_problems(const BatchFile& in) {
+  std::string all = file_count_problem(in);
+  for (const Batch& b : in.batches) {
+    const std::string p = trailer_count_problem("BTS-1", b.trailer_count, b.messages.size());
+    if (!p.empty()) all += (all.empty() ? "" : "; ") + p;
+  }
+  return all;
 }
 
 std::string build_batch_ack(const BatchFile& in, const std::vector<std::vector<std::string>>& acks,
@@ -185,12 +219,17 @@ std::string build_batch_ack(const BatchFile& in, const std::vector<std::vector<s
     out += "BTS";
     out += h.delimiters.field;
     out += std::to_string(count);
+    const std::string problem =
+        trailer_count_problem("BTS-1", batch.trailer_count, batch.messages.size());
+    if (!problem.empty()) (out += h.delimiters.field) += problem;
     out += '\r';
   }
   if (in.file) {
     out += "FTS";
     out += f;
     out += std::to_string(in.batches.size());
+    const std::string problem = file_count_problem(in);
+    if (!problem.empty()) (out += f) += problem;
     out += '\r';
   }
   return out;

@@ -38,7 +38,16 @@ struct Batch {
 struct BatchFile {
   std::optional<BatchHeader> file;  ///< FHS
   std::vector<Batch> batches;
+  std::optional<std::string> trailer_count;  ///< FTS-1 (batches); nullopt when there is no FTS
 };
+
+/// What is wrong with a trailer's count (BTS-1 of messages, FTS-1 of batches) against what
+/// arrived: empty when it is absent, empty or right; else a sentence for the answer's comment
+/// (BTS-2, FTS-2) and the log, naming the field and both numbers (never the value when it is
+/// not a number). A count that differs means messages were lost on the way, or a sender's bug.
+[[nodiscard]] std::string trailer_count_problem(std::string_view field,
+                                                const std::optional<std::string>& sent,
+                                                std::size_t received);
 
 /// True when the first non-blank line of `bytes` is an FHS or BHS segment.
 [[nodiscard]] bool is_batch(std::string_view bytes) noexcept;
@@ -47,10 +56,16 @@ struct BatchFile {
 /// CR, LF or CRLF. The views point into `bytes`.
 [[nodiscard]] BatchFile split_batch(std::string_view bytes);
 
+/// Every trailer_count_problem of `in`, joined with "; ": each BTS-1 against its batch's
+/// messages, FTS-1 against the batches that had a BHS (none to check when the file holds its
+/// messages directly). Empty when all agree.
+[[nodiscard]] std::string count_problems(const BatchFile& in);
+
 /// The batch that acknowledges `in` (v2.5.1 2.10.3.3): an FHS when `in` had one, then per
 /// input batch a BHS (-3/-4 and -5/-6 swapped, -7 `timestamp`, -11 `control_id` with the
 /// batch's number, -12 the acknowledged BHS-11), its ACK messages and a BTS whose BTS-1 counts
-/// them; an FTS counting the batches. `acks[i]` holds the ACKs for batch i, each an ER7
+/// them; an FTS counting the batches. A BTS-1 or FTS-1 of `in` that does not match what
+/// arrived is answered in BTS-2 / FTS-2 (trailer_count_problem). `acks[i]` holds the ACKs for batch i, each an ER7
 /// message whose segments end in CR. Written in the input's delimiters.
 [[nodiscard]] std::string build_batch_ack(const BatchFile& in,
                                           const std::vector<std::vector<std::string>>& acks,

@@ -193,6 +193,12 @@ void JournaledIntake::submit_batch(service::Inbound in, service::AnswerHandler d
             {"conn", from.connection},
             {"batches", static_cast<std::uint64_t>(file->batches.size())},
             {"messages", static_cast<std::uint64_t>(entries.size())}});
+  // A trailer count that disagrees (messages lost on the way) is answered in BTS-2 / FTS-2 and
+  // logged; the messages that arrived are kept and answered as usual.
+  const std::string problems = hl7v2::count_problems(*file);
+  if (!problems.empty())
+    obs::log(obs::Level::warn, "batch count",
+             {{"listener", from.listener}, {"conn", from.connection}, {"problem", problems}});
   if (entries.empty()) {
     done(service::batch_answer(*file, {}, timestamp, batch_id, over_http));
     return;

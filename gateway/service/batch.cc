@@ -23,6 +23,9 @@ Answer batch_answer(const hl7v2::BatchFile& in, const std::vector<Answer>& answe
       for (const std::string& ack : a.acks) acks[b].push_back(ack);
     }
   }
+  // A trailer whose count disagrees with what arrived means messages were lost on the way: the
+  // ones that did arrive are answered as usual, and the batch as a whole is not all taken.
+  all = all && hl7v2::count_problems(in).empty();
   Answer out;
   const std::string batch = hl7v2::build_batch_ack(in, acks, now, control_id);
   out.code = all ? "AA" : "AE";

@@ -291,6 +291,23 @@ describe('fcpgw serve (default listeners)', () => {
     assert.equal(rows(gw, 'control_id = ?', [field(bad, 'MSH', 10)])[0][1], 'rejected');
   });
 
+  test('a batch whose BTS-1 counts more messages than arrived: each is kept and answered, the trailer says what is missing', async () => {
+    const a = fresh(BOOKING);
+    const b = fresh(BOOKING);
+    const short = batchOf([a, b], `BATCH-${process.pid}-5`).replace(/BTS\|2\r$/, 'BTS|3\r');
+    const c = await mllpConnect(gw.mllp);
+    const parts = batchParts(await c.request(short));
+    c.end();
+    assert.deepEqual(parts.acks.map((x) => field(x, 'MSA', 1)), ['AA', 'AA']);
+    assert.equal(parts.segs.at(-1), 'BTS|2|BTS-1 counts 3, 2 received');
+    for (const m of [a, b]) assert.equal(rows(gw, 'control_id = ?', [field(m, 'MSH', 10)]).length, 1);
+    // Over HTTP the batch is not "all taken" (200, not 202).
+    const d = fresh(BOOKING);
+    const res = await fetch(`http://127.0.0.1:${gw.http.port}/hl7v2`, { method: 'POST', headers: { 'content-type': 'x-application/hl7-v2+er7' }, body: batchOf([d], `BATCH-${process.pid}-6`).replace(/BTS\|1\r$/, 'BTS|2\r') });
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /BTS\|1\|BTS-1 counts 2, 1 received\r/);
+  });
+
   test('curl and fhir-kit-client are answered like any FHIR client', async () => {
     const file = path.join(tmp.dir, 'appt.json');
     fs.writeFileSync(file, APPOINTMENT);

@@ -90,5 +90,30 @@ TEST(BatchTest, AckBatchWithoutAcksSaysAllWereTaken) {
   EXPECT_EQ(build_batch_ack(f, {{}}, "T", "X"), "BHS|^~\\&|||PAS|RX1|T||||XB1|B1\rBTS|0\r");
 }
 
+TEST(BatchTest, TrailerCountsAreCheckedAgainstWhatArrived) {
+  // BTS-1 says three messages, two arrived; FTS-1 says two batches, one arrived.
+  const std::string in = "FHS|^~\\&|PAS|RX1|||||||F1\rBHS|^~\\&|PAS|RX1|||||||B1\r" + std::string(kA) +
+                         std::string(kB) + "BTS|3\rFTS|2\r";
+  const BatchFile f = split_batch(in);
+  ASSERT_EQ(f.trailer_count, std::optional<std::string>("2"));
+  EXPECT_EQ(count_problems(f), "FTS-1 counts 2, 1 received; BTS-1 counts 3, 2 received");
+  EXPECT_EQ(build_batch_ack(f, {{}}, "T", "X"),
+            "FHS|^~\\&|||PAS|RX1|T||||XF|F1\rBHS|^~\\&|||PAS|RX1|T||||XB1|B1\r"
+            "BTS|0|BTS-1 counts 3, 2 received\rFTS|1|FTS-1 counts 2, 1 received\r");
+}
+
+TEST(BatchTest, TrailerCountsThatAgreeOrAreAbsentSayNothing) {
+  EXPECT_EQ(trailer_count_problem("BTS-1", std::nullopt, 4), "");
+  EXPECT_EQ(trailer_count_problem("BTS-1", std::string(""), 4), "");
+  EXPECT_EQ(trailer_count_problem("BTS-1", std::string(" 4 "), 4), "");
+  // A value that is not a number is not echoed (it could carry anything).
+  EXPECT_EQ(trailer_count_problem("BTS-1", std::string("four^x"), 4), "BTS-1 is not a count");
+  EXPECT_EQ(trailer_count_problem("BTS-1", std::string("99999999999999999999"), 4),
+            "BTS-1 is not a count");
+  // Messages straight inside a file: no batch for FTS-1 to count.
+  const BatchFile f = split_batch("FHS|^~\\&|PAS|RX1\r" + std::string(kA) + "FTS|7\r");
+  EXPECT_EQ(count_problems(f), "");
+}
+
 }  // namespace
 }  // namespace fcpgw::hl7v2
