@@ -342,15 +342,23 @@ bool FhirRun::scalar(Tf tf, std::string_view v, std::string& dst, const Value* w
         return true;
       }
       const std::string_view base = plan.codesystem_base;
-      if (base.empty() || sys.size() <= base.size() + 1 || !sys.starts_with(base) ||
-          sys[base.size()] != '/')
-        return false;
-      const std::string_view rest = sys.substr(base.size() + 1);
-      const std::size_t slash = rest.find('/');
-      if (slash == 0 || slash == std::string_view::npos || slash + 1 == rest.size() ||
-          rest.find('/', slash + 1) != std::string_view::npos)
-        return false;
-      return append_uri_decoded(dst, rest.substr(slash + 1));
+      if (!base.empty() && sys.size() > base.size() + 1 && sys.starts_with(base) &&
+          sys[base.size()] == '/') {
+        const std::string_view rest = sys.substr(base.size() + 1);
+        const std::size_t slash = rest.find('/');
+        if (slash != 0 && slash != std::string_view::npos && slash + 1 < rest.size() &&
+            rest.find('/', slash + 1) == std::string_view::npos &&
+            append_uri_decoded(dst, rest.substr(slash + 1)))
+          return true;
+      }
+      // The code goes out without its system: say so where the system is, so that an engineer
+      // can add the system to v2-coding-system-to-uri.
+      add_issue(Issue{Severity::warning, where ? locate(where, true) : std::string(),
+                      "not-supported",
+                      "the coding system has no HL7 v2 name (table v2-coding-system-to-uri): the "
+                      "code is written without it",
+                      std::string(rule)});
+      return false;
     }
     case Tf::search_identifier_system:
     case Tf::search_identifier_value: {

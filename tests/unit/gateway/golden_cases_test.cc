@@ -163,7 +163,7 @@ TEST_F(GoldenCasesTest, AnInsertedArrayItemIsOneAddedLine) {
 }
 
 TEST_F(GoldenCasesTest, V2DifferencesNameSegmentAndField) {
-  copy_case("fhir_cancelled", "c", {".json"});
+  copy_case("fhir_cancelled", "c", {".json", ".expected-warnings.json"});
   std::string want = read_file(kGolden / "fhir_cancelled.expected.hl7");
   want += want.find('\r') != std::string::npos ? "NTE|9||extra\r" : "NTE|9||extra\n";
   file("c.expected.hl7", want);
@@ -176,7 +176,7 @@ TEST_F(GoldenCasesTest, V2DifferencesNameSegmentAndField) {
 }
 
 TEST_F(GoldenCasesTest, V2DifferencesNameTheRule) {
-  copy_case("fhir_cancelled", "c", {".json"});
+  copy_case("fhir_cancelled", "c", {".json", ".expected-warnings.json"});
   std::string want = read_file(kGolden / "fhir_cancelled.expected.hl7");
   want = replace_once(want, "SIU^S15", "SIU^S14");
   file("c.expected.hl7", want);
