@@ -225,3 +225,13 @@ TEST(RoundTripVariants, DocumentTimesComeBack) {
             (std::vector<std::string>{"", "20250611143000+0100"}))
       << ref.er7;
 }
+
+TEST(RoundTripVariants, LocalReferralTypeComesBackInRf13) {
+  // An RF1-3 in the practice's own coding system (99TPP) is read into category as sent and
+  // written back from it, with its coding system.
+  const auto r = round_trip("local-codes", "ref_i12_rf1_3_local_mapped");
+  const auto rf1 = find_segment(r.out, "RF1");
+  ASSERT_TRUE(rf1);
+  EXPECT_EQ(std::string(rf1->component(3, 1, 1)), "PHYSIO") << r.er7;
+  EXPECT_EQ(std::string(rf1->component(3, 1, 3)), "99TPP") << r.er7;
+}
