@@ -213,6 +213,8 @@ struct V2Run {
   /// alternate), each matched by its code, the system coding() writes for it, and MSH-4.
   const CodeTable::Entry* coded_entry(const CodeTable& t, const Resolved& r);
   /// Writes a table entry as a Coding: group.target, target code and display.
+  /// The table's translation `e` is the alternate coding (CWE-4 to CWE-6) as sent.
+  bool sent_as_alternate(const Resolved& r, const CodeTable::Entry& e);
   void table_coding(const CodeTable::Entry& e);
   bool cx_system_value(const Resolved& r, std::string& sys, std::string& val);
   std::string_view national_system(const Resolved& r) const;

@@ -720,6 +720,17 @@ const CodeTable::Entry* V2Run::coded_entry(const CodeTable& t, const Resolved& r
   return nullptr;
 }
 
+bool V2Run::sent_as_alternate(const Resolved& r, const CodeTable::Entry& e) {
+  const auto code = part(r, 4);
+  if (code.empty()) return false;
+  tmp_code.clear();
+  text_into(tmp_code, code);
+  if (tmp_code != e.target) return false;
+  tmp_sys.clear();
+  if (const auto cs = part(r, 6); !cs.empty()) coding_system(cs, tmp_sys);
+  return tmp_sys == e.target_system;
+}
+
 void V2Run::table_coding(const CodeTable::Entry& e) {
   out.push_back('{');
   if (!e.target_system.empty()) {
@@ -754,7 +765,10 @@ bool V2Run::structure(Tf tf, const Resolved& r, std::string_view rule, const Cod
       const bool a = coding(r, 1);
       if (a && !part(r, 4).empty()) out.push_back(',');
       const bool b = coding(r, 4);
-      if (const auto* e = (a || b) && table ? coded_entry(*table, r) : nullptr) {
+      // The translation is not added when it was sent as the alternate coding (CWE-4 to -6),
+      // as fcpgw itself writes a translated field back (cwe), so a round trip adds nothing.
+      if (const auto* e = (a || b) && table ? coded_entry(*table, r) : nullptr;
+          e && !sent_as_alternate(r, *e)) {
         out.push_back(',');
         table_coding(*e);
       }
