@@ -181,8 +181,11 @@ bool FhirRun::cond(const Condition& c, const Value* root) {
       return !cond(c.children[0], root);
     case CondKind::previous:
       return (previous != nullptr) == (c.values[0] == "present");
-    case CondKind::same:  // v2 -> FHIR only (the loader refuses it here)
-      return false;
+    case CondKind::same: {
+      std::string other;
+      return text(c.source.fhir, root, tmp) && text(c.other.fhir, root, other) &&
+             same_text(tmp, other);
+    }
     case CondKind::mapped:  // the code has an entry for every sender (no MSH-4 to match here)
       return text(c.source.fhir, root, tmp) && c.table->find(tmp) != nullptr;
     case CondKind::exists:

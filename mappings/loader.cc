@@ -968,8 +968,9 @@ class Loader {
       }
       return true;
     }
-    if (k == "same" && !reverse_) {
-      // {"same": [a, b]}: two v2 values that must agree (e.g. PID-2 and a PID-3 NHS number).
+    if (k == "same") {
+      // {"same": [a, b]}: two values that must agree (PID-2 and a PID-3 NHS number; a
+      // CodeableConcept's text and its coding's display).
       out.kind = CondKind::same;
       if (!a.IsArray() || a.Size() != 2 || !a[0].IsString() || !a[1].IsString()) {
         error(rule, "condition 'same': expected [path, path]");

@@ -846,6 +846,19 @@ bool append_uri_decoded(std::string& out, std::string_view s) {
   return true;
 }
 
+bool same_text(std::string_view a, std::string_view b) noexcept {
+  if (a.empty() || b.empty()) return false;
+  std::size_t i = 0, j = 0;
+  for (;;) {
+    while (i < a.size() && a[i] == ' ') ++i;
+    while (j < b.size() && b[j] == ' ') ++j;
+    if (i == a.size() || j == b.size()) return i == a.size() && j == b.size();
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[j])) return false;
+    ++i, ++j;
+  }
+}
+
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {

@@ -205,5 +205,8 @@ inline std::string_view trim(std::string_view s) noexcept {
 }
 /// ASCII case-insensitive equality.
 bool iequals(std::string_view a, std::string_view b) noexcept;
+/// Both present and equal, ignoring ASCII case and blanks (`943 476 5919` is `9434765919`): the
+/// `same` condition, in both directions.
+bool same_text(std::string_view a, std::string_view b) noexcept;
 
 }  // namespace fcpgw::mappings

@@ -271,20 +271,6 @@ static bool run_check(std::string_view check, std::string_view v) {
   return false;
 }
 
-// Equal ignoring ASCII case and blanks (`943 476 5919` is `9434765919`); both must be present.
-static bool same_text(std::string_view a, std::string_view b) {
-  if (a.empty() || b.empty()) return false;
-  std::size_t i = 0, j = 0;
-  for (;;) {
-    while (i < a.size() && a[i] == ' ') ++i;
-    while (j < b.size() && b[j] == ' ') ++j;
-    if (i == a.size() || j == b.size()) return i == a.size() && j == b.size();
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[j])) return false;
-    ++i, ++j;
-  }
-}
-
 bool V2Run::eval(const Condition& c) {
   switch (c.kind) {
     case CondKind::always:

@@ -524,12 +524,22 @@ TEST(Conditions, SameAndNhsNumberConflict) {
   ASSERT_TRUE(t);
   auto d = *fhir::parse(t->output);
   EXPECT_EQ(d.root()["entry"][0]["resource"]["identifier"].Size(), 3u);
-  // Both conditions read v2 values only.
-  const auto rev = first_error(R"({"mapping":"r","direction":"fhir-to-v2","accepts":["Patient"],
-    "message":{"code":"ADT","structure":"ADT_A01"},
-    "reject":[{"when":{"same":["id","id"]},"code":"required","location":"id","message":"x"}],
-    "segments":[{"segment":"PID","set":[{"field":"PID-3.1","from":"id"}]}]})");
-  EXPECT_NE(rev.find("unknown condition 'same'"), std::string::npos) << rev;
+}
+
+// `same` in FHIR -> v2: two values present and equal, ignoring ASCII case and blanks.
+TEST(Conditions, SameComparesTwoFhirValues) {
+  const Engine e = load_ok(R"({"mapping":"r","direction":"fhir-to-v2","accepts":["Patient"],
+    "message":{"code":"ADT","structure":"ADT_A01"},"event":[{"value":"A31"}],
+    "segments":[{"segment":"MSH","set":[{"field":"MSH-7","value":"20250101"}]},
+      {"segment":"PID","set":[
+      {"field":"PID-3.1","when":{"same":["name[0].text","name[0].family"]},"value":"same"},
+      {"field":"PID-4.1","when":{"not":{"same":["name[0].text","name[0].given[0]"]}},"value":"differ"}]}]})");
+  const auto doc = fhir::parse(
+      R"({"resourceType":"Patient","name":[{"text":"O Briain ","family":"o  briain","given":["Sian"]}]})");
+  ASSERT_TRUE(doc);
+  const auto t = e.fhir_to_v2(doc->root());
+  ASSERT_TRUE(t) << t.error().front().message;
+  EXPECT_NE(t->output.find("PID|||same|differ"), std::string::npos) << t->output;
 }
 
 // xtn-phone: XTN-12, else XTN-1, else the number in parts (country, area, local, extension).
