@@ -1,7 +1,8 @@
 // The real `fcpgw translate` over every appointment message of the corpus, the golden inputs and
 // the bundled samples; each Bundle must pass two third-party FHIR validators (Medplum's and the
 // official R4 JSON schema). Then FHIR -> v2 on the official Appointment examples, with the ER7
-// read back by python3-hl7.
+// read back by python3-hl7. Every bad input of the golden cases is refused by translate and
+// reported, at the same places, by validate.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -218,5 +219,38 @@ for (const file of mdmMessages) {
     const problems = validateFhir(bundle).filter(isError);
     assert.deepEqual(problems, [], `validator errors:\n${problems.map((p) => `${p.validator} ${p.path}: ${p.message}`).join('\n')}`);
     if (bundle.type === 'document') assert.equal(bundle.entry[0].resource.resourceType, 'Composition');
+  });
+}
+
+// Every bad input of the golden cases (a case with an expected-error file, both directions):
+// `translate` refuses it and `validate` reports the same errors, at the same places, with the
+// same codes. What one refuses the other never passes.
+const goldenRoot = path.join(SOURCE_DIR, 'mappings', 'golden');
+const refusedCases = fs.readdirSync(goldenRoot, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .flatMap((d) => fs.readdirSync(path.join(goldenRoot, d.name))
+    .filter((f) => f.endsWith('.expected-error.json'))
+    .map((f) => path.join(d.name, f.replace(/\.expected-error\.json$/, ''))));
+
+test('there are golden cases of bad input', () => assert.ok(refusedCases.length >= 40, `found only ${refusedCases.length}`));
+
+for (const stem of refusedCases) {
+  test(`bad input ${stem}: translate refuses it and validate reports the same errors`, () => {
+    const input = ['.hl7', '.json'].map((ext) => path.join(goldenRoot, stem + ext)).find((f) => fs.existsSync(f));
+    assert.ok(input, `no input for ${stem}`);
+    const t = fcpgw(['translate', input]);
+    assert.notEqual(t.status, 0, `translate passed it: ${t.stdout.slice(0, 200)}`);
+    const v = fcpgw(['validate', input]);
+    assert.notEqual(v.status, 0, `validate passed it: ${v.stdout}`);
+    const errors = JSON.parse(v.stdout).issue.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+    // Each error translate names (`error: <location>: <text> [<code>]`) is one validate reports.
+    const refused = [...t.stderr.matchAll(/error: (\S+): .*? \[([^\]]+)\]/g)].map((m) => ({ location: m[1], code: m[2] }));
+    assert.ok(refused.length > 0, `translate names no error: ${t.stderr}`);
+    for (const r of refused) {
+      assert.ok(
+        errors.some((i) => [...(i.location ?? []), ...(i.expression ?? [])].includes(r.location) &&
+          (i.code === r.code || (i.details?.coding ?? []).some((c) => c.code === r.code))),
+        `validate does not report ${r.location} [${r.code}]: ${v.stdout}`);
+    }
   });
 }
