@@ -1,5 +1,6 @@
 #pragma once
-// Internal: the compiled form of mapping files (see loader.cc) that the translators run.
+// Internal: the compiled form of mapping files (built by the loader, loader_impl.h) that the
+// translators run.
 // Everything here is built once at load time and never changes afterwards.
 
 #include <cstdint>
