@@ -21,29 +21,6 @@ std::string_view Plan::constant(std::string_view name) const noexcept {
   return {};
 }
 
-const Mapping* Plan::find_v2(std::string_view code, std::string_view event) const noexcept {
-  for (const auto& m : mappings) {
-    if (!m->v2_to_fhir) continue;
-    for (const auto& a : m->forward.accepts) {
-      const auto caret = a.find('^');
-      if (caret == std::string::npos) continue;
-      if (iequals(std::string_view(a).substr(0, caret), code) &&
-          iequals(std::string_view(a).substr(caret + 1), event))
-        return m.get();
-    }
-  }
-  return nullptr;
-}
-
-const Mapping* Plan::find_fhir(std::string_view resource_type) const noexcept {
-  for (const auto& m : mappings) {
-    if (m->v2_to_fhir) continue;
-    for (const auto& a : m->reverse.accepts)
-      if (a == resource_type) return m.get();
-  }
-  return nullptr;
-}
-
 void Loader::error(const std::string& rule, std::string message) {
   auto [file, where] = origins_ ? origins_->locate(file_, rule) : std::pair{file_, rule};
   errors_.push_back(LoadError{std::move(file), std::move(where), std::move(message)});
