@@ -1,5 +1,6 @@
 #pragma once
-// Internal: the compiled form of mapping files (see loader.cc) that the translators run.
+// Internal: the compiled form of mapping files (built by the loader, loader_impl.h) that the
+// translators run.
 // Everything here is built once at load time and never changes afterwards.
 
 #include <cstdint>
@@ -143,50 +144,7 @@ struct Template {
   bool constant() const noexcept { return sources.empty(); }
 };
 
-/// Scalar transforms (text -> text/number) and structure transforms (value -> JSON object).
-enum class Tf : std::uint8_t {
-  none,
-  dtm_instant,
-  dtm_datetime,
-  dtm_date,
-  dtm_instant_plus,  ///< args: amount, unit
-  duration_minutes,  ///< args: unit
-  integer,
-  positive_int,
-  decimal,
-  boolean,
-  trim,
-  upper,
-  lower,
-  uri_encode,
-  oid_uri,
-  xtn_phone,  ///< XTN -> the number: XTN-12, else XTN-1, else XTN-5..8 put together
-  nhs_number,
-  ods_code,
-  // structures (v2 -> FHIR)
-  cx_identifier,
-  xcn_identifier,
-  ce_codeable_concept,
-  ce_coding,
-  base64,           ///< checks base64 (RFC 4648 alphabet); invalid -> warning, absent
-  base64_encode,    ///< text -> base64
-  ed_content_type,  ///< ED (OBX-5): ED.2 type of data + ED.3 subtype -> MIME type
-  formatted_text,   ///< FT: \.br\ -> line break, other formatting commands dropped
-  // reverse direction (FHIR -> v2)
-  fhir_dtm,          ///< FHIR date/dateTime/instant -> v2 DTM keeping the offset
-  minutes_between,   ///< args: end (FHIR path) -> minutes from this value to end
-  mime_ed_type,      ///< MIME type -> ED.2 type of data (application -> AP, image -> IM, ...)
-  mime_ed_subtype,   ///< MIME type -> ED.3 subtype (upper case: application/pdf -> PDF)
-  id_base_facility,  ///< `{id-base}/{facility}/...` system -> the facility (URI-decoded)
-  v2_coding_system,  ///< a Coding.system -> the v2 coding system name (inverse of ce-coding's)
-  search_identifier_system,  ///< `Type?identifier=system|value` -> system (URI-decoded)
-  search_identifier_value,   ///< `Type?identifier=system|value` -> value (URI-decoded)
-};
-
-/// The transforms that only rewrite text and work the same in both directions (trim, upper,
-/// lower, uri-encode): appends the result of `tf` on `v` to `dst` and says whether a value was
-/// produced; nullopt when `tf` is not one of them.
-std::optional<bool> apply_text_transform(Tf tf, std::string_view v, std::string& dst);
+/// A named transform as the loader knows it (the catalogue, catalogue.cc).
 struct TransformInfo {
   std::string_view name;
   Tf id;
@@ -396,8 +354,6 @@ struct Plan {
 
   const CodeTable* table(std::string_view id) const noexcept;
   std::string_view constant(std::string_view name) const noexcept;
-  const Mapping* find_v2(std::string_view code, std::string_view event) const noexcept;
-  const Mapping* find_fhir(std::string_view resource_type) const noexcept;
 };
 
 /// Builds the plan (loader.cc).

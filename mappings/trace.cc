@@ -131,12 +131,6 @@ void append_how(std::string& via, const Producer& p) {
   }
 }
 
-std::string_view first_part(std::string_view v, const hl7v2::Delimiters& d) {
-  for (std::size_t i = 0; i < v.size(); ++i)
-    if (v[i] == d.component || v[i] == d.subcomponent) return v.substr(0, i);
-  return v;
-}
-
 }  // namespace
 
 // ---- v2 -> FHIR -------------------------------------------------------------------------
@@ -359,7 +353,7 @@ void V2Run::trace_value(const Node& n) {
         if (!r.raw.empty() && p->table && p->transform == Tf::none) {
           std::string text;
           text_into(text, r.raw);
-          in_table = p->table->find(first_part(text, d)) != nullptr;
+          in_table = p->table->find(first_component(text, d)) != nullptr;
         }
         if (!r.raw.empty() && in_table) {
           source = location(r);

@@ -1,6 +1,9 @@
 #pragma once
-// Internal: the per-message state of a v2 -> FHIR translation (v2_to_fhir.cc). One V2Run is
-// kept per thread so that its buffers are reused from message to message.
+// Internal: the per-message state of a v2 -> FHIR translation. One V2Run is kept per thread so
+// that its buffers are reused from message to message. Its member functions are defined in
+// v2_access.cc (value access, locations, text), v2_conditions.cc (conditions, templates),
+// v2_transforms.cc (dates, scalar and structure transforms, identifiers), v2_to_fhir.cc
+// (producers, nodes, resources, the run) and trace.cc (tracing); `for_each` is below.
 
 #include <algorithm>
 #include <cstdint>
@@ -13,6 +16,16 @@
 #include "mappings/plan.h"
 
 namespace fcpgw::mappings {
+
+/// `""`: the v2 null, an explicit "no value".
+inline bool is_null_value(std::string_view v) { return v == "\"\""; }
+
+/// The text before the first component or subcomponent separator (v2_transforms.cc).
+std::string_view first_component(std::string_view v, const hl7v2::Delimiters& d);
+
+/// Whether `v` passes the named valid check (an identifier check, `dtm`, `full-date`,
+/// `dtm-time`; v2_conditions.cc).
+bool run_check(std::string_view check, std::string_view v);
 
 /// A v2 value located in the message: segment position (1-based, 0 = absent) and where.
 struct Resolved {
@@ -138,9 +151,9 @@ struct V2Run {
   bool latin1 = false;
   bool failed = false;
   bool dropped_controls = false;  ///< a control character was left out of a FHIR string
-  bool message_shape = false;  ///< FHIR message: MessageHeader first, no entry requests
-  TraceSink* trace = nullptr;  ///< Options::trace; null: no tracing (trace.cc)
-  std::string trace_path;      ///< element path of the value being written, while tracing
+  bool message_shape = false;     ///< FHIR message: MessageHeader first, no entry requests
+  TraceSink* trace = nullptr;     ///< Options::trace; null: no tracing (trace.cc)
+  std::string trace_path;         ///< element path of the value being written, while tracing
   // Split repetitions: where the components of each (segment, field, repetition) read start
   // and end, found on its first read in the message (rules read PID-5.1, PID-5.2, ... and
   // transforms read CX/XCN parts one by one). Direct-mapped; a collision only costs a rescan.
@@ -255,5 +268,66 @@ struct V2Run {
   std::string why_no_value(const Producer& p);
   std::string trace_item() const;  ///< `AIP[2]`: the segment the innermost `each` binds
 };
+
+// ---- iteration --------------------------------------------------------------------------
+
+template <typename F>
+void V2Run::for_each(const Each& e, F&& body) {
+  const std::size_t n = keys.size();
+  if (nframes >= kMaxFrames) return;
+  switch (e.kind) {
+    case EachKind::none:
+      body();
+      return;
+    case EachKind::segments:
+      for (std::size_t i = 0; i < n; ++i) {
+        if (keys[i] != e.seg_key) continue;
+        frames[nframes++] = Frame{e.seg_key, static_cast<std::uint32_t>(i + 1), 0, 0};
+        const bool pass = !e.where || eval(*e.where);
+        if (pass) body();
+        --nframes;
+        if (pass && e.first) return;
+      }
+      return;
+    case EachKind::segments_after: {
+      // The anchor: the bound segment with that id, else its first occurrence.
+      std::uint32_t anchor = 0;
+      for (int i = nframes - 1; i >= 0 && anchor == 0; --i)
+        if (frames[i].seg_key == e.anchor_key) anchor = frames[i].seg_pos;
+      if (anchor == 0)
+        for (std::size_t i = 0; i < n && anchor == 0; ++i)
+          if (keys[i] == e.anchor_key) anchor = static_cast<std::uint32_t>(i + 1);
+      if (anchor == 0) return;
+      for (std::size_t i = anchor; i < n; ++i) {
+        if (keys[i] == e.seg_key) {
+          frames[nframes++] = Frame{e.seg_key, static_cast<std::uint32_t>(i + 1), 0, 0};
+          const bool pass = !e.where || eval(*e.where);
+          if (pass) body();
+          --nframes;
+          if (pass && e.first) return;
+          continue;
+        }
+        bool skip = false;
+        for (auto k : e.skip_keys) skip = skip || keys[i] == k;
+        if (!skip) break;
+      }
+      return;
+    }
+    case EachKind::field_reps: {
+      Resolved r = resolve(e.field);
+      if (r.seg_pos == 0) return;
+      const std::size_t reps = msg.segment(r.seg_pos).repetition_count(e.field.field);
+      for (std::size_t k = 1; k <= reps; ++k) {
+        frames[nframes++] =
+            Frame{e.seg_key, r.seg_pos, e.field.field, static_cast<std::uint32_t>(k)};
+        body();
+        --nframes;
+      }
+      return;
+    }
+    case EachKind::fhir_items:
+      return;
+  }
+}
 
 }  // namespace fcpgw::mappings
