@@ -35,6 +35,8 @@ const Engine& engine() {
       const auto& p = entry.path();
       if (!entry.is_regular_file() || p.extension() != ".json") continue;
       if (p.string().find("/golden/") != std::string::npos) continue;
+      if (p.parent_path() == fs::path(FCPGW_MAPPINGS_DIR) && p.filename() == "schema.json")
+        continue;  // the JSON Schema of mapping files, not a mapping
       files.push_back({fs::relative(p, FCPGW_MAPPINGS_DIR).string(), read_file(p)});
     }
     auto loaded = Engine::load(files);
