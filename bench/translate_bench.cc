@@ -37,7 +37,8 @@ const Engine& engine() {
       if (!entry.is_regular_file() || p.extension() != ".json") continue;
       if (p.string().find("/golden/") != std::string::npos) continue;
       // The JSON Schema of the files, for editors: not mapping data (as `fcpgw` reads the folder).
-      if (p.parent_path() == fs::path(FCPGW_MAPPINGS_DIR) && p.filename() == "schema.json") continue;
+      if (p.parent_path() == fs::path(FCPGW_MAPPINGS_DIR) && p.filename() == "schema.json")
+        continue;
       files.push_back({fs::relative(p, FCPGW_MAPPINGS_DIR).generic_string(), read_file(p)});
     }
     std::sort(files.begin(), files.end(),
@@ -50,7 +51,8 @@ const Engine& engine() {
 }
 
 std::string input(const char* which) {
-  if (std::string_view(which) == "uk") return read_file(fs::path(FCPGW_BENCH_DATA_DIR) / "siu_s12_uk.hl7");
+  if (std::string_view(which) == "uk")
+    return read_file(fs::path(FCPGW_BENCH_DATA_DIR) / "siu_s12_uk.hl7");
   return read_file(fs::path(FCPGW_CORPUS_DIR) / "v2" / "ms_SIU-S12-01.hl7");
 }
 

@@ -45,11 +45,11 @@ TEST(Base64, Padding) {
   EXPECT_TRUE(valid_base64("QUJD"));
   EXPECT_TRUE(valid_base64("QUI="));
   EXPECT_TRUE(valid_base64("QQ=="));
-  EXPECT_FALSE(valid_base64("Q==="));   // more than two
+  EXPECT_FALSE(valid_base64("Q==="));  // more than two
   EXPECT_FALSE(valid_base64("===="));
-  EXPECT_FALSE(valid_base64("QUI"));    // length not a multiple of four
+  EXPECT_FALSE(valid_base64("QUI"));  // length not a multiple of four
   EXPECT_FALSE(valid_base64("QQ="));
-  EXPECT_FALSE(valid_base64("QU=D"));   // data after padding
+  EXPECT_FALSE(valid_base64("QU=D"));  // data after padding
   EXPECT_FALSE(valid_base64("QQ==QUJD"));
   EXPECT_FALSE(decode_base64("QU=D"));
   EXPECT_FALSE(decode_base64("Q==="));

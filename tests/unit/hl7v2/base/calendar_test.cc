@@ -52,11 +52,11 @@ TEST(Calendar, CivilFromDaysInvertsDayNumbers) {
 }
 
 TEST(Calendar, Weekdays) {
-  EXPECT_EQ(weekday(1970, 1, 1), 4);  // Thursday
+  EXPECT_EQ(weekday(1970, 1, 1), 4);    // Thursday
   EXPECT_EQ(weekday(1969, 12, 28), 0);  // Sunday, before the epoch
   EXPECT_EQ(weekday(1969, 12, 27), 6);
   EXPECT_EQ(weekday(2000, 2, 29), 2);  // Tuesday
-  EXPECT_EQ(weekday(1900, 1, 1), 1);  // Monday
+  EXPECT_EQ(weekday(1900, 1, 1), 1);   // Monday
   EXPECT_EQ(weekday(2026, 12, 5), 6);  // Saturday
 }
 
@@ -67,7 +67,7 @@ TEST(Calendar, LastSundays) {
   EXPECT_EQ(last_sunday(2025, 10), 26);
   EXPECT_EQ(last_sunday(2026, 3), 29);
   EXPECT_EQ(last_sunday(2026, 10), 25);  // the earliest it can be
-  EXPECT_EQ(last_sunday(2024, 2), 25);  // leap February
+  EXPECT_EQ(last_sunday(2024, 2), 25);   // leap February
 }
 
 TEST(EuropeLondon, WallClockOnTheChangeDays) {
