@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "hl7v2/base/calendar.h"
+
 namespace fcpgw::fhir {
 namespace {
 
@@ -25,12 +27,6 @@ int digits(std::string_view s, std::size_t pos, std::size_t n) {
   return v;
 }
 
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-int days_in_month(int y, int m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && leap(y) ? 29 : kDays[m - 1];
-}
-
 // Parses YYYY(-MM(-DD)?)? at the start of s; returns consumed length or 0; sets precision
 // (1 year, 2 month, 3 day).
 std::size_t parse_date_prefix(std::string_view s, int& precision) {
@@ -43,7 +39,7 @@ std::size_t parse_date_prefix(std::string_view s, int& precision) {
   precision = 2;
   if (s.size() == 7 || s[7] != '-') return 7;
   const int d = digits(s, 8, 2);
-  if (d < 1 || d > days_in_month(y, m)) return 0;
+  if (d < 1 || d > base::days_in_month(y, m)) return 0;
   precision = 3;
   return 10;
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 
+#include "hl7v2/base/calendar.h"
 #include "mappings/transforms.h"
 
 namespace fcpgw::mappings {
@@ -20,12 +21,6 @@ int b64_value(char c) noexcept {
   if (c == '+') return 62;
   if (c == '/') return 63;
   return -1;
-}
-
-int days_in_month(int y, int m) noexcept {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : kDays[m - 1];
 }
 
 char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
@@ -187,11 +182,11 @@ bool dtm_later(const hl7v2::Dtm& a, const hl7v2::Dtm& b, int months, int days,
     const int m0 = c.year * 12 + (c.month - 1) + months;
     c.year = m0 / 12;
     c.month = m0 % 12 + 1;
-    if (c.day > 0) c.day = std::min(c.day, days_in_month(c.year, c.month));
+    if (c.day > 0) c.day = std::min(c.day, base::days_in_month(c.year, c.month));
   }
   const bool times = a.precision >= P::minute && c.precision >= P::minute;
   auto day_of = [](const hl7v2::Dtm& x) {
-    return days_from_civil(x.year, x.month > 0 ? x.month : 1, x.day > 0 ? x.day : 1);
+    return base::days_from_civil(x.year, x.month > 0 ? x.month : 1, x.day > 0 ? x.day : 1);
   };
   if (times) {
     const auto m = minutes_between(c, a, z);

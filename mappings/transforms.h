@@ -28,19 +28,7 @@ struct ZoneDefault {
   std::optional<int> historic_offset_minutes;
 };
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-std::int64_t days_from_civil(int y, int m, int d) noexcept;
-/// 0 = Sunday .. 6 = Saturday.
-int weekday(int y, int m, int d) noexcept;
-/// Day of month of the last Sunday of month `m` in year `y`.
-int last_sunday(int y, int m) noexcept;
-
-/// UTC offset in minutes (0 or 60) of a Europe/London wall-clock time. BST runs from 01:00 UTC
-/// on the last Sunday of March to 01:00 UTC on the last Sunday of October. Wall times that do
-/// not exist (01:00-01:59 on the March change day) are read as GMT (+00:00: the instant the
-/// clock would show an hour later in BST); wall times that occur twice (01:00-01:59 on the
-/// October change day) are read as the first occurrence (BST, +01:00).
-int london_offset_minutes(int y, int mo, int d, int h, int mi) noexcept;
+// The calendar and Europe/London's clock changes are in hl7v2/base/calendar.h.
 
 /// Which FHIR primitive a DTM is written as.
 enum class DateKind : std::uint8_t { date, date_time, instant };
@@ -51,9 +39,6 @@ enum class DateKind : std::uint8_t { date, date_time, instant };
 /// default zone); `instant` requires at least hour precision (returns false otherwise)
 /// and always writes seconds and an offset.
 bool append_fhir_date(std::string& out, const hl7v2::Dtm& d, DateKind kind, const ZoneDefault& z);
-
-/// UTC offset in minutes (0 or 60) of Europe/London at an instant given in UTC.
-int london_offset_at_utc(int y, int mo, int d, int h, int mi) noexcept;
 
 /// The fixed offset that offset-less times of a message take from its MSH-7 (DOMAIN 1.1): none
 /// when MSH-7 has no offset, or when its offset is the one the sender's zone (Europe/London,
