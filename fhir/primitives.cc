@@ -1,7 +1,9 @@
 #include "fhir/primitives.h"
 
+#include <algorithm>
 #include <array>
 
+#include "hl7v2/base/base64.h"
 #include "hl7v2/base/calendar.h"
 
 namespace fcpgw::fhir {
@@ -171,19 +173,9 @@ bool valid_uuid(std::string_view s) noexcept {
 }
 
 bool valid_base64(std::string_view s) noexcept {
-  std::size_t n = 0, pad = 0;
-  for (const char c : s) {
-    if (is_ws(c)) continue;
-    const bool alpha =
-        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '+' || c == '/';
-    if (c == '=') {
-      ++pad;
-    } else if (!alpha || pad > 0) {
-      return false;  // bad character, or data after padding
-    }
-    ++n;
-  }
-  return n > 0 && n % 4 == 0 && pad <= 2;
+  // RFC 4648 lets the empty string be base64; a FHIR value has content (Element's rule).
+  const bool blank = std::all_of(s.begin(), s.end(), is_ws);
+  return !blank && base::valid_base64(s);
 }
 
 bool valid_date(std::string_view s) noexcept {

@@ -6,6 +6,7 @@
 
 #include "fhir/identifiers.h"
 #include "hl7v2/base/calendar.h"
+#include "hl7v2/base/utf8.h"
 #include "mappings/plan.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -543,65 +544,6 @@ void append_uuid(std::string& out, const Uuid& u) {
 
 // ---- text -------------------------------------------------------------------------------
 
-static void put_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-// Length of a valid UTF-8 sequence starting at s[i], or 0 when invalid.
-static std::size_t utf8_len(std::string_view s, std::size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  auto cont = [&](std::size_t k) {
-    return i + k < s.size() && (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-  };
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    const auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c == 0xE0 && c1 < 0xA0) return 0;  // overlong
-    if (c == 0xED && c1 > 0x9F) return 0;  // surrogates
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    const auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c == 0xF0 && c1 < 0x90) return 0;
-    if (c == 0xF4 && c1 > 0x8F) return 0;
-    return 4;
-  }
-  return 0;
-}
-
-bool valid_utf8(std::string_view s) noexcept {
-  std::size_t i = 0;
-  const std::size_t n = s.size();
-  while (i < n) {
-    // ASCII eight bytes at a time.
-    for (; i + 8 <= n; i += 8) {
-      std::uint64_t x;
-      std::memcpy(&x, s.data() + i, 8);
-      if ((x & 0x8080808080808080u) != 0) break;
-    }
-    if (i >= n) break;
-    if (static_cast<unsigned char>(s[i]) < 0x80) {
-      ++i;
-      continue;
-    }
-    const std::size_t l = utf8_len(s, i);
-    if (l == 0) return false;
-    i += l;
-  }
-  return true;
-}
-
 // Bit 7 of each byte of the result is set where `x` holds a byte that a JSON string cannot
 // carry verbatim without a closer look: a control character, '"', '\\' or a byte >= 0x80.
 // (Borrows can also set bits above a byte that is set rightly, never below one, so the lowest
@@ -660,7 +602,7 @@ bool append_json_escaped(std::string& out, std::string_view s, bool latin1, bool
     if (i == n) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80 && !latin1) {
-      const std::size_t l = utf8_len(s, i);
+      const std::size_t l = base::utf8_sequence_length(s, i);
       if (l != 0) {
         i += l;
         continue;
@@ -669,7 +611,7 @@ bool append_json_escaped(std::string& out, std::string_view s, bool latin1, bool
     out.append(s.data() + run, i - run);
     if (c >= 0x80) {
       if (latin1)
-        put_utf8(out, c);
+        base::append_utf8(out, c);
       else
         out.append("\xEF\xBF\xBD");
     } else if (c == '"') {

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "hl7v2/base/base64.h"
+#include "hl7v2/base/utf8.h"
 #include "hl7v2/delimiters.h"
 #include "hl7v2/types.h"
 
@@ -139,8 +141,8 @@ void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t n);
 /// caller warns).
 bool append_json_escaped(std::string& out, std::string_view s, bool latin1 = false,
                          bool fhir_text = false);
-/// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool valid_utf8(std::string_view s) noexcept;
+/// True when `s` is well-formed UTF-8 (hl7v2/base/utf8.h), by its name here for the mappings.
+using base::valid_utf8;
 /// append_json_escaped between double quotes: a whole JSON string.
 bool append_json_string(std::string& out, std::string_view s, bool latin1 = false,
                         bool fhir_text = false);
@@ -155,10 +157,9 @@ std::size_t json_plain_prefix(std::string_view s) noexcept;
 /// dropped and `\.br\` becomes a line feed, as suits FHIR text) and appends the text.
 void append_v2_text(std::string& out, std::string_view raw, const hl7v2::Delimiters& d);
 
-/// Appends `s` in base64 (RFC 4648, with padding).
-void append_base64(std::string& out, std::string_view s);
-/// Decodes base64 (RFC 4648; whitespace ignored). nullopt when malformed.
-std::optional<std::string> decode_base64(std::string_view s);
+/// base64 (RFC 4648, hl7v2/base/base64.h), by its names here for the mappings.
+using base::append_base64;
+using base::decode_base64;
 
 /// MIME type from an HL7 ED type of data (table 0191: AP, IM, AU, TEXT, ...; or a MIME top-level
 /// name) and data subtype (table 0291: PDF, JPEG, ...), e.g. AP + PDF -> application/pdf.
