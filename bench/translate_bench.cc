@@ -5,6 +5,7 @@
 // ms_SIU-S12-01.hl7 from the shared corpus (3.5 KB, v2.8). Results go in bench/README.md.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -35,10 +36,13 @@ const Engine& engine() {
       const auto& p = entry.path();
       if (!entry.is_regular_file() || p.extension() != ".json") continue;
       if (p.string().find("/golden/") != std::string::npos) continue;
+      // The JSON Schema of the files, for editors: not mapping data (as `fcpgw` reads the folder).
       if (p.parent_path() == fs::path(FCPGW_MAPPINGS_DIR) && p.filename() == "schema.json")
-        continue;  // the JSON Schema of mapping files, not a mapping
-      files.push_back({fs::relative(p, FCPGW_MAPPINGS_DIR).string(), read_file(p)});
+        continue;
+      files.push_back({fs::relative(p, FCPGW_MAPPINGS_DIR).generic_string(), read_file(p)});
     }
+    std::sort(files.begin(), files.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
     auto loaded = Engine::load(files);
     if (!loaded) throw std::runtime_error("mappings failed to load");
     return *loaded;
@@ -47,7 +51,8 @@ const Engine& engine() {
 }
 
 std::string input(const char* which) {
-  if (std::string_view(which) == "uk") return read_file(fs::path(FCPGW_BENCH_DATA_DIR) / "siu_s12_uk.hl7");
+  if (std::string_view(which) == "uk")
+    return read_file(fs::path(FCPGW_BENCH_DATA_DIR) / "siu_s12_uk.hl7");
   return read_file(fs::path(FCPGW_CORPUS_DIR) / "v2" / "ms_SIU-S12-01.hl7");
 }
 

@@ -17,6 +17,8 @@
 #include <system_error>
 #include <vector>
 
+#include "hl7v2/base/utf8.h"
+
 namespace fcpgw::fhir {
 namespace {
 
@@ -26,47 +28,6 @@ namespace {
 constexpr unsigned kFastParseFlags =
     rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
 constexpr unsigned kParseFlags = kFastParseFlags | rapidjson::kParseValidateEncodingFlag;
-
-// True when `s` is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF).
-bool valid_utf8(std::string_view s) noexcept {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    if (end - p >= 8) {
-      std::uint64_t block;
-      std::memcpy(&block, p, 8);
-      if ((block & 0x8080808080808080ULL) == 0) {
-        p += 8;
-        continue;
-      }
-    }
-    const unsigned c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    int extra;
-    unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      extra = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      extra = 2;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      extra = 3;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (end - p <= extra || p[1] < lo || p[1] > hi) return false;
-    for (int k = 2; k <= extra; ++k)
-      if (p[k] < 0x80 || p[k] > 0xBF) return false;
-    p += extra + 1;
-  }
-  return true;
-}
 
 // Whether the text has a \u escape that may encode a surrogate (\uD800-\uDFFF).
 bool may_escape_surrogate(std::string_view s) noexcept {
@@ -304,7 +265,7 @@ struct ParseGenerator {
     thread_local rapidjson::Reader reader;  // keeps its scratch stack between parses
     DepthLimitedHandler handler{doc, max_depth};
     handler.check_surrogates = may_escape_surrogate(input);
-    if (valid_utf8(input))
+    if (base::valid_utf8(input))
       result = reader.Parse<kFastParseFlags>(stream, handler);
     else
       result = reader.Parse<kParseFlags>(stream, handler);

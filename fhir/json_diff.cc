@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "fhir/json.h"
+#include "hl7v2/base/utf8.h"
 
 namespace fcpgw::fhir {
 
@@ -26,10 +27,7 @@ std::string render(const rapidjson::Value& v, std::size_t max) {
   auto text = to_json(v, Format::compact);
   std::string s = text ? std::move(*text) : std::string("(not printable as JSON)");
   if (s.size() > max) {
-    // Cut on a UTF-8 boundary.
-    std::size_t cut = max;
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-    s.resize(cut);
+    s.resize(base::utf8_cut(s, max));
     s += "...";
   }
   return s;

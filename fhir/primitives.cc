@@ -1,6 +1,10 @@
 #include "fhir/primitives.h"
 
+#include <algorithm>
 #include <array>
+
+#include "hl7v2/base/base64.h"
+#include "hl7v2/base/calendar.h"
 
 namespace fcpgw::fhir {
 namespace {
@@ -25,12 +29,6 @@ int digits(std::string_view s, std::size_t pos, std::size_t n) {
   return v;
 }
 
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-int days_in_month(int y, int m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && leap(y) ? 29 : kDays[m - 1];
-}
-
 // Parses YYYY(-MM(-DD)?)? at the start of s; returns consumed length or 0; sets precision
 // (1 year, 2 month, 3 day).
 std::size_t parse_date_prefix(std::string_view s, int& precision) {
@@ -43,7 +41,7 @@ std::size_t parse_date_prefix(std::string_view s, int& precision) {
   precision = 2;
   if (s.size() == 7 || s[7] != '-') return 7;
   const int d = digits(s, 8, 2);
-  if (d < 1 || d > days_in_month(y, m)) return 0;
+  if (d < 1 || d > base::days_in_month(y, m)) return 0;
   precision = 3;
   return 10;
 }
@@ -175,19 +173,9 @@ bool valid_uuid(std::string_view s) noexcept {
 }
 
 bool valid_base64(std::string_view s) noexcept {
-  std::size_t n = 0, pad = 0;
-  for (const char c : s) {
-    if (is_ws(c)) continue;
-    const bool alpha =
-        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '+' || c == '/';
-    if (c == '=') {
-      ++pad;
-    } else if (!alpha || pad > 0) {
-      return false;  // bad character, or data after padding
-    }
-    ++n;
-  }
-  return n > 0 && n % 4 == 0 && pad <= 2;
+  // RFC 4648 lets the empty string be base64; a FHIR value has content (Element's rule).
+  const bool blank = std::all_of(s.begin(), s.end(), is_ws);
+  return !blank && base::valid_base64(s);
 }
 
 bool valid_date(std::string_view s) noexcept {

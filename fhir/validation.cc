@@ -11,6 +11,7 @@
 #include "fhir/definitions_detail.h"
 #include "fhir/identifiers.h"
 #include "fhir/primitives.h"
+#include "hl7v2/base/calendar.h"
 
 namespace fcpgw::fhir {
 namespace {
@@ -69,14 +70,6 @@ struct When {
   long long utc_seconds = 0;  // when precision 4
   double fraction = 0;
 };
-long long days_from_civil(long long y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const long long era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<long long>(doe) - 719468;
-}
 int num(std::string_view s, std::size_t pos, std::size_t n) {
   int v = 0;
   for (std::size_t i = 0; i < n; ++i) v = v * 10 + (s[pos + i] - '0');
@@ -91,10 +84,10 @@ std::optional<When> parse_when(std::string_view s) {
   if (s.size() >= 10) w.key[2] = num(s, 8, 2), w.precision = 3;
   if (s.size() > 10) {
     w.precision = 4;
-    long long secs = days_from_civil(w.key[0], static_cast<unsigned>(w.key[1]),
-                                     static_cast<unsigned>(w.key[2])) *
-                         86400 +
-                     num(s, 11, 2) * 3600 + num(s, 14, 2) * 60 + num(s, 17, 2);
+    long long secs =
+        base::days_from_civil(w.key[0], static_cast<int>(w.key[1]), static_cast<int>(w.key[2])) *
+            86400 +
+        num(s, 11, 2) * 3600 + num(s, 14, 2) * 60 + num(s, 17, 2);
     std::size_t i = 19;
     if (s[i] == '.') {
       double scale = 0.1;

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <utility>
 
+#include "hl7v2/base/utf8.h"
+
 namespace fcpgw::hl7v2 {
 
 namespace {
@@ -90,9 +92,7 @@ int text_score(std::string_view a, std::string_view b, char sep_a, char sep_b,
 
 std::string shorten(std::string s, std::size_t max) {
   if (s.size() <= max) return s;
-  std::size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  s.resize(cut);
+  s.resize(base::utf8_cut(s, max));
   s += "...";
   return s;
 }

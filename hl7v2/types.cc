@@ -3,18 +3,13 @@
 #include <array>
 #include <stdexcept>
 
+#include "hl7v2/base/calendar.h"
+
 namespace fcpgw::hl7v2 {
 
 namespace {
 
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-
-bool is_leap(int y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-int days_in_month(int y, int m) noexcept {
-  static constexpr std::array<int, 12> days{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : days[static_cast<std::size_t>(m - 1)];
-}
 
 int digits_value(std::string_view s, std::size_t at, std::size_t count) noexcept {
   int v = 0;
@@ -104,10 +99,10 @@ boost::system::result<Dtm, DtmError> parse_dtm(std::string_view text) {
   }
   if (nd >= 8) {
     d.day = digits_value(text, 6, 2);
-    if (d.day < 1 || d.day > days_in_month(d.year, d.month)) {
+    if (d.day < 1 || d.day > base::days_in_month(d.year, d.month)) {
       return dtm_error(base + 6, "day " + std::string(text.substr(6, 2)) + " out of range 01-" +
-                                     std::to_string(days_in_month(d.year, d.month)) + " for " +
-                                     std::string(text.substr(0, 6)));
+                                     std::to_string(base::days_in_month(d.year, d.month)) +
+                                     " for " + std::string(text.substr(0, 6)));
     }
     d.precision = DtmPrecision::day;
   }

@@ -4,84 +4,17 @@
 #include <algorithm>
 #include <array>
 
+#include "hl7v2/base/calendar.h"
 #include "mappings/transforms.h"
 
 namespace fcpgw::mappings {
 
 namespace {
 
-constexpr std::string_view kB64 =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int b64_value(char c) noexcept {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-int days_in_month(int y, int m) noexcept {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : kDays[m - 1];
-}
-
 char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 char upper(char c) noexcept { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; }
 
 }  // namespace
-
-void append_base64(std::string& out, std::string_view s) {
-  out.reserve(out.size() + (s.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= s.size(); i += 3) {
-    const std::uint32_t v = (std::uint32_t(static_cast<unsigned char>(s[i])) << 16) |
-                            (std::uint32_t(static_cast<unsigned char>(s[i + 1])) << 8) |
-                            std::uint32_t(static_cast<unsigned char>(s[i + 2]));
-    out.push_back(kB64[(v >> 18) & 63]);
-    out.push_back(kB64[(v >> 12) & 63]);
-    out.push_back(kB64[(v >> 6) & 63]);
-    out.push_back(kB64[v & 63]);
-  }
-  const std::size_t rest = s.size() - i;
-  if (rest == 0) return;
-  std::uint32_t v = std::uint32_t(static_cast<unsigned char>(s[i])) << 16;
-  if (rest == 2) v |= std::uint32_t(static_cast<unsigned char>(s[i + 1])) << 8;
-  out.push_back(kB64[(v >> 18) & 63]);
-  out.push_back(kB64[(v >> 12) & 63]);
-  out.push_back(rest == 2 ? kB64[(v >> 6) & 63] : '=');
-  out.push_back('=');
-}
-
-std::optional<std::string> decode_base64(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() / 4 * 3);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  int pad = 0;
-  std::size_t n = 0;  // significant characters, padding included
-  for (char c : s) {
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-    if (c == '=') {
-      ++pad;
-      ++n;
-      continue;
-    }
-    const int v = b64_value(c);
-    if (v < 0 || pad > 0) return std::nullopt;  // bad character, or data after padding
-    ++n;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  if (n % 4 != 0 || pad > 2) return std::nullopt;
-  return out;
-}
 
 bool append_mime_type(std::string& out, std::string_view type, std::string_view subtype) {
   struct Top {
@@ -187,11 +120,11 @@ bool dtm_later(const hl7v2::Dtm& a, const hl7v2::Dtm& b, int months, int days,
     const int m0 = c.year * 12 + (c.month - 1) + months;
     c.year = m0 / 12;
     c.month = m0 % 12 + 1;
-    if (c.day > 0) c.day = std::min(c.day, days_in_month(c.year, c.month));
+    if (c.day > 0) c.day = std::min(c.day, base::days_in_month(c.year, c.month));
   }
   const bool times = a.precision >= P::minute && c.precision >= P::minute;
   auto day_of = [](const hl7v2::Dtm& x) {
-    return days_from_civil(x.year, x.month > 0 ? x.month : 1, x.day > 0 ? x.day : 1);
+    return base::days_from_civil(x.year, x.month > 0 ? x.month : 1, x.day > 0 ? x.day : 1);
   };
   if (times) {
     const auto m = minutes_between(c, a, z);

@@ -5,17 +5,18 @@
 
 #include <vector>
 
+#include "hl7v2/base/utf8.h"
+
 namespace fcpgw::mappings {
 
 TextPosition text_position(std::string_view text, std::size_t offset) noexcept {
   TextPosition p;
   if (offset > text.size()) offset = text.size();
   for (std::size_t i = 0; i < offset; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '\n') {
+    if (text[i] == '\n') {
       ++p.line;
       p.column = 1;
-    } else if ((c & 0xC0) != 0x80) {  // not a UTF-8 continuation byte
+    } else if (!base::utf8_continuation(text[i])) {
       ++p.column;
     }
   }

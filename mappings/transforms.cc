@@ -5,6 +5,8 @@
 #include <cstring>
 
 #include "fhir/identifiers.h"
+#include "hl7v2/base/calendar.h"
+#include "hl7v2/base/utf8.h"
 #include "mappings/plan.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -21,84 +23,18 @@ namespace fcpgw::mappings {
 
 // ---- calendar ---------------------------------------------------------------------------
 
-std::int64_t days_from_civil(int y, int m, int d) noexcept {
-  // Howard Hinnant's algorithm.
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153u * static_cast<unsigned>(m + (m > 2 ? -3 : 9)) + 2u) / 5u +
-                       static_cast<unsigned>(d) - 1u;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-static void civil_from_days(std::int64_t z, int& y, int& m, int& d) noexcept {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t yy = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  y = static_cast<int>(yy + (m <= 2));
-}
-
-int weekday(int y, int m, int d) noexcept {
-  const std::int64_t z = days_from_civil(y, m, d);
-  return static_cast<int>(z >= -4 ? (z + 4) % 7 : (z + 5) % 7 + 6);
-}
-
-static int days_in_month(int y, int m) noexcept {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m == 2) return ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 29 : 28;
-  return kDays[m - 1];
-}
-
-int last_sunday(int y, int m) noexcept {
-  const int last = days_in_month(y, m);
-  return last - weekday(y, m, last);
-}
-
-int london_offset_minutes(int y, int mo, int d, int h, int mi) noexcept {
-  if (mo < 3 || mo > 10) return 0;
-  if (mo > 3 && mo < 10) return 60;
-  const int change = last_sunday(y, mo);
-  const int wall = h * 60 + mi;  // minutes into the day
-  if (mo == 3) {
-    // Clocks go 01:00 GMT -> 02:00 BST. Before 01:00 wall: GMT. 01:00-01:59 do not exist: GMT.
-    if (d < change) return 0;
-    if (d > change) return 60;
-    return wall >= 120 ? 60 : 0;
-  }
-  // October: clocks go 02:00 BST -> 01:00 GMT; 01:00-01:59 happen twice: take BST (first).
-  if (d < change) return 60;
-  if (d > change) return 0;
-  return wall < 120 ? 60 : 0;
-}
-
-int london_offset_at_utc(int y, int mo, int d, int h, int mi) noexcept {
-  if (mo < 3 || mo > 10) return 0;
-  if (mo > 3 && mo < 10) return 60;
-  const int change = last_sunday(y, mo);  // both changes happen at 01:00 UTC
-  const bool after = d > change || (d == change && h * 60 + mi >= 60);
-  return (mo == 3) == after ? 60 : 0;
-}
-
 std::optional<int> sender_offset(const hl7v2::Dtm& msh7, bool london) noexcept {
   if (!msh7.offset_minutes) return std::nullopt;
   int zone_offset = 0;
   if (london) {
-    const std::int64_t utc =
-        days_from_civil(msh7.year, msh7.month == 0 ? 1 : msh7.month, msh7.day == 0 ? 1 : msh7.day) *
-            1440 +
-        msh7.hour * 60 + msh7.minute - *msh7.offset_minutes;
+    const std::int64_t utc = base::days_from_civil(msh7.year, msh7.month == 0 ? 1 : msh7.month,
+                                                   msh7.day == 0 ? 1 : msh7.day) *
+                                 1440 +
+                             msh7.hour * 60 + msh7.minute - *msh7.offset_minutes;
     const std::int64_t days = utc >= 0 ? utc / 1440 : (utc - 1439) / 1440;
     const int mins = static_cast<int>(utc - days * 1440);
-    int y = 0, m = 0, d = 0;
-    civil_from_days(days, y, m, d);
-    zone_offset = london_offset_at_utc(y, m, d, mins / 60, mins % 60);
+    const base::CivilDate c = base::civil_from_days(days);
+    zone_offset = base::london_offset_at_utc(c.year, c.month, c.day, mins / 60, mins % 60);
   }
   if (*msh7.offset_minutes == zone_offset) return std::nullopt;
   return msh7.offset_minutes;
@@ -109,8 +45,8 @@ int effective_offset(const hl7v2::Dtm& d, const ZoneDefault& z) noexcept {
   if (z.message_offset_minutes) return *z.message_offset_minutes;
   if (!z.london) return 0;
   if (d.year < 1996 && z.historic_offset_minutes) return *z.historic_offset_minutes;
-  return london_offset_minutes(d.year, d.month == 0 ? 1 : d.month, d.day == 0 ? 1 : d.day, d.hour,
-                               d.minute);
+  return base::london_offset_minutes(d.year, d.month == 0 ? 1 : d.month, d.day == 0 ? 1 : d.day,
+                                     d.hour, d.minute);
 }
 
 static void put2(std::string& out, int v) {
@@ -171,10 +107,13 @@ bool append_fhir_date(std::string& out, const hl7v2::Dtm& d, DateKind kind, cons
 hl7v2::Dtm add_minutes(const hl7v2::Dtm& d, std::int64_t minutes) noexcept {
   hl7v2::Dtm r = d;
   std::int64_t total =
-      days_from_civil(d.year, d.month, d.day) * 1440 + d.hour * 60 + d.minute + minutes;
+      base::days_from_civil(d.year, d.month, d.day) * 1440 + d.hour * 60 + d.minute + minutes;
   std::int64_t days = total >= 0 ? total / 1440 : (total - 1439) / 1440;
   const int mod = static_cast<int>(total - days * 1440);
-  civil_from_days(days, r.year, r.month, r.day);
+  const base::CivilDate c = base::civil_from_days(days);
+  r.year = c.year;
+  r.month = c.month;
+  r.day = c.day;
   r.hour = mod / 60;
   r.minute = mod % 60;
   if (r.precision < hl7v2::DtmPrecision::minute) r.precision = hl7v2::DtmPrecision::minute;
@@ -186,7 +125,7 @@ std::optional<std::int64_t> minutes_between(const hl7v2::Dtm& a, const hl7v2::Dt
   using P = hl7v2::DtmPrecision;
   if (a.precision < P::minute || b.precision < P::minute) return std::nullopt;
   auto utc = [&](const hl7v2::Dtm& x) {
-    return days_from_civil(x.year, x.month, x.day) * 1440 + x.hour * 60 + x.minute -
+    return base::days_from_civil(x.year, x.month, x.day) * 1440 + x.hour * 60 + x.minute -
            effective_offset(x, z);
   };
   return utc(b) - utc(a);
@@ -216,7 +155,7 @@ std::optional<hl7v2::Dtm> parse_fhir_date(std::string_view s) noexcept {
   p += 3;
   if (p == s.size()) return d;
   if (s[p] != '-' || !digits(s, p + 1, 2, d.day) || d.day < 1 ||
-      d.day > days_in_month(d.year, d.month))
+      d.day > base::days_in_month(d.year, d.month))
     return std::nullopt;
   d.precision = P::day;
   p += 3;
@@ -605,65 +544,6 @@ void append_uuid(std::string& out, const Uuid& u) {
 
 // ---- text -------------------------------------------------------------------------------
 
-static void put_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-// Length of a valid UTF-8 sequence starting at s[i], or 0 when invalid.
-static std::size_t utf8_len(std::string_view s, std::size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  auto cont = [&](std::size_t k) {
-    return i + k < s.size() && (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-  };
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    const auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c == 0xE0 && c1 < 0xA0) return 0;  // overlong
-    if (c == 0xED && c1 > 0x9F) return 0;  // surrogates
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    const auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c == 0xF0 && c1 < 0x90) return 0;
-    if (c == 0xF4 && c1 > 0x8F) return 0;
-    return 4;
-  }
-  return 0;
-}
-
-bool valid_utf8(std::string_view s) noexcept {
-  std::size_t i = 0;
-  const std::size_t n = s.size();
-  while (i < n) {
-    // ASCII eight bytes at a time.
-    for (; i + 8 <= n; i += 8) {
-      std::uint64_t x;
-      std::memcpy(&x, s.data() + i, 8);
-      if ((x & 0x8080808080808080u) != 0) break;
-    }
-    if (i >= n) break;
-    if (static_cast<unsigned char>(s[i]) < 0x80) {
-      ++i;
-      continue;
-    }
-    const std::size_t l = utf8_len(s, i);
-    if (l == 0) return false;
-    i += l;
-  }
-  return true;
-}
-
 // Bit 7 of each byte of the result is set where `x` holds a byte that a JSON string cannot
 // carry verbatim without a closer look: a control character, '"', '\\' or a byte >= 0x80.
 // (Borrows can also set bits above a byte that is set rightly, never below one, so the lowest
@@ -722,7 +602,7 @@ bool append_json_escaped(std::string& out, std::string_view s, bool latin1, bool
     if (i == n) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80 && !latin1) {
-      const std::size_t l = utf8_len(s, i);
+      const std::size_t l = base::utf8_sequence_length(s, i);
       if (l != 0) {
         i += l;
         continue;
@@ -731,7 +611,7 @@ bool append_json_escaped(std::string& out, std::string_view s, bool latin1, bool
     out.append(s.data() + run, i - run);
     if (c >= 0x80) {
       if (latin1)
-        put_utf8(out, c);
+        base::append_utf8(out, c);
       else
         out.append("\xEF\xBF\xBD");
     } else if (c == '"') {

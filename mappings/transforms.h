@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "hl7v2/base/base64.h"
+#include "hl7v2/base/utf8.h"
 #include "hl7v2/delimiters.h"
 #include "hl7v2/types.h"
 
@@ -28,19 +30,7 @@ struct ZoneDefault {
   std::optional<int> historic_offset_minutes;
 };
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-std::int64_t days_from_civil(int y, int m, int d) noexcept;
-/// 0 = Sunday .. 6 = Saturday.
-int weekday(int y, int m, int d) noexcept;
-/// Day of month of the last Sunday of month `m` in year `y`.
-int last_sunday(int y, int m) noexcept;
-
-/// UTC offset in minutes (0 or 60) of a Europe/London wall-clock time. BST runs from 01:00 UTC
-/// on the last Sunday of March to 01:00 UTC on the last Sunday of October. Wall times that do
-/// not exist (01:00-01:59 on the March change day) are read as GMT (+00:00: the instant the
-/// clock would show an hour later in BST); wall times that occur twice (01:00-01:59 on the
-/// October change day) are read as the first occurrence (BST, +01:00).
-int london_offset_minutes(int y, int mo, int d, int h, int mi) noexcept;
+// The calendar and Europe/London's clock changes are in hl7v2/base/calendar.h.
 
 /// Which FHIR primitive a DTM is written as.
 enum class DateKind : std::uint8_t { date, date_time, instant };
@@ -51,9 +41,6 @@ enum class DateKind : std::uint8_t { date, date_time, instant };
 /// default zone); `instant` requires at least hour precision (returns false otherwise)
 /// and always writes seconds and an offset.
 bool append_fhir_date(std::string& out, const hl7v2::Dtm& d, DateKind kind, const ZoneDefault& z);
-
-/// UTC offset in minutes (0 or 60) of Europe/London at an instant given in UTC.
-int london_offset_at_utc(int y, int mo, int d, int h, int mi) noexcept;
 
 /// The fixed offset that offset-less times of a message take from its MSH-7 (DOMAIN 1.1): none
 /// when MSH-7 has no offset, or when its offset is the one the sender's zone (Europe/London,
@@ -154,8 +141,8 @@ void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t n);
 /// caller warns).
 bool append_json_escaped(std::string& out, std::string_view s, bool latin1 = false,
                          bool fhir_text = false);
-/// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool valid_utf8(std::string_view s) noexcept;
+/// True when `s` is well-formed UTF-8 (hl7v2/base/utf8.h), by its name here for the mappings.
+using base::valid_utf8;
 /// append_json_escaped between double quotes: a whole JSON string.
 bool append_json_string(std::string& out, std::string_view s, bool latin1 = false,
                         bool fhir_text = false);
@@ -170,10 +157,9 @@ std::size_t json_plain_prefix(std::string_view s) noexcept;
 /// dropped and `\.br\` becomes a line feed, as suits FHIR text) and appends the text.
 void append_v2_text(std::string& out, std::string_view raw, const hl7v2::Delimiters& d);
 
-/// Appends `s` in base64 (RFC 4648, with padding).
-void append_base64(std::string& out, std::string_view s);
-/// Decodes base64 (RFC 4648; whitespace ignored). nullopt when malformed.
-std::optional<std::string> decode_base64(std::string_view s);
+/// base64 (RFC 4648, hl7v2/base/base64.h), by its names here for the mappings.
+using base::append_base64;
+using base::decode_base64;
 
 /// MIME type from an HL7 ED type of data (table 0191: AP, IM, AU, TEXT, ...; or a MIME top-level
 /// name) and data subtype (table 0291: PDF, JPEG, ...), e.g. AP + PDF -> application/pdf.

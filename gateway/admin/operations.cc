@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "gateway/common/text.h"
+#include "hl7v2/base/base64.h"
 
 namespace fcpgw::gateway::admin {
 namespace {
@@ -38,24 +39,8 @@ std::optional<std::int64_t> parse_time(const std::string& text) {
 }
 
 std::string base64(std::string_view in) {
-  static constexpr char k[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                       (static_cast<unsigned char>(in[i + 1]) << 8) |
-                       static_cast<unsigned char>(in[i + 2]);
-    out += {k[v >> 18], k[(v >> 12) & 63], k[(v >> 6) & 63], k[v & 63]};
-  }
-  if (i < in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out += k[v >> 18];
-    out += k[(v >> 12) & 63];
-    out += i + 1 < in.size() ? k[(v >> 6) & 63] : '=';
-    out += '=';
-  }
+  base::append_base64(out, in);
   return out;
 }
 
@@ -142,7 +127,8 @@ Answer list(journal::Journal& j, const ListQuery& q) {
   if (q.key) f.ordering_key = *q.key;
   if (q.since) {
     f.since_ms = parse_time(*q.since);
-    if (!f.since_ms) return failed(400, "since: expected Unix milliseconds or YYYY-MM-DDThh:mm:ssZ");
+    if (!f.since_ms)
+      return failed(400, "since: expected Unix milliseconds or YYYY-MM-DDThh:mm:ssZ");
   }
   f.limit = q.limit;
   f.after_id = q.after;
@@ -242,8 +228,8 @@ Answer show(journal::Journal& j, std::int64_t id) {
       << for_terminal(rec->raw) << "--- answered\n"
       << for_terminal(rec->answer);
   for (const journal::DeliveryRecord& d : deliveries) {
-    out << "--- delivery " << d.id << " to " << d.destination << " (route " << d.route << "): "
-        << journal::to_string(d.state) << ", " << d.attempts << " attempt"
+    out << "--- delivery " << d.id << " to " << d.destination << " (route " << d.route
+        << "): " << journal::to_string(d.state) << ", " << d.attempts << " attempt"
         << (d.attempts == 1 ? "" : "s");
     if (d.state == journal::DeliveryState::ready && d.attempts > 0) {
       out << ", next at " << utc(d.due_ms);

@@ -79,6 +79,9 @@ TEST(FhirPrimitives, Base64) {
   EXPECT_FALSE(valid_base64("Q==="));  // too much padding
   EXPECT_FALSE(valid_base64("QU*D"));  // alphabet
   EXPECT_FALSE(valid_base64(""));
+  // Stricter than RFC 4648 (base::decode_base64 reads "" and blank text as no bytes): a FHIR
+  // base64Binary value has content.
+  EXPECT_FALSE(valid_base64(" \r\n"));
 }
 
 TEST(FhirPrimitives, XhtmlAndNames) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "hl7v2/base/calendar.h"
 #include "hl7v2/types.h"
 
 using namespace fcpgw;
@@ -20,28 +21,28 @@ std::string fhir_date(std::string_view dtm, DateKind k, ZoneDefault z = {}) {
 }  // namespace
 
 TEST(EuropeLondon, LastSundays) {
-  EXPECT_EQ(last_sunday(2024, 3), 31);
-  EXPECT_EQ(last_sunday(2024, 10), 27);
-  EXPECT_EQ(last_sunday(2025, 3), 30);
-  EXPECT_EQ(last_sunday(2025, 10), 26);
-  EXPECT_EQ(weekday(1970, 1, 1), 4);  // Thursday
+  EXPECT_EQ(base::last_sunday(2024, 3), 31);
+  EXPECT_EQ(base::last_sunday(2024, 10), 27);
+  EXPECT_EQ(base::last_sunday(2025, 3), 30);
+  EXPECT_EQ(base::last_sunday(2025, 10), 26);
+  EXPECT_EQ(base::weekday(1970, 1, 1), 4);  // Thursday
 }
 
 TEST(EuropeLondon, BothSidesOfTheSpringChange) {
-  EXPECT_EQ(london_offset_minutes(2024, 3, 30, 12, 0), 0);
-  EXPECT_EQ(london_offset_minutes(2024, 3, 31, 0, 59), 0);
-  EXPECT_EQ(london_offset_minutes(2024, 3, 31, 1, 30), 0);  // does not exist: read as GMT
-  EXPECT_EQ(london_offset_minutes(2024, 3, 31, 2, 0), 60);
-  EXPECT_EQ(london_offset_minutes(2024, 4, 1, 0, 0), 60);
+  EXPECT_EQ(base::london_offset_minutes(2024, 3, 30, 12, 0), 0);
+  EXPECT_EQ(base::london_offset_minutes(2024, 3, 31, 0, 59), 0);
+  EXPECT_EQ(base::london_offset_minutes(2024, 3, 31, 1, 30), 0);  // does not exist: read as GMT
+  EXPECT_EQ(base::london_offset_minutes(2024, 3, 31, 2, 0), 60);
+  EXPECT_EQ(base::london_offset_minutes(2024, 4, 1, 0, 0), 60);
 }
 
 TEST(EuropeLondon, BothSidesOfTheAutumnChange) {
-  EXPECT_EQ(london_offset_minutes(2024, 10, 26, 23, 0), 60);
-  EXPECT_EQ(london_offset_minutes(2024, 10, 27, 0, 59), 60);
-  EXPECT_EQ(london_offset_minutes(2024, 10, 27, 1, 30), 60);  // happens twice: first (BST)
-  EXPECT_EQ(london_offset_minutes(2024, 10, 27, 2, 0), 0);
-  EXPECT_EQ(london_offset_minutes(2024, 12, 25, 12, 0), 0);
-  EXPECT_EQ(london_offset_minutes(2024, 7, 1, 12, 0), 60);
+  EXPECT_EQ(base::london_offset_minutes(2024, 10, 26, 23, 0), 60);
+  EXPECT_EQ(base::london_offset_minutes(2024, 10, 27, 0, 59), 60);
+  EXPECT_EQ(base::london_offset_minutes(2024, 10, 27, 1, 30), 60);  // happens twice: first (BST)
+  EXPECT_EQ(base::london_offset_minutes(2024, 10, 27, 2, 0), 0);
+  EXPECT_EQ(base::london_offset_minutes(2024, 12, 25, 12, 0), 0);
+  EXPECT_EQ(base::london_offset_minutes(2024, 7, 1, 12, 0), 60);
 }
 
 TEST(Durations, TqDurationCarriesItsUnit) {
@@ -58,10 +59,10 @@ TEST(Durations, TqDurationCarriesItsUnit) {
 }
 
 TEST(EuropeLondon, OffsetAtAUtcInstant) {
-  EXPECT_EQ(london_offset_at_utc(2024, 3, 31, 0, 59), 0);
-  EXPECT_EQ(london_offset_at_utc(2024, 3, 31, 1, 0), 60);
-  EXPECT_EQ(london_offset_at_utc(2024, 10, 27, 0, 59), 60);
-  EXPECT_EQ(london_offset_at_utc(2024, 10, 27, 1, 0), 0);
+  EXPECT_EQ(base::london_offset_at_utc(2024, 3, 31, 0, 59), 0);
+  EXPECT_EQ(base::london_offset_at_utc(2024, 3, 31, 1, 0), 60);
+  EXPECT_EQ(base::london_offset_at_utc(2024, 10, 27, 0, 59), 60);
+  EXPECT_EQ(base::london_offset_at_utc(2024, 10, 27, 1, 0), 0);
 }
 
 // DOMAIN 1.1 (corrected rule): MSH-7's offset is the sender's zone at that instant, not a
