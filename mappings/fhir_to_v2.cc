@@ -5,6 +5,7 @@
 
 #include "fhir/identifiers.h"
 #include "fhir/json.h"
+#include "hl7v2/base/base64.h"
 #include "hl7v2/builder.h"
 #include "mappings/fhir_run.h"
 
@@ -677,7 +678,7 @@ void FhirRun::segments(hl7v2::MessageBuilder& b, const std::vector<SegmentRule>&
         if (!item->IsString()) continue;
         std::string text(item->GetString(), item->GetStringLength());
         if (s.each.decode_base64) {
-          auto d = decode_base64(text);
+          auto d = base::decode_base64(text);
           if (!d) {
             add_issue(Issue{Severity::error, locate(item, true), "value",
                             "attachment data is not valid base64", s.rule});

@@ -7,7 +7,6 @@
 #include "fhir/identifiers.h"
 #include "hl7v2/base/calendar.h"
 #include "hl7v2/base/utf8.h"
-#include "mappings/plan.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif

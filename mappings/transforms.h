@@ -10,8 +10,6 @@
 #include <string>
 #include <string_view>
 
-#include "hl7v2/base/base64.h"
-#include "hl7v2/base/utf8.h"
 #include "hl7v2/delimiters.h"
 #include "hl7v2/types.h"
 
@@ -141,8 +139,6 @@ void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t n);
 /// caller warns).
 bool append_json_escaped(std::string& out, std::string_view s, bool latin1 = false,
                          bool fhir_text = false);
-/// True when `s` is well-formed UTF-8 (hl7v2/base/utf8.h), by its name here for the mappings.
-using base::valid_utf8;
 /// append_json_escaped between double quotes: a whole JSON string.
 bool append_json_string(std::string& out, std::string_view s, bool latin1 = false,
                         bool fhir_text = false);
@@ -156,10 +152,6 @@ std::size_t json_plain_prefix(std::string_view s) noexcept;
 /// Decodes v2 escapes of `raw` (as hl7v2::unescape_append, but `\H\` `\N\` highlight markers are
 /// dropped and `\.br\` becomes a line feed, as suits FHIR text) and appends the text.
 void append_v2_text(std::string& out, std::string_view raw, const hl7v2::Delimiters& d);
-
-/// base64 (RFC 4648, hl7v2/base/base64.h), by its names here for the mappings.
-using base::append_base64;
-using base::decode_base64;
 
 /// MIME type from an HL7 ED type of data (table 0191: AP, IM, AU, TEXT, ...; or a MIME top-level
 /// name) and data subtype (table 0291: PDF, JPEG, ...), e.g. AP + PDF -> application/pdf.

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "hl7v2/base/utf8.h"
 #include "hl7v2/message.h"
 #include "mappings/v2_run.h"
 
@@ -419,7 +420,7 @@ void V2Run::resource(const ResourcePlan& rp, int& entries) {
 // place, which keeps the output valid but changes the text, so each component that has them
 // is reported as a warning (102). The message names the place, never the bytes.
 void V2Run::check_utf8() {
-  if (valid_utf8(msg.raw())) return;
+  if (base::valid_utf8(msg.raw())) return;
   const auto cs = trim(msg.segment(1).repetition(18, 1));
   const std::string message =
       cs.empty() ? "not valid UTF-8 (no MSH-18: read as UTF-8): replaced with U+FFFD"
@@ -427,7 +428,7 @@ void V2Run::check_utf8() {
           ? "not valid UTF-8 (MSH-18 says UNICODE UTF-8): replaced with U+FFFD"
           : "not valid UTF-8 (MSH-18 names no single-byte set fcpgw reads): replaced with U+FFFD";
   constexpr auto not_utf8 = [](std::string_view text, const hl7v2::Delimiters&) {
-    return !valid_utf8(text);
+    return !base::valid_utf8(text);
   };
   warn_components(not_utf8, not_utf8, message);
 }

@@ -5,6 +5,7 @@
 
 #include "fhir/identifiers.h"
 #include "fhir/primitives.h"
+#include "hl7v2/base/base64.h"
 #include "hl7v2/message.h"
 #include "hl7v2/types.h"
 #include "mappings/v2_run.h"
@@ -218,7 +219,7 @@ bool V2Run::scalar(Tf tf, std::string_view v, std::string& dst, const Resolved& 
     }
     case Tf::base64_encode:
       if (v.empty()) return false;
-      append_base64(dst, v);
+      base::append_base64(dst, v);
       return true;
     case Tf::ed_content_type: {
       // ED.2 type of data (table 0191: AP, IM, TEXT, AU, ...) or a MIME top-level type, and
