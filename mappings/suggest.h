@@ -9,9 +9,6 @@
 
 namespace fcpgw::mappings {
 
-/// Levenshtein distance (insertions, deletions and substitutions of single bytes).
-std::size_t edit_distance(std::string_view a, std::string_view b);
-
 /// Collects candidates for `name` and keeps the closest one within reach (a distance of at
 /// most max(2, a third of the name's length)); the first of equally close candidates wins.
 class Closest {

@@ -17,6 +17,7 @@
 #include "gateway/common/files.h"
 #include "gateway/common/text.h"
 #include "gateway/config/delivery_loader.h"
+#include "hl7v2/base/edit_distance.h"
 
 namespace fcpgw::gateway {
 
@@ -351,22 +352,9 @@ std::string join(std::string_view prefix, std::string_view name) {
   return r;
 }
 
-// Case-insensitive Levenshtein distance (keys are short).
+// Keys are compared ignoring ASCII case.
 std::size_t distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                        std::tolower(static_cast<unsigned char>(b[j - 1]));
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (same ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
+  return base::edit_distance(a, b, true);
 }
 
 // The key the writer of `name` (under `prefix`) probably meant: the nearest sibling, else a key
